@@ -1,0 +1,38 @@
+// ESLint flat config. Workflow code (and the pure modules it imports) must be deterministic:
+// no Node built-ins, no I/O — the Temporal sandbox would reject them at bundle time or, worse, at replay.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.nightshift/', 'coverage/', 'bench/out/', 'bin/*.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Deterministic code: the workflows and every module the workflow bundle imports.
+    files: ['workflows/**/*.ts', 'compiler/expr/**/*.ts', 'compiler/time/**/*.ts', 'compiler/ir.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: nodeBuiltins, patterns: ['@temporalio/activity', '@temporalio/worker', '@temporalio/client'] }],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process', 'require'],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
+    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+  },
+  prettier,
+);

@@ -1,0 +1,31 @@
+// Two projects: pure unit tests, and integration tests that share one real Temporal dev server
+// started by test/support/global-setup.ts (see README "Tests").
+const transform = { '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] };
+// ESM-only dependencies that jest (CommonJS) must transform.
+const transformIgnorePatterns = ['/node_modules/(?!(@marcbachmann/cel-js)/)'];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  transform,
+  transformIgnorePatterns,
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  reporters: ['default', '<rootDir>/test/support/server-log-reporter.js'],
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      transformIgnorePatterns,
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      transformIgnorePatterns,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testTimeout: 60000,
+    },
+  ],
+};

@@ -1,0 +1,2 @@
+// Every workflow type the worker registers. The worker bundles this file (webpack) for the sandbox.
+export { smokeTest } from './smoke';

@@ -1,0 +1,77 @@
+// Messages of the playbook-run workflow, shared by the workflow, the server and the CLI.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Detection } from '../compiler/ir';
+import type { Decision } from '../activities/contracts';
+
+/** The workflow type name of a playbook run. */
+export const PLAYBOOK_RUN_WORKFLOW = 'playbookRun';
+
+export interface DecideInput {
+  approvalId: string;
+  /** Person id from nightshift.yaml, already authenticated and mapped by the caller. */
+  personId: string;
+  outcome: 'approved' | 'denied';
+  /** Channel the answer came through: slack, sms, voice, email, teams, api, simulate. */
+  channel: string;
+}
+
+export interface AckInput {
+  pageId: string;
+  personId: string;
+  channel: string;
+}
+
+/**
+ * Decide a pending approval. The validator refuses (leaving nothing in history) an unknown or
+ * already-decided approval and a person who is not an allowed approver. Returns the decision in force.
+ */
+export const decideUpdate = defineUpdate<Decision, [DecideInput]>('decide');
+
+/** Acknowledge a pending page. Same validation rules as `decide`. */
+export const ackUpdate = defineUpdate<{ ackedBy: string; ackedAt: string; channel: string }, [AckInput]>('ack');
+
+/** A further detection of the same group key joins the running run (its devices are added). */
+export const attachDetectionSignal = defineSignal<[Detection]>('attachDetection');
+
+export interface PendingApproval {
+  approvalId: string;
+  stepId: string;
+  code: string;
+  question: string;
+  approvers: string[];
+  askedAt: string;
+  expiresAt: string;
+}
+
+export interface PendingPage {
+  pageId: string;
+  stepId: string;
+  code: string;
+  paged: string[];
+  pagedAt: string;
+}
+
+export interface RunEffect {
+  at: string;
+  kind: string;
+  target?: string;
+  device?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface RunState {
+  playbook: string;
+  version: number;
+  hash: string;
+  status: 'running' | 'completed' | 'failed';
+  currentStep: string | null;
+  detectionIds: string[];
+  deviceIds: string[];
+  pendingApprovals: PendingApproval[];
+  pendingPages: PendingPage[];
+  steps: Array<Record<string, unknown>>;
+  effects: RunEffect[];
+}
+
+/** The run's live state: current step, pending approvals and pages, step results, effects so far. */
+export const stateQuery = defineQuery<RunState>('state');

@@ -1,0 +1,20 @@
+// Typed search attributes of playbook runs: find runs by detection, incident, device, playbook, or
+// those waiting for a human. Registered idempotently at start-up (worker/search-attributes.ts).
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const SA_PLAYBOOK = defineSearchAttributeKey('NightshiftPlaybook', SearchAttributeType.KEYWORD);
+export const SA_DETECTION_IDS = defineSearchAttributeKey('NightshiftDetectionIds', SearchAttributeType.KEYWORD_LIST);
+export const SA_INCIDENT_ID = defineSearchAttributeKey('NightshiftIncidentId', SearchAttributeType.KEYWORD);
+export const SA_DEVICE_IDS = defineSearchAttributeKey('NightshiftDeviceIds', SearchAttributeType.KEYWORD_LIST);
+export const SA_WAITING_FOR_APPROVAL = defineSearchAttributeKey('NightshiftWaitingForApproval', SearchAttributeType.BOOL);
+/** Codes of pending approvals and pages, so an SMS reply "YES 4821" finds its run. */
+export const SA_PENDING_CODES = defineSearchAttributeKey('NightshiftPendingCodes', SearchAttributeType.KEYWORD_LIST);
+
+export const ALL_SEARCH_ATTRIBUTES = [
+  SA_PLAYBOOK,
+  SA_DETECTION_IDS,
+  SA_INCIDENT_ID,
+  SA_DEVICE_IDS,
+  SA_WAITING_FOR_APPROVAL,
+  SA_PENDING_CODES,
+];
