@@ -75,3 +75,20 @@ export interface RunState {
 
 /** The run's live state: current step, pending approvals and pages, step results, effects so far. */
 export const stateQuery = defineQuery<RunState>('state');
+
+/**
+ * Approval and page ids are `<workflowId>|<stepId>|<n>`: the server finds the run from the id alone
+ * (a Slack button value, a signed link, a Twilio callback) without a lookup table.
+ */
+export function interactionId(workflowId: string, stepId: string, n: number): string {
+  return `${workflowId}|${stepId}|${n}`;
+}
+
+/** The workflow id inside an approval or page id, or null if the id is malformed. */
+export function workflowIdOf(interaction: string): string | null {
+  const last = interaction.lastIndexOf('|');
+  if (last <= 0) return null;
+  const prev = interaction.lastIndexOf('|', last - 1);
+  if (prev <= 0 || !/^\d+$/.test(interaction.slice(last + 1))) return null;
+  return interaction.slice(0, prev);
+}
