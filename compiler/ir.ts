@@ -101,7 +101,8 @@ export interface OrgIR {
 export type GroupBy = 'detection' | 'incident' | 'device';
 
 /** A recipient of a notify/approval/page. Groups are kept (for display) and expanded by the runtime. */
-export type Target = { type: 'channel'; id: string } | { type: 'person'; id: string } | { type: 'group'; id: string };
+export type Target =
+  { type: 'channel'; id: string } | { type: 'person'; id: string } | { type: 'group'; id: string };
 
 export type DefenderAction =
   | 'isolate'
@@ -183,7 +184,7 @@ export interface PlaybookIR {
   file: string;
   on: { when: Expr; groupBy: GroupBy };
   steps: StepIR[];
-  /** sha256 (hex) of the canonical form of everything above except `file`. */
+  /** sha256 (hex) of the canonical form of everything above except `file` and the `at` positions. */
   hash: string;
 }
 
