@@ -1,0 +1,602 @@
+// The ChannelActivities the interpreter calls (activities/contracts.ts), routing each Recipient to the
+// Slack, Teams, email or Twilio adapter. A channel without credentials gets a dry-run adapter that
+// records and logs "DRY RUN" and returns `dryRun: true`.
+//
+// Idempotency (design principle 3): every delivery of an activity is a named step in a Progress record
+// that is heartbeated right after the step succeeds. A retried attempt reads the last heartbeat
+// (activityInfo().heartbeatDetails) and skips what is already done, so a retry never posts twice.
+// Slack messages also carry the key as message metadata (found again if the heartbeat was lost) and
+// email Message-IDs are derived from the key.
+import { activityInfo, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ChannelIR, OrgIR, PersonIR, SecretRef } from '../compiler/ir';
+import type {
+  ApprovalAskRequest,
+  ApprovalResolvedRequest,
+  ChannelActivities,
+  NotifyRequest,
+  PageRequest,
+  PostedMessage,
+  Recipient,
+  RunRef,
+} from './contracts';
+import { signLink, linkUrl, voiceCallbackUrl } from '../server/links';
+import { SlackAdapter } from './slack/adapter';
+import { approvalBlocks, decisionText, esc, notifyBlocks, pageBlocks, resolvedBlocks } from './slack/blocks';
+import { TeamsAdapter } from './teams/adapter';
+import { approvalCard, notifyCard, resolvedCard, type ApproverLinks } from './teams/cards';
+import { EmailAdapter, messageIdFor } from './email/adapter';
+import { approvalEmail, notifyEmail, pageEmail, resolvedEmail } from './email/render';
+import { TwilioAdapter } from './twilio/adapter';
+import { gatherTwiml, sayTwiml } from './twilio/twiml';
+
+/** pino-compatible subset. */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+export interface ChannelConfig {
+  /** Public base URL of this server: signed links and Twilio callbacks (NIGHTSHIFT_PUBLIC_URL). */
+  publicUrl?: string;
+  /** HMAC key of signed links and voice tokens (NIGHTSHIFT_LINK_SECRET), ≥ 32 random bytes. */
+  linkSecret?: string;
+  slack?: { botToken?: string; signingSecret?: string; apiUrl?: string; retries?: number };
+  twilio?: {
+    accountSid: string;
+    authToken?: string;
+    apiKey?: string;
+    apiSecret?: string;
+    from: string;
+    apiBase?: string;
+    /** Key of X-Twilio-Signature: the auth token unless Twilio signs with a key you manage. */
+    webhookKey?: string;
+  };
+  email?: { smtpUrl: string; from: string };
+  /** Lifetime of page acknowledgement links and voice tokens (seconds). */
+  linkTtlSec?: number;
+}
+
+export function channelConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelConfig {
+  const cfg: ChannelConfig = {
+    publicUrl: env.NIGHTSHIFT_PUBLIC_URL || undefined,
+    linkSecret: env.NIGHTSHIFT_LINK_SECRET || undefined,
+  };
+  if (env.SLACK_BOT_TOKEN || env.SLACK_SIGNING_SECRET) {
+    cfg.slack = {
+      botToken: env.SLACK_BOT_TOKEN || undefined,
+      signingSecret: env.SLACK_SIGNING_SECRET || undefined,
+      apiUrl: env.SLACK_API_URL || undefined,
+    };
+  }
+  if (env.TWILIO_ACCOUNT_SID && (env.TWILIO_AUTH_TOKEN || env.TWILIO_API_KEY) && env.TWILIO_FROM) {
+    cfg.twilio = {
+      accountSid: env.TWILIO_ACCOUNT_SID,
+      authToken: env.TWILIO_AUTH_TOKEN || undefined,
+      apiKey: env.TWILIO_API_KEY || undefined,
+      apiSecret: env.TWILIO_API_SECRET || undefined,
+      from: env.TWILIO_FROM,
+      apiBase: env.TWILIO_API_BASE || undefined,
+      webhookKey: env.TWILIO_WEBHOOK_KEY || env.TWILIO_AUTH_TOKEN || undefined,
+    };
+  }
+  if (env.SMTP_URL && env.EMAIL_FROM) cfg.email = { smtpUrl: env.SMTP_URL, from: env.EMAIL_FROM };
+  if (env.NIGHTSHIFT_LINK_TTL) cfg.linkTtlSec = Number(env.NIGHTSHIFT_LINK_TTL);
+  return cfg;
+}
+
+export interface DryRunRecord {
+  at: string;
+  op: 'notify' | 'askApproval' | 'approvalResolved' | 'page';
+  channel: PostedMessage['channel'];
+  target: string;
+  key: string;
+  text: string;
+}
+
+export interface ChannelDeps {
+  log?: Logger;
+  /** Where `{env}` SecretRefs are read, at activity time (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** The organisation, for names of deciders and Teams webhooks of earlier messages. */
+  org?: () => OrgIR | undefined;
+  /** Injected transports (tests). */
+  slackFetch?: typeof fetch;
+  twilioHttpClient?: unknown;
+  now?: () => Date;
+  /** Every dry-run delivery, besides the log line. */
+  record?: (entry: DryRunRecord) => void;
+  /** Test hook: called after each real delivery step (fault injection for retry tests). */
+  afterDelivery?: (step: string, key: string) => void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency
+
+export interface Progress {
+  readonly attempt: number;
+  get<T>(step: string): T | undefined;
+  set(step: string, value: unknown): void;
+}
+
+interface ProgressDetails {
+  key: string;
+  steps: Record<string, unknown>;
+}
+
+export function progressFor(key: string): Progress {
+  let info: ReturnType<typeof activityInfo> | undefined;
+  try {
+    info = activityInfo();
+  } catch {
+    info = undefined; // called outside an activity (unit tests, simulate)
+  }
+  const steps: Record<string, unknown> = {};
+  const last = info?.heartbeatDetails as ProgressDetails | undefined;
+  if (last && last.key === key && last.steps) Object.assign(steps, last.steps);
+  return {
+    attempt: info?.attempt ?? 1,
+    get: <T>(step: string) => steps[step] as T | undefined,
+    set(step, value) {
+      steps[step] = value;
+      if (info) heartbeat({ key, steps } satisfies ProgressDetails);
+    },
+  };
+}
+
+export function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv): string | undefined {
+  return 'env' in ref ? env[ref.env] || undefined : ref.value || undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Kind = PostedMessage['channel'];
+
+export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = {}): ChannelActivities {
+  const log = deps.log ?? silentLogger;
+  const env = deps.env ?? process.env;
+  const now = deps.now ?? (() => new Date());
+  const org = deps.org ?? (() => undefined);
+  const slack = cfg.slack?.botToken
+    ? new SlackAdapter({
+        token: cfg.slack.botToken,
+        apiUrl: cfg.slack.apiUrl,
+        retries: cfg.slack.retries,
+        fetch: deps.slackFetch,
+      })
+    : undefined;
+  const teams = new TeamsAdapter();
+  const email = cfg.email ? new EmailAdapter(cfg.email.smtpUrl, cfg.email.from) : undefined;
+  const sms = cfg.twilio
+    ? new TwilioAdapter({ ...cfg.twilio, httpClient: deps.twilioHttpClient })
+    : undefined;
+  const ttl = cfg.linkTtlSec ?? 3600;
+  const nowSec = () => Math.floor(now().getTime() / 1000);
+  const done = (step: string, key: string) => deps.afterDelivery?.(step, key);
+
+  function dryRun(
+    op: DryRunRecord['op'],
+    channel: Kind,
+    target: string,
+    key: string,
+    text: string,
+  ): PostedMessage {
+    const entry: DryRunRecord = { at: now().toISOString(), op, channel, target, key, text };
+    log.info({ op, channel, target, key }, `DRY RUN ${channel} ${op} to ${target}: ${text.slice(0, 200)}`);
+    deps.record?.(entry);
+    return { channel, target, dryRun: true };
+  }
+
+  function links(): { publicUrl: string; secret: string } | undefined {
+    return cfg.publicUrl && cfg.linkSecret ? { publicUrl: cfg.publicUrl, secret: cfg.linkSecret } : undefined;
+  }
+
+  function personName(id: string | null): string {
+    if (!id) return 'nobody';
+    return org()?.people[id]?.name ?? id;
+  }
+
+  /** Which of a person's own addresses a notification or question reaches: configured channels first. */
+  function personKind(p: PersonIR): 'slack' | 'email' | 'sms' {
+    const have: Array<['slack' | 'email' | 'sms', boolean, boolean]> = [
+      ['slack', !!p.slack, !!slack],
+      ['email', !!p.email, !!email],
+      ['sms', !!p.phone, !!sms],
+    ];
+    const live = have.find(([, addr, conf]) => addr && conf);
+    const any = have.find(([, addr]) => addr);
+    if (!live && !any)
+      throw ApplicationFailure.nonRetryable(`person ${p.id} has no slack, email or phone`, 'NoAddress');
+    return (live ?? any)![0];
+  }
+
+  function teamsUrl(channelId: string, ch: Extract<ChannelIR, { kind: 'teams' }>): string | undefined {
+    return resolveSecret(ch.webhook, env);
+  }
+
+  function need<T>(value: T | undefined, what: string): T {
+    if (!value) throw ApplicationFailure.nonRetryable(what, 'NoAddress');
+    return value;
+  }
+
+  // -- deliveries -------------------------------------------------------------------------------
+
+  async function slackPost(
+    op: DryRunRecord['op'],
+    key: string,
+    progress: Progress,
+    dest: { channel?: string; user?: string },
+    text: string,
+    blocks: ReturnType<typeof notifyBlocks>,
+  ): Promise<PostedMessage> {
+    const target = dest.channel ?? dest.user!;
+    if (!slack) return dryRun(op, 'slack', target, key, text);
+    const channel = dest.channel ?? (await slack.dmChannel(dest.user!));
+    const posted = await slack.post(key, progress, `slack:${channel}`, channel, text, blocks);
+    done(`slack:${channel}`, key);
+    return { channel: 'slack', target: posted.channel, ref: posted.ts, dryRun: false };
+  }
+
+  async function emailSend(
+    op: DryRunRecord['op'],
+    key: string,
+    progress: Progress,
+    addresses: string[],
+    render: (address: string) => { subject: string; text: string; html: string },
+    inReplyToKey?: string,
+  ): Promise<PostedMessage> {
+    const target = addresses.join(',');
+    if (!email) return dryRun(op, 'email', target, key, render(addresses[0] ?? '').subject);
+    for (const address of addresses) {
+      const step = `email:${address}`;
+      if (progress.get(step)) continue;
+      const r = render(address);
+      await email.send({
+        to: address,
+        ...r,
+        messageId: messageIdFor(key, address, email.from),
+        inReplyTo: inReplyToKey ? messageIdFor(inReplyToKey, address, email.from) : undefined,
+      });
+      progress.set(step, true);
+      done(step, key);
+    }
+    // The key lets approvalResolved thread its follow-up under each original Message-ID.
+    return { channel: 'email', target, ref: key, dryRun: false };
+  }
+
+  async function smsSend(op: DryRunRecord['op'], key: string, progress: Progress, to: string, body: string) {
+    if (!sms) return dryRun(op, 'sms', to, key, body);
+    const step = `sms:${to}`;
+    let sid = progress.get<string>(step);
+    if (!sid) {
+      sid = await sms.sms(to, body);
+      progress.set(step, sid);
+      done(step, key);
+    }
+    return { channel: 'sms', target: to, ref: sid, dryRun: false } satisfies PostedMessage;
+  }
+
+  async function teamsPost(
+    op: DryRunRecord['op'],
+    key: string,
+    progress: Progress,
+    channelId: string,
+    ch: Extract<ChannelIR, { kind: 'teams' }>,
+    card: Record<string, unknown>,
+    summary: string,
+  ): Promise<PostedMessage> {
+    const url = teamsUrl(channelId, ch);
+    // The ref names the env var (never the URL) so approvalResolved can post to the same channel.
+    const ref = 'env' in ch.webhook ? `env:${ch.webhook.env}` : undefined;
+    if (!url) return { ...dryRun(op, 'teams', channelId, key, summary), ref };
+    const step = `teams:${channelId}`;
+    if (!progress.get(step)) {
+      await teams.post(url, card, channelId);
+      progress.set(step, true);
+      done(step, key);
+    }
+    return { channel: 'teams', target: channelId, ref, dryRun: false };
+  }
+
+  // -- approvals: per-person signed links ---------------------------------------------------------
+
+  function decideLinks(
+    req: ApprovalAskRequest,
+    person: PersonIR,
+    ch: 'email' | 'teams',
+  ): { approve: string; deny: string } | undefined {
+    const l = links();
+    if (!l) return undefined;
+    const expires = Math.floor(Date.parse(req.expiresAt) / 1000);
+    // Valid until the approval expires (plus a little skew), never more than a week.
+    const exp = Math.min(Number.isFinite(expires) ? expires + 300 : nowSec() + ttl, nowSec() + 7 * 86400);
+    const mk = (out: 'approved' | 'denied') =>
+      linkUrl(
+        l.publicUrl,
+        signLink(l.secret, { k: 'decide', id: req.approvalId, sub: person.id, out, exp, ch }),
+      );
+    return { approve: mk('approved'), deny: mk('denied') };
+  }
+
+  function approverFor(req: ApprovalAskRequest, address: string): PersonIR | undefined {
+    const a = address.trim().toLowerCase();
+    return req.approvers.find((p) => p.email && p.email.trim().toLowerCase() === a);
+  }
+
+  function smsQuestion(req: ApprovalAskRequest): string {
+    return `Nightshift approval: ${req.question} Reply YES ${req.code} to approve or NO ${req.code} to deny.`;
+  }
+
+  function warnNoLinks(what: string): void {
+    if (!links())
+      log.warn(
+        { what },
+        `${what}: NIGHTSHIFT_PUBLIC_URL and NIGHTSHIFT_LINK_SECRET are needed for signed links`,
+      );
+  }
+
+  // -- the activities ----------------------------------------------------------------------------
+
+  async function notify(req: NotifyRequest): Promise<PostedMessage> {
+    const progress = progressFor(req.key);
+    const text = req.title ? `${req.title}: ${req.message}` : req.message;
+    const to = req.to;
+    if (to.type === 'channel') {
+      const ch = to.channel;
+      if (ch.kind === 'slack')
+        return slackPost(
+          'notify',
+          req.key,
+          progress,
+          { channel: ch.channel },
+          text,
+          notifyBlocks(req.run, req.message, req.title),
+        );
+      if (ch.kind === 'teams')
+        return teamsPost(
+          'notify',
+          req.key,
+          progress,
+          to.id,
+          ch,
+          notifyCard(req.run, req.message, req.title),
+          text,
+        );
+      return emailSend('notify', req.key, progress, ch.to, () =>
+        notifyEmail(req.run, req.message, req.title),
+      );
+    }
+    const p = to.person;
+    switch (personKind(p)) {
+      case 'slack':
+        return slackPost(
+          'notify',
+          req.key,
+          progress,
+          { user: p.slack },
+          text,
+          notifyBlocks(req.run, req.message, req.title),
+        );
+      case 'email':
+        return emailSend('notify', req.key, progress, [p.email!], () =>
+          notifyEmail(req.run, req.message, req.title),
+        );
+      case 'sms':
+        return smsSend('notify', req.key, progress, p.phone!, `Nightshift: ${text}`);
+    }
+  }
+
+  async function askApproval(req: ApprovalAskRequest): Promise<PostedMessage> {
+    const progress = progressFor(req.key);
+    const mentions =
+      req.approvers.map((p) => (p.slack ? `<@${p.slack}>` : esc(p.name))).join(', ') || 'nobody';
+    const blocks = approvalBlocks({
+      run: req.run,
+      approvalId: req.approvalId,
+      question: req.question,
+      code: req.code,
+      approvers: mentions,
+      expiresAt: req.expiresAt,
+    });
+    const text = `Approval needed: ${req.question}`;
+    const mailFor = (address: string, person?: PersonIR) => () => {
+      const who = person ?? approverFor(req, address);
+      const isApprover = !!who && req.approvers.some((a) => a.id === who.id);
+      return approvalEmail({
+        run: req.run,
+        question: req.question,
+        code: req.code,
+        expiresAt: req.expiresAt,
+        links: isApprover ? decideLinks(req, who, 'email') : undefined,
+      });
+    };
+    const to: Recipient = req.to;
+    if (to.type === 'channel') {
+      const ch = to.channel;
+      if (ch.kind === 'slack')
+        return slackPost('askApproval', req.key, progress, { channel: ch.channel }, text, blocks);
+      if (ch.kind === 'teams') {
+        warnNoLinks(`Teams approval ${req.approvalId}`);
+        const approverLinks: ApproverLinks[] = req.approvers.slice(0, 10).flatMap((p) => {
+          const l = decideLinks(req, p, 'teams');
+          return l ? [{ name: p.name, ...l }] : [];
+        });
+        const card = approvalCard({
+          run: req.run,
+          question: req.question,
+          code: req.code,
+          expiresAt: req.expiresAt,
+          links: approverLinks,
+        });
+        return teamsPost('askApproval', req.key, progress, to.id, ch, card, text);
+      }
+      warnNoLinks(`email approval ${req.approvalId}`);
+      return emailSend('askApproval', req.key, progress, ch.to, (address) => mailFor(address)());
+    }
+    const p = to.person;
+    switch (personKind(p)) {
+      case 'slack':
+        return slackPost('askApproval', req.key, progress, { user: p.slack }, text, blocks);
+      case 'email':
+        warnNoLinks(`email approval ${req.approvalId}`);
+        return emailSend('askApproval', req.key, progress, [p.email!], mailFor(p.email!, p));
+      case 'sms':
+        return smsSend('askApproval', req.key, progress, p.phone!, smsQuestion(req));
+    }
+  }
+
+  async function approvalResolved(req: ApprovalResolvedRequest): Promise<void> {
+    const progress = progressFor(req.key);
+    const decider = req.decision.decidedBy ? org()?.people[req.decision.decidedBy] : undefined;
+    const plainText = decisionText(req.decision, personName(req.decision.decidedBy));
+    const slackWho = decider?.slack
+      ? `<@${decider.slack}> (${esc(decider.name)})`
+      : esc(personName(req.decision.decidedBy));
+    const failures: Error[] = [];
+    for (const [i, m] of req.messages.entries()) {
+      const step = `resolved:${i}`;
+      if (progress.get(step)) continue;
+      try {
+        if (m.dryRun) {
+          dryRun('approvalResolved', m.channel, m.target, req.key, `${plainText}: ${req.question}`);
+        } else if (m.channel === 'slack' && slack && m.ref) {
+          const blocks = resolvedBlocks({
+            approvalId: req.approvalId,
+            question: req.question,
+            decision: req.decision,
+            who: slackWho,
+          });
+          await slack.update(m.target, m.ref, `${plainText}: ${req.question}`, blocks);
+        } else if (m.channel === 'teams') {
+          const ch = org()?.channels[m.target];
+          const envName = m.ref?.startsWith('env:') ? m.ref.slice(4) : undefined;
+          const url = envName
+            ? env[envName]
+            : ch?.kind === 'teams'
+              ? resolveSecret(ch.webhook, env)
+              : undefined;
+          if (url) await teams.post(url, resolvedCard(req.question, req.decision, plainText), m.target);
+          else log.warn({ channel: m.target }, 'Teams decision not posted: webhook of the channel unknown');
+        } else if (m.channel === 'email' && email && m.ref) {
+          for (const address of m.target.split(',').filter(Boolean)) {
+            const sub = `${step}:${address}`;
+            if (progress.get(sub)) continue;
+            await email.send({
+              to: address,
+              ...resolvedEmail(req.run, req.question, plainText),
+              messageId: messageIdFor(req.key, address, email.from),
+              inReplyTo: messageIdFor(m.ref, address, email.from),
+            });
+            progress.set(sub, true);
+          }
+        } else if (m.channel === 'sms' && sms) {
+          await sms.sms(m.target, `Nightshift: ${plainText} at ${req.decision.decidedAt}: ${req.question}`);
+        }
+        // voice: a call cannot be edited; nothing to show.
+        progress.set(step, true);
+        done(step, req.key);
+      } catch (err) {
+        // A message that cannot be updated (deleted, too old) must not hide the decision elsewhere.
+        log.warn(
+          { channel: m.channel, target: m.target, err: (err as Error).message },
+          'could not show the decision',
+        );
+        if (!(err instanceof ApplicationFailure && err.nonRetryable) && !isSlackPlatformError(err))
+          failures.push(err as Error);
+      }
+    }
+    if (failures.length) throw failures[0];
+  }
+
+  async function page(req: PageRequest): Promise<PostedMessage> {
+    const progress = progressFor(req.key);
+    const p = req.person;
+    const l = links();
+    switch (req.via) {
+      case 'sms':
+        return smsSend(
+          'page',
+          req.key,
+          progress,
+          need(p.phone, `person ${p.id} has no phone for an SMS page`),
+          `Nightshift PAGE: ${req.message} Reply ACK ${req.code}.`,
+        );
+      case 'voice': {
+        const to = need(p.phone, `person ${p.id} has no phone for a voice page`);
+        const say = `Nightshift page. ${req.message}`;
+        let twiml: string;
+        if (l) {
+          const token = signLink(l.secret, {
+            k: 'voice',
+            id: req.pageId,
+            sub: p.id,
+            q: 'page',
+            tel: to,
+            exp: nowSec() + ttl,
+          });
+          twiml = gatherTwiml({
+            say,
+            action: voiceCallbackUrl(l.publicUrl, token),
+            prompt: 'Press 1 to acknowledge.',
+          });
+        } else {
+          warnNoLinks(`voice page ${req.pageId}`);
+          twiml = sayTwiml(
+            `${say} Reply A C K ${req.code.split('').join(' ')} by text message to acknowledge.`,
+          );
+        }
+        if (!sms) return dryRun('page', 'voice', to, req.key, say);
+        const step = `voice:${to}`;
+        let sid = progress.get<string>(step);
+        if (!sid) {
+          sid = await sms.call(to, twiml);
+          progress.set(step, sid);
+          done(step, req.key);
+        }
+        return { channel: 'voice', target: to, ref: sid, dryRun: false };
+      }
+      case 'slack':
+        return slackPost(
+          'page',
+          req.key,
+          progress,
+          { user: need(p.slack, `person ${p.id} has no Slack user id`) },
+          `PAGE: ${req.message}`,
+          pageBlocks(req.run, req.pageId, req.message, req.code),
+        );
+      case 'email': {
+        const address = need(p.email, `person ${p.id} has no email address`);
+        const ackUrl = l
+          ? linkUrl(
+              l.publicUrl,
+              signLink(l.secret, {
+                k: 'ack',
+                id: req.pageId,
+                sub: p.id,
+                out: 'ack',
+                exp: nowSec() + ttl,
+                ch: 'email',
+              }),
+            )
+          : undefined;
+        return emailSend('page', req.key, progress, [address], () =>
+          pageEmail(req.run, req.message, req.code, ackUrl),
+        );
+      }
+    }
+  }
+
+  return { notify, askApproval, approvalResolved, page };
+}
+
+function isSlackPlatformError(err: unknown): boolean {
+  return (err as { code?: string })?.code === 'slack_webapi_platform_error';
+}
+
+/** Exposed for messages built outside the activities (e.g. the interactions server). */
+export function describeRun(run: RunRef): string {
+  return `${run.playbook} v${run.playbookVersion} / ${run.stepId}`;
+}

@@ -1,0 +1,56 @@
+// Inbound interactions: Slack button clicks, Twilio SMS replies and keypresses, signed approval links.
+// Every request is authenticated on its raw bytes first (Slack signing secret, X-Twilio-Signature,
+// link HMAC), the actor is mapped to a person of nightshift.yaml, and the answer is submitted as the
+// run's Update, whose validator decides. Refusals change nothing and say why.
+import type { FastifyInstance } from 'fastify';
+import type { Client } from '@temporalio/client';
+import type { OrgIR } from '../../compiler/ir';
+import { silentLogger, type ChannelConfig, type Logger } from '../../activities/channels';
+import { slackRoutes } from './slack';
+import { twilioRoutes } from './twilio';
+import { linkRoutes } from './links';
+
+export interface InteractionDeps {
+  client: Client;
+  org: () => OrgIR;
+  cfg: ChannelConfig;
+  log?: Logger;
+  /** Clock for signature windows and link expiry (tests). */
+  now?: () => Date;
+}
+
+export interface ResolvedDeps extends Required<Omit<InteractionDeps, 'log' | 'now'>> {
+  log: Logger;
+  nowSec: () => number;
+}
+
+/** Slack interaction payloads echo the message's blocks; 256 KB is ample. */
+export const SLACK_BODY_LIMIT = 256 * 1024;
+export const TWILIO_BODY_LIMIT = 64 * 1024;
+export const LINK_BODY_LIMIT = 4 * 1024;
+
+const FORM = 'application/x-www-form-urlencoded';
+
+export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  const d: ResolvedDeps = {
+    client: deps.client,
+    org: deps.org,
+    cfg: deps.cfg,
+    log: deps.log ?? silentLogger,
+    nowSec: () => Math.floor(now().getTime() / 1000),
+  };
+  // Signatures are computed over the exact bytes received: keep form bodies as raw strings here
+  // (encapsulated: the rest of the server keeps its own parsers).
+  if (app.hasContentTypeParser(FORM)) app.removeContentTypeParser(FORM);
+  app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: SLACK_BODY_LIMIT }, (_req, body, done) =>
+    done(null, body),
+  );
+  await slackRoutes(app, d);
+  await twilioRoutes(app, d);
+  await linkRoutes(app, d);
+}
+
+export function rawBody(body: unknown): string | undefined {
+  return typeof body === 'string' ? body : undefined;
+}

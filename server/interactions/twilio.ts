@@ -1,0 +1,240 @@
+// POST /v1/twilio/sms and POST /v1/twilio/voice/:token (reference/channels.md §2.3–2.5).
+// The signature covers the public URL Twilio called (NIGHTSHIFT_PUBLIC_URL + path + query), not the
+// address we listen on behind a proxy. Transport failures get 4xx; authenticated but refused answers
+// get 200 with TwiML that explains, because Twilio shows the caller nothing on an error status.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Client } from '@temporalio/client';
+import { messageTwiml, sayTwiml } from '../../activities/twilio/twiml';
+import { MAX_TOKEN_LENGTH, verifyLink } from '../links';
+import { stateQuery, workflowIdOf, type RunState } from '../../workflows/messages';
+import { SA_PENDING_CODES } from '../../workflows/search-attributes';
+import { parseForm, verifyTwilioRequest, type FormParams } from './signatures';
+import { parseSmsReply } from './sms-reply';
+import { normalizePhone, personByPhone, submitAck, submitDecision, type SubmitResult } from './submit';
+import { rawBody, TWILIO_BODY_LIMIT, type ResolvedDeps } from './index';
+
+export const TWILIO_UPDATE_DEADLINE_MS = 5000;
+const MAX_RUNS_PER_CODE = 10;
+
+function str(p: FormParams, name: string): string {
+  const v = p[name];
+  return (Array.isArray(v) ? v[0] : v) ?? '';
+}
+
+function xml(reply: FastifyReply, status: number, body: string) {
+  return reply.code(status).header('content-type', 'text/xml; charset=utf-8').send(body);
+}
+
+type Candidate =
+  | { kind: 'approval'; id: string; question: string; allowed: boolean }
+  | { kind: 'page'; id: string; question: string; allowed: boolean };
+
+/** Pending approvals/pages with this code, found through visibility, then each run's state query. */
+export async function findByCode(
+  client: Client,
+  code: string,
+  personId: string,
+  wantPage: boolean,
+): Promise<Candidate[]> {
+  if (!/^\d{4,8}$/.test(code)) return [];
+  const query = `${SA_PENDING_CODES.name} = '${code}' AND ExecutionStatus = 'Running'`;
+  const out: Candidate[] = [];
+  let n = 0;
+  for await (const wf of client.workflow.list({ query, pageSize: MAX_RUNS_PER_CODE })) {
+    if (++n > MAX_RUNS_PER_CODE) break;
+    let state: RunState;
+    try {
+      state = await client.withDeadline(Date.now() + 2000, () =>
+        client.workflow.getHandle(wf.workflowId).query(stateQuery),
+      );
+    } catch {
+      continue; // finished meanwhile, or no worker: not a candidate
+    }
+    if (wantPage) {
+      for (const p of state.pendingPages ?? []) {
+        if (p.code === code)
+          out.push({ kind: 'page', id: p.pageId, question: '', allowed: p.paged.includes(personId) });
+      }
+    } else {
+      for (const a of state.pendingApprovals ?? []) {
+        if (a.code === code)
+          out.push({
+            kind: 'approval',
+            id: a.approvalId,
+            question: a.question,
+            allowed: a.approvers.includes(personId),
+          });
+      }
+    }
+  }
+  return out;
+}
+
+export function smsAnswer(result: SubmitResult, what: string): string {
+  if (result.kind === 'ok') return `Nightshift: ${what} recorded (${result.outcome}). Thank you.`;
+  return `Nightshift: not recorded — ${result.reason}.`;
+}
+
+export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promise<void> {
+  const key = d.cfg.twilio?.webhookKey ?? d.cfg.twilio?.authToken ?? '';
+  const base = (d.cfg.publicUrl ?? '').replace(/\/+$/, '');
+
+  /** Raw body → params, after checking X-Twilio-Signature; sends the refusal itself when it fails. */
+  function authenticate(
+    req: { body: unknown; url: string; headers: Record<string, unknown> },
+    reply: FastifyReply,
+  ) {
+    const raw = rawBody(req.body);
+    if (raw === undefined) {
+      void xml(reply, 415, messageTwiml());
+      return undefined;
+    }
+    if (!key || !base) {
+      d.log.error({}, 'Twilio webhook: TWILIO_AUTH_TOKEN and NIGHTSHIFT_PUBLIC_URL are required');
+      void reply.code(503).send({ error: 'Twilio webhooks are not configured on this server' });
+      return undefined;
+    }
+    const sig = req.headers['x-twilio-signature'];
+    if (typeof sig !== 'string' || !sig) {
+      void reply.code(400).send({ error: 'missing X-Twilio-Signature' });
+      return undefined;
+    }
+    const params = parseForm(raw);
+    if (!verifyTwilioRequest(key, sig, base + req.url, params)) {
+      d.log.warn({ path: req.url.split('?')[0] }, 'Twilio webhook with an invalid signature refused');
+      void reply.code(403).send({ error: 'invalid X-Twilio-Signature' });
+      return undefined;
+    }
+    return params;
+  }
+
+  app.post('/v1/twilio/sms', { bodyLimit: TWILIO_BODY_LIMIT }, async (req, reply) => {
+    const params = authenticate(req, reply);
+    if (!params) return reply;
+    const from = str(params, 'From');
+    const person = personByPhone(d.org(), from);
+    if (!person) {
+      d.log.warn({ from: from.slice(0, 4) + '…' }, 'SMS from a number that is no person of nightshift.yaml');
+      return xml(
+        reply,
+        200,
+        messageTwiml('Nightshift: this number is not registered; nothing was recorded.'),
+      );
+    }
+    const parsed = parseSmsReply(str(params, 'Body'));
+    if (!parsed) {
+      return xml(
+        reply,
+        200,
+        messageTwiml('Nightshift: reply YES <code> or NO <code> to an approval, ACK <code> to a page.'),
+      );
+    }
+    const found = await findByCode(d.client, parsed.code, person.id, parsed.verb === 'ack');
+    // Several runs may share a short code: the person's own requests disambiguate.
+    const mine = found.filter((c) => c.allowed);
+    const pick = mine.length === 1 ? mine[0] : mine.length === 0 && found.length === 1 ? found[0] : undefined;
+    if (!pick) {
+      const why =
+        found.length === 0
+          ? `no pending request has code ${parsed.code}`
+          : `code ${parsed.code} matches several requests; answer in Slack or by link`;
+      return xml(reply, 200, messageTwiml(`Nightshift: not recorded — ${why}.`));
+    }
+    const updateId = `sms:${str(params, 'MessageSid') || str(params, 'SmsSid')}`;
+    const result =
+      pick.kind === 'page'
+        ? await submitAck(
+            d.client,
+            { pageId: pick.id, personId: person.id, channel: 'sms' },
+            updateId,
+            TWILIO_UPDATE_DEADLINE_MS,
+          )
+        : await submitDecision(
+            d.client,
+            {
+              approvalId: pick.id,
+              personId: person.id,
+              outcome: parsed.verb === 'approved' ? 'approved' : 'denied',
+              channel: 'sms',
+            },
+            updateId,
+            TWILIO_UPDATE_DEADLINE_MS,
+          );
+    d.log.info({ person: person.id, id: pick.id, result: result.kind }, 'SMS interaction');
+    return xml(
+      reply,
+      200,
+      messageTwiml(smsAnswer(result, pick.kind === 'page' ? 'page acknowledgement' : 'answer')),
+    );
+  });
+
+  app.post<{ Params: { token: string } }>(
+    '/v1/twilio/voice/:token',
+    {
+      bodyLimit: TWILIO_BODY_LIMIT,
+      schema: {
+        params: {
+          type: 'object',
+          properties: { token: { type: 'string', maxLength: MAX_TOKEN_LENGTH } },
+          required: ['token'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const params = authenticate(req, reply);
+      if (!params) return reply;
+      const v = verifyLink(d.cfg.linkSecret ?? '', req.params.token, d.nowSec(), ['voice']);
+      if (!v.ok) {
+        d.log.warn({ reason: v.reason }, 'voice callback with a bad token refused');
+        return xml(reply, 403, sayTwiml('This call can no longer be answered. Goodbye.'));
+      }
+      const c = v.claims;
+      const person = d.org().people[c.sub];
+      // We dialled the approver: the call's To must be the number the token was issued for, and that
+      // number must still be the person's.
+      const to = normalizePhone(str(params, 'To'));
+      if (
+        !person?.phone ||
+        !c.tel ||
+        to !== normalizePhone(c.tel) ||
+        normalizePhone(person.phone) !== to ||
+        !workflowIdOf(c.id)
+      ) {
+        d.log.warn({ id: c.id }, 'voice callback for another callee refused');
+        return xml(
+          reply,
+          403,
+          sayTwiml('This call is not for a registered approver. Nothing was recorded. Goodbye.'),
+        );
+      }
+      const digits = str(params, 'Digits');
+      const updateId = `voice:${str(params, 'CallSid')}:${c.id}`;
+      let result: SubmitResult;
+      if (c.q === 'page') {
+        if (digits !== '1') return xml(reply, 200, sayTwiml('No acknowledgement recorded. Goodbye.'));
+        result = await submitAck(
+          d.client,
+          { pageId: c.id, personId: person.id, channel: 'voice' },
+          updateId,
+          TWILIO_UPDATE_DEADLINE_MS,
+        );
+      } else {
+        if (digits !== '1' && digits !== '2')
+          return xml(reply, 200, sayTwiml('No valid choice. Nothing was recorded. Goodbye.'));
+        const outcome = digits === '1' ? 'approved' : 'denied';
+        result = await submitDecision(
+          d.client,
+          { approvalId: c.id, personId: person.id, outcome, channel: 'voice' },
+          updateId,
+          TWILIO_UPDATE_DEADLINE_MS,
+        );
+      }
+      d.log.info({ person: person.id, id: c.id, result: result.kind }, 'voice interaction');
+      const say =
+        result.kind === 'ok'
+          ? `Recorded: ${result.outcome}. Thank you. Goodbye.`
+          : `Nothing was recorded: ${result.reason}. Goodbye.`;
+      return xml(reply, 200, sayTwiml(say));
+    },
+  );
+}
