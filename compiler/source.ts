@@ -55,7 +55,11 @@ export function parseSource(file: string, original: string): Source {
   visit(doc, (_key, node) => {
     if (isAlias(node)) aliases++;
     if (isNode(node) && node.tag) {
-      rep.error(node.range?.[0] ?? 0, `YAML tags are not allowed ('${node.tag}')`);
+      // The node's range starts after its tag; point at the tag itself.
+      const start = node.range?.[0] ?? 0;
+      let bang = text.lastIndexOf('!', start);
+      while (bang > 0 && text[bang - 1] === '!') bang--;
+      rep.error(bang >= 0 && !text.slice(bang, start).includes('\n') ? bang : start, `YAML tags are not allowed ('${node.tag}')`);
     }
   });
   if (aliases > MAX_ALIASES) rep.error(0, `too many YAML aliases (${aliases}); the limit is ${MAX_ALIASES}`);

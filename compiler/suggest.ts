@@ -25,7 +25,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       bestD = d;
     }
   }
-  const reach = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
+  const reach = Math.max(2, Math.min(3, Math.floor(word.length / 3)));
   return bestD <= reach ? best : undefined;
 }
 

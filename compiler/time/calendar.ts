@@ -33,7 +33,7 @@ function dayIntervals(cal: CalendarIR, day: DateTime): Array<[number, number]> {
   for (const w of windows) {
     // A window that spans midnight (to <= from) belongs to the day it starts on and ends the next day.
     const start = localMinutesToInstant(day, w.from, cal.timezone);
-    const end = localMinutesToInstant(day, w.to <= w.from ? w.to + 1440 : w.to, cal.timezone);
+    const end = localMinutesToInstant(day, w.to <= w.from ? w.to + 1440 : w.to, cal.timezone, 'latest');
     if (end > start) out.push([start, end]);
   }
   return out.sort((a, b) => a[0] - b[0]);
