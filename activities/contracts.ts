@@ -8,6 +8,11 @@ import type { ChannelIR, DefenderAction, PersonIR } from '../compiler/ir';
 export const TASK_QUEUE = 'nightshift';
 export const DEFENDER_TASK_QUEUE = 'nightshift-defender';
 
+/** The Defender task queue that serves a main task queue (`nightshift` → `nightshift-defender`). */
+export function defenderTaskQueue(mainTaskQueue: string): string {
+  return `${mainTaskQueue}-defender`;
+}
+
 /** Where an effect came from; shown in messages and logs. */
 export interface RunRef {
   workflowId: string;
@@ -22,7 +27,12 @@ export interface RunRef {
 
 /** Machine action states of the Defender API (reference/defender-api.md). */
 export type MachineActionStatus = 'Pending' | 'InProgress' | 'Succeeded' | 'Failed' | 'TimeOut' | 'Cancelled';
-export const FINAL_MACHINE_ACTION_STATES: readonly MachineActionStatus[] = ['Succeeded', 'Failed', 'TimeOut', 'Cancelled'];
+export const FINAL_MACHINE_ACTION_STATES: readonly MachineActionStatus[] = [
+  'Succeeded',
+  'Failed',
+  'TimeOut',
+  'Cancelled',
+];
 
 export interface DefenderSubmitRequest {
   key: string;
@@ -64,7 +74,8 @@ export interface DefenderActivities {
 // Channels
 
 /** A resolved recipient: a channel of nightshift.yaml or a person (reached on their own addresses). */
-export type Recipient = { type: 'channel'; id: string; channel: ChannelIR } | { type: 'person'; person: PersonIR };
+export type Recipient =
+  { type: 'channel'; id: string; channel: ChannelIR } | { type: 'person'; person: PersonIR };
 
 export interface NotifyRequest {
   key: string;

@@ -6,7 +6,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
+export const PROJECT_ROOT = path.resolve(
+  __dirname,
+  '..',
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '',
+);
 export const TEMPORAL_BINARY = path.join(PROJECT_ROOT, '.nightshift', 'bin', 'temporal');
 
 export interface DevServerOptions {
@@ -65,7 +69,9 @@ function tail(file: string, lines = 15): string {
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const binary = opts.binary ?? TEMPORAL_BINARY;
   if (!fs.existsSync(binary)) {
-    throw new SetupError(`the Temporal dev server is not built (${binary} is missing): run \`npm run setup\`.`);
+    throw new SetupError(
+      `the Temporal dev server is not built (${binary} is missing): run \`npm run setup\`.`,
+    );
   }
   for (const [what, port] of [
     ['Temporal', opts.port],
@@ -140,7 +146,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     } catch {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new SetupError(`the Temporal dev server did not answer on ${address} within the start-up window; see ${opts.logFile}.`);
+        throw new SetupError(
+          `the Temporal dev server did not answer on ${address} within the start-up window; see ${opts.logFile}.`,
+        );
       }
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -28,7 +28,9 @@ export interface AckInput {
 export const decideUpdate = defineUpdate<Decision, [DecideInput]>('decide');
 
 /** Acknowledge a pending page. Same validation rules as `decide`. */
-export const ackUpdate = defineUpdate<{ ackedBy: string; ackedAt: string; channel: string }, [AckInput]>('ack');
+export const ackUpdate = defineUpdate<{ ackedBy: string; ackedAt: string; channel: string }, [AckInput]>(
+  'ack',
+);
 
 /** A further detection of the same group key joins the running run (its devices are added). */
 export const attachDetectionSignal = defineSignal<[Detection]>('attachDetection');
@@ -91,4 +93,14 @@ export function workflowIdOf(interaction: string): string | null {
   const prev = interaction.lastIndexOf('|', last - 1);
   if (prev <= 0 || !/^\d+$/.test(interaction.slice(last + 1))) return null;
   return interaction.slice(0, prev);
+}
+
+/**
+ * Why an Update was refused, from the client-side error (WorkflowUpdateFailedError wraps the
+ * validator's ApplicationFailure as its cause).
+ */
+export function refusalReason(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e?.cause && typeof e.cause === 'object') e = e.cause as typeof e;
+  return String(e?.message ?? err);
 }

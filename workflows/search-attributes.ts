@@ -3,12 +3,24 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const SA_PLAYBOOK = defineSearchAttributeKey('NightshiftPlaybook', SearchAttributeType.KEYWORD);
-export const SA_DETECTION_IDS = defineSearchAttributeKey('NightshiftDetectionIds', SearchAttributeType.KEYWORD_LIST);
+export const SA_DETECTION_IDS = defineSearchAttributeKey(
+  'NightshiftDetectionIds',
+  SearchAttributeType.KEYWORD_LIST,
+);
 export const SA_INCIDENT_ID = defineSearchAttributeKey('NightshiftIncidentId', SearchAttributeType.KEYWORD);
-export const SA_DEVICE_IDS = defineSearchAttributeKey('NightshiftDeviceIds', SearchAttributeType.KEYWORD_LIST);
-export const SA_WAITING_FOR_APPROVAL = defineSearchAttributeKey('NightshiftWaitingForApproval', SearchAttributeType.BOOL);
+export const SA_DEVICE_IDS = defineSearchAttributeKey(
+  'NightshiftDeviceIds',
+  SearchAttributeType.KEYWORD_LIST,
+);
+export const SA_WAITING_FOR_APPROVAL = defineSearchAttributeKey(
+  'NightshiftWaitingForApproval',
+  SearchAttributeType.BOOL,
+);
 /** Codes of pending approvals and pages, so an SMS reply "YES 4821" finds its run. */
-export const SA_PENDING_CODES = defineSearchAttributeKey('NightshiftPendingCodes', SearchAttributeType.KEYWORD_LIST);
+export const SA_PENDING_CODES = defineSearchAttributeKey(
+  'NightshiftPendingCodes',
+  SearchAttributeType.KEYWORD_LIST,
+);
 
 export const ALL_SEARCH_ATTRIBUTES = [
   SA_PLAYBOOK,

@@ -8,10 +8,17 @@ declare global {
   var __NIGHTSHIFT_DEV_SERVER__: DevServer | undefined;
 }
 
-export default async function globalSetup(globalConfig: Config & { selectProjects?: string[] }): Promise<void> {
+export default async function globalSetup(
+  globalConfig: Config & { selectProjects?: string[] },
+): Promise<void> {
   const selected = globalConfig.selectProjects;
   if (selected && !selected.includes('integration')) return;
-  const logFile = path.join(PROJECT_ROOT, '.nightshift', 'test-logs', `temporal-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  const logFile = path.join(
+    PROJECT_ROOT,
+    '.nightshift',
+    'test-logs',
+    `temporal-${new Date().toISOString().replace(/[:.]/g, '-')}.log`,
+  );
   const server = await startDevServer({ port: await freePort(), logFile });
   globalThis.__NIGHTSHIFT_DEV_SERVER__ = server;
   process.env.NIGHTSHIFT_TEST_TEMPORAL_ADDRESS = server.address;

@@ -1,7 +1,14 @@
 // Helpers for integration tests: a client and a worker on the shared dev server of this test run.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Runtime,
+  DefaultLogger,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
 let runtimeInstalled = false;
@@ -17,7 +24,8 @@ function quietRuntime(): void {
 
 export function temporalAddress(): string {
   const address = process.env.NIGHTSHIFT_TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('no test Temporal server: run integration tests through jest (global setup starts it).');
+  if (!address)
+    throw new Error('no test Temporal server: run integration tests through jest (global setup starts it).');
   return address;
 }
 
@@ -29,7 +37,10 @@ export async function testClient(): Promise<{ client: Client; connection: Connec
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test file (bundling takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
   return bundle;
 }
 

@@ -1,0 +1,53 @@
+// `nightshift <command>`: validate | simulate | start | version.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../worker/dev-server';
+import { runSimulate } from './simulate';
+import { runStart } from './start';
+import { runValidate } from './validate';
+
+const HELP = `nightshift — SOAR playbooks on Temporal
+
+usage:
+  nightshift start                       start Temporal (embedded dev server unless TEMPORAL_ADDRESS),
+                                         the worker and the HTTP server; Ctrl-C stops all three
+  nightshift validate [PATH…] [--config FILE] [--json]
+                                         check nightshift.yaml and playbooks (default: playbooks/)
+  nightshift simulate PLAYBOOK --detection FILE --at INSTANT [--config FILE]
+                    [--approval approved|denied|none] [--approval-after DURATION]
+                    [--approver PERSON] [--ack none|DURATION] [--json]
+                                         run a playbook on a virtual clock, with no side effects
+  nightshift version
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const io = {
+    out: (s: string) => process.stdout.write(`${s}\n`),
+    err: (s: string) => process.stderr.write(`${s}\n`),
+    cwd: process.cwd(),
+  };
+  switch (cmd) {
+    case 'validate':
+      return runValidate(rest, io);
+    case 'simulate':
+      return runSimulate(rest, io);
+    case 'start':
+      return runStart(rest, io);
+    case 'version':
+    case '--version':
+      io.out(
+        `nightshift ${JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version}`,
+      );
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.out(HELP);
+      return cmd === undefined ? 2 : 0;
+    default:
+      io.err(`nightshift: unknown command "${cmd}"\n\n${HELP}`);
+      return 2;
+  }
+}

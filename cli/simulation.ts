@@ -1,0 +1,212 @@
+// `nightshift simulate`'s engine: the real interpreter on a virtual clock, with recorded effects.
+// Channels and Defender are not called; they take no virtual time and succeed (spec §6).
+import type { Detection, OrgIR, PlaybookIR } from '../compiler/ir';
+import { createEvaluator } from '../compiler/expr/runtime';
+import type { RunEffect } from '../workflows/messages';
+import { PlaybookInterpreter, type StepResult } from '../workflows/interpreter/interpreter';
+import type { Effects, Runtime } from '../workflows/interpreter/runtime';
+import { VirtualClock } from './virtual-clock';
+
+export interface SimulationOptions {
+  at: Date;
+  /** How approvals are answered; 'none' never answers. */
+  approval: 'approved' | 'denied' | 'none';
+  approvalAfterMs: number;
+  /** Person id answering approvals; default: the approval's first allowed approver. */
+  approver?: string;
+  /** Pages are acknowledged by the first person paged this long after the page; null = never. */
+  ackAfterMs: number | null;
+}
+
+export interface SimulationReport {
+  playbook: string;
+  version: number;
+  matched: boolean;
+  started_at: string;
+  finished_at: string;
+  outcome: 'completed' | 'failed' | 'not_matched';
+  steps: StepResult[];
+  effects: RunEffect[];
+  /** What the simulated people did that the run refused (e.g. an approver who may not decide). */
+  refused: Array<{ at: string; kind: string; person: string; reason: string }>;
+}
+
+/** A seeded generator, so codes in a simulation are the same every time. */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function simulate(
+  ir: PlaybookIR,
+  org: OrgIR,
+  detection: Detection,
+  opts: SimulationOptions,
+): Promise<SimulationReport> {
+  const startedAt = opts.at.toISOString();
+  const base = {
+    playbook: ir.name,
+    version: ir.version,
+    started_at: startedAt,
+    refused: [] as SimulationReport['refused'],
+  };
+  const ev = createEvaluator(org);
+  const matched = ev.bool(ir.on.when, {
+    detection,
+    device: detection.devices[0],
+    steps: {},
+    playbook: { name: ir.name, version: ir.version, hash: ir.hash },
+    now: opts.at,
+  });
+  if (!matched) {
+    return {
+      ...base,
+      matched: false,
+      finished_at: startedAt,
+      outcome: 'not_matched',
+      steps: ir.steps.map((s) => ({ id: s.id, status: 'skipped' })),
+      effects: [],
+    };
+  }
+
+  const clock = new VirtualClock(opts.at);
+  const refused = base.refused;
+  let interp: PlaybookInterpreter | undefined;
+  const scheduledApprovals = new Set<string>();
+  const scheduledPages = new Set<string>();
+  const actionIds = new Map<string, string>();
+  const blastKeys: string[] = [];
+
+  const effects: Effects = {
+    async notify(req) {
+      return {
+        channel: 'slack',
+        target: req.to.type === 'channel' ? req.to.id : req.to.person.id,
+        dryRun: true,
+      };
+    },
+    async askApproval(req) {
+      if (opts.approval !== 'none' && !scheduledApprovals.has(req.approvalId)) {
+        scheduledApprovals.add(req.approvalId);
+        const person = opts.approver ?? req.approvers[0]?.id;
+        clock.at(clock.now().getTime() + opts.approvalAfterMs, () => {
+          if (!interp || !person) return;
+          const answer = {
+            approvalId: req.approvalId,
+            personId: person,
+            outcome: opts.approval as 'approved' | 'denied',
+            channel: 'simulate',
+          };
+          try {
+            interp.validateDecision(answer);
+          } catch (err) {
+            // Refused exactly as a live click would be: the approval keeps waiting.
+            refused.push({
+              at: clock.now().toISOString(),
+              kind: 'approval',
+              person,
+              reason: (err as Error).message,
+            });
+            return;
+          }
+          interp.decide(answer);
+        });
+      }
+      return {
+        channel: 'slack',
+        target: req.to.type === 'channel' ? req.to.id : req.to.person.id,
+        dryRun: true,
+      };
+    },
+    async approvalResolved() {},
+    async page(req) {
+      if (opts.ackAfterMs !== null && !scheduledPages.has(req.pageId)) {
+        scheduledPages.add(req.pageId);
+        const person = req.person.id;
+        clock.at(clock.now().getTime() + opts.ackAfterMs, () => {
+          if (!interp) return;
+          const ack = { pageId: req.pageId, personId: person, channel: 'simulate' };
+          try {
+            interp.validateAck(ack);
+          } catch (err) {
+            refused.push({
+              at: clock.now().toISOString(),
+              kind: 'page',
+              person,
+              reason: (err as Error).message,
+            });
+            return;
+          }
+          interp.ack(ack);
+        });
+      }
+      return { channel: req.via, target: req.person.id, dryRun: true };
+    },
+    async webhook() {
+      return { httpStatus: 200, body: null };
+    },
+    async defenderSubmit(req) {
+      const actionId = `simulated-${actionIds.size + 1}`;
+      actionIds.set(req.key, actionId);
+      return {
+        actionId: req.machineId ? actionId : undefined,
+        indicatorId: req.action === 'block_indicator' ? actionId : undefined,
+        status: 'Succeeded',
+        attached: false,
+        dryRun: true,
+      };
+    },
+    async defenderAwait() {
+      return 'Succeeded';
+    },
+    // Only this run exists in a simulation: the limit counts its own automatic isolations.
+    async reserveIsolation(req) {
+      if (blastKeys.includes(req.key)) return true;
+      if (blastKeys.length >= req.limit) return false;
+      blastKeys.push(req.key);
+      return true;
+    },
+    async releaseIsolation(req) {
+      const i = blastKeys.indexOf(req.key);
+      if (i >= 0) blastKeys.splice(i, 1);
+    },
+  };
+
+  const runtime: Runtime = {
+    now: () => clock.now(),
+    waitFor: (ready, ms) => clock.waitFor(ready, ms),
+    sleep: (ms) => clock.sleep(ms),
+    random: seeded(0x5eed),
+    workflowId: `simulate/${ir.name}/${detection.id}`,
+    effects,
+  };
+  interp = new PlaybookInterpreter({ ir, org, detection, groupKey: detection.id }, runtime);
+  let outcome: Awaited<ReturnType<PlaybookInterpreter['run']>> | undefined;
+  let failure: unknown;
+  const running = interp.run().then(
+    (o) => {
+      outcome = o;
+    },
+    (err) => {
+      failure = err;
+    },
+  );
+  await clock.run(() => outcome !== undefined || failure !== undefined);
+  await running;
+  if (failure) throw failure;
+  const done = outcome as NonNullable<typeof outcome>;
+  return {
+    ...base,
+    matched: true,
+    finished_at: clock.now().toISOString(),
+    outcome: done.outcome,
+    steps: done.steps,
+    effects: done.effects,
+  };
+}

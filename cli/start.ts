@@ -1,0 +1,158 @@
+// `nightshift start`: Temporal (embedded dev server on SQLite unless TEMPORAL_ADDRESS is set), the
+// workers and the HTTP server in one process. Ctrl-C stops all three cleanly; runs survive a restart.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import pino from 'pino';
+import { formatDiagnostic } from '../compiler';
+import { buildServer } from '../server/app';
+import { PlaybookRegistry } from '../server/playbooks';
+import { buildActivities } from '../worker/activities';
+import { ConfigError, loadConfig } from '../worker/config';
+import { connectClient, connectWorker } from '../worker/connection';
+import { PROJECT_ROOT, SetupError, isPortFree, startDevServer, type DevServer } from '../worker/dev-server';
+import { ensureSearchAttributes } from '../worker/search-attributes';
+import { createWorkers } from '../worker/worker';
+import type { CliIO } from './simulate';
+
+/** Paths and headers never written to logs. */
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers["x-slack-signature"]',
+  'req.headers["x-twilio-signature"]',
+  'req.headers.cookie',
+  '*.token',
+  '*.secret',
+  '*.password',
+  '*.clientSecret',
+  '*.authToken',
+];
+
+/** API tokens: NIGHTSHIFT_API_TOKENS (comma-separated), else one generated and kept in .nightshift/api-token. */
+function apiTokens(env: NodeJS.ProcessEnv): { tokens: string[]; file?: string } {
+  const fromEnv = (env.NIGHTSHIFT_API_TOKENS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (fromEnv.length) return { tokens: fromEnv };
+  const file = path.join(PROJECT_ROOT, '.nightshift', 'api-token');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(24).toString('base64url') + '\n', { mode: 0o600 });
+  }
+  return { tokens: [fs.readFileSync(file, 'utf8').trim()], file };
+}
+
+export async function runStart(_argv: string[], io: CliIO): Promise<number> {
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch {
+        // Keep stopping the rest.
+      }
+    }
+  };
+  try {
+    const cfg = loadConfig(process.env, io.cwd);
+    const logger = pino({ level: cfg.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
+
+    const registry = new PlaybookRegistry(cfg.configFile, [cfg.playbooksDir]);
+    const loaded = registry.reload();
+    for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
+    if (!registry.current.org) {
+      io.err(
+        `nightshift: ${path.relative(io.cwd, cfg.configFile) || cfg.configFile} has errors (above): fix them and start again.`,
+      );
+      return 1;
+    }
+    if (!loaded.ok) io.err('nightshift: the files with errors above are not served; the others are.');
+
+    if (!(await isPortFree(cfg.http.port, cfg.http.host))) {
+      throw new SetupError(
+        `port ${cfg.http.port} (HTTP API) is already in use: stop the program using it, or set NIGHTSHIFT_HTTP_PORT.`,
+      );
+    }
+
+    let dev: DevServer | undefined;
+    let address = cfg.temporal.address;
+    if (!address) {
+      dev = await startDevServer({
+        port: cfg.devServer.port,
+        uiPort: cfg.devServer.uiPort,
+        dbFile: path.join(cfg.devServer.dataDir, 'temporal.db'),
+        logFile: path.join(PROJECT_ROOT, '.nightshift', 'logs', 'temporal.log'),
+      });
+      stops.push(() => dev!.stop());
+      address = dev.address;
+    }
+    const temporal = { ...cfg.temporal, address };
+    const connection = await connectClient(temporal);
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: cfg.temporal.namespace });
+    await ensureSearchAttributes(connection, cfg.temporal.namespace);
+
+    const nativeConnection = await connectWorker(temporal);
+    stops.push(() => nativeConnection.close());
+    const acts = buildActivities({ env: process.env, client, registry, logger });
+    const workers = await createWorkers({
+      connection: nativeConnection,
+      namespace: cfg.temporal.namespace,
+      client,
+      activities: acts.main,
+      defenderActivities: acts.defender,
+      defenderOptions: acts.defenderOptions,
+    });
+    const workersDone = workers.run();
+    stops.push(() => workers.shutdown());
+
+    const tokens = apiTokens(process.env);
+    const server = await buildServer({
+      client,
+      registry,
+      namespace: cfg.temporal.namespace,
+      logger,
+      apiTokens: tokens.tokens,
+    });
+    await server.listen({ host: cfg.http.host, port: cfg.http.port });
+    stops.push(() => server.close());
+
+    const base = `http://${cfg.http.host}:${cfg.http.port}`;
+    io.out(
+      [
+        'Nightshift is running. Ctrl-C stops it.',
+        `  HTTP API     ${base}   (POST ${base}/v1/detections)`,
+        `  API token    ${tokens.file ? path.relative(io.cwd, tokens.file) : 'from NIGHTSHIFT_API_TOKENS'}`,
+        `  Temporal     ${address}${dev ? ' (embedded dev server, data in ' + path.relative(io.cwd, cfg.devServer.dataDir) + ')' : ''}`,
+        ...(dev?.uiUrl ? [`  Temporal UI  ${dev.uiUrl}`] : []),
+        `  Playbooks    ${registry.current.playbooks.map((p) => p.name).join(', ') || '(none)'}`,
+        ...acts.modes.map((m) => `  ${m}`),
+      ].join('\n'),
+    );
+
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: string) => {
+        io.out(`\nnightshift: ${sig}: stopping the HTTP server, the workers and Temporal…`);
+        resolve();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      workersDone.catch((err) => {
+        io.err(`nightshift: a worker stopped: ${(err as Error).message}`);
+        resolve();
+      });
+    });
+    await stopAll();
+    io.out('nightshift: stopped.');
+    return 0;
+  } catch (err) {
+    await stopAll();
+    if (err instanceof SetupError || err instanceof ConfigError) {
+      io.err(`nightshift: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}

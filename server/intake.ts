@@ -1,0 +1,141 @@
+// Detection → matching playbooks → one run per playbook × group key: started, or attached to the
+// running one (its devices join). Used by POST /v1/detections and by the Defender alert poller.
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { createEvaluator } from '../compiler/expr/runtime';
+import type { Detection, OrgIR, PlaybookIR } from '../compiler/ir';
+import { TASK_QUEUE } from '../activities/contracts';
+import type { RunInput } from '../workflows/interpreter/interpreter';
+import { attachDetectionSignal } from '../workflows/messages';
+import type { playbookRun } from '../workflows/playbook-run';
+import { SA_DETECTION_IDS, SA_DEVICE_IDS, SA_INCIDENT_ID, SA_PLAYBOOK } from '../workflows/search-attributes';
+
+export interface RunRefOut {
+  playbook: string;
+  version: number;
+  workflowId: string;
+  /** started: a new run; attached: joined the running run; duplicate: this detection was already handled. */
+  result: 'started' | 'attached' | 'duplicate';
+  deviceIds: string[];
+}
+
+export interface IntakeResult {
+  detectionId: string;
+  runs: RunRefOut[];
+  /** Playbooks whose `when` failed to evaluate on this detection (the others still ran). */
+  errors: Array<{ playbook: string; message: string }>;
+}
+
+/** Workflow ids are bounded (the server's limit.maxIDLength); long keys are cut and hashed. */
+function workflowId(playbook: string, groupBy: string, key: string): string {
+  const safe = key.length <= 160 ? key : `${key.slice(0, 120)}~${fnv1a(key)}`;
+  return `nightshift/${playbook}/${groupBy}/${safe}`;
+}
+
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16);
+}
+
+/** The run keys of a detection for a playbook's group_by. `device` splits it: one run per device. */
+export function groupKeys(pb: PlaybookIR, d: Detection): Array<{ key: string; detection: Detection }> {
+  switch (pb.on.groupBy) {
+    case 'incident':
+      // A detection without an incident is its own incident.
+      return [{ key: d.incident_id ? d.incident_id : `detection:${d.id}`, detection: d }];
+    case 'device':
+      if (d.devices.length === 0) return [{ key: `detection:${d.id}`, detection: d }];
+      return d.devices.map((dev) => ({ key: dev.id, detection: { ...d, devices: [dev] } }));
+    default:
+      return [{ key: d.id, detection: d }];
+  }
+}
+
+export function matches(pb: PlaybookIR, org: OrgIR, d: Detection, now: Date): boolean {
+  if (!pb.enabled) return false;
+  return createEvaluator(org).bool(pb.on.when, {
+    detection: d,
+    device: d.devices[0],
+    steps: {},
+    playbook: { name: pb.name, version: pb.version, hash: pb.hash },
+    now,
+  });
+}
+
+export async function startOrAttach(
+  client: Client,
+  current: { org?: OrgIR; playbooks: PlaybookIR[] },
+  detection: Detection,
+  opts: { taskQueue?: string; now?: Date } = {},
+): Promise<IntakeResult> {
+  const out: IntakeResult = { detectionId: detection.id, runs: [], errors: [] };
+  const org = current.org;
+  if (!org) throw new Error('no organisation file is loaded: fix nightshift.yaml and reload');
+  for (const pb of current.playbooks) {
+    let hit: boolean;
+    try {
+      hit = matches(pb, org, detection, opts.now ?? new Date());
+    } catch (err) {
+      out.errors.push({ playbook: pb.name, message: (err as Error).message });
+      continue;
+    }
+    if (!hit) continue;
+    for (const { key, detection: det } of groupKeys(pb, detection)) {
+      out.runs.push(await startOrAttachOne(client, pb, org, key, det, opts.taskQueue ?? TASK_QUEUE));
+    }
+  }
+  return out;
+}
+
+async function startOrAttachOne(
+  client: Client,
+  pb: PlaybookIR,
+  org: OrgIR,
+  key: string,
+  det: Detection,
+  taskQueue: string,
+): Promise<RunRefOut> {
+  const id = workflowId(pb.name, pb.on.groupBy, key);
+  const ref = {
+    playbook: pb.name,
+    version: pb.version,
+    workflowId: id,
+    deviceIds: det.devices.map((d) => d.id),
+  };
+  let running = false;
+  try {
+    const desc = await client.workflow.getHandle(id).describe();
+    running = desc.status.name === 'RUNNING';
+    const seen = (desc.typedSearchAttributes.get(SA_DETECTION_IDS) as string[] | undefined) ?? [];
+    // A closed run already handled this very detection (a retried delivery): never run it twice.
+    if (!running && seen.includes(det.id)) return { ...ref, result: 'duplicate' };
+    if (running && seen.includes(det.id)) return { ...ref, result: 'duplicate' };
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  const input: RunInput = { ir: pb, org, detection: det, groupKey: key };
+  try {
+    // Signal-with-start is atomic: two deliveries racing here still make one run.
+    await client.workflow.signalWithStart<typeof playbookRun, [Detection]>('playbookRun', {
+      workflowId: id,
+      taskQueue,
+      args: [input],
+      signal: attachDetectionSignal,
+      signalArgs: [det],
+      typedSearchAttributes: [
+        { key: SA_PLAYBOOK, value: pb.name },
+        { key: SA_DETECTION_IDS, value: [det.id] },
+        { key: SA_DEVICE_IDS, value: det.devices.map((d) => d.id) },
+        ...(det.incident_id ? [{ key: SA_INCIDENT_ID, value: det.incident_id }] : []),
+      ],
+      memo: { playbookVersion: pb.version, playbookHash: pb.hash, groupBy: pb.on.groupBy, groupKey: key },
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { ...ref, result: 'duplicate' };
+    throw err;
+  }
+  return { ...ref, result: running ? 'attached' : 'started' };
+}

@@ -1,0 +1,493 @@
+// The interpreter on the real Temporal server: day and night paths, approvals (permitted, unpermitted,
+// denied, timed out), pages, duplicates attaching, protected devices, the blast-radius limit across
+// concurrent runs, and a worker restart during a pending approval. Each scenario is also run through
+// `simulate` to show both clocks give the same step results and effects.
+import { WorkflowUpdateFailedError, type Client, type Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { createBlastRadiusActivities } from '../../activities/blast-radius';
+import { defenderTaskQueue } from '../../activities/contracts';
+import type { Detection, OrgIR, PlaybookIR } from '../../compiler/ir';
+import { simulate } from '../../cli/simulation';
+import { startOrAttach } from '../../server/intake';
+import { blastRadiusWorkflowId, reservationsQuery } from '../../workflows/blast-radius';
+import type { RunOutcome, StepResult } from '../../workflows/interpreter/interpreter';
+import { ackUpdate, decideUpdate, refusalReason, stateQuery, type RunState } from '../../workflows/messages';
+import { ensureSearchAttributes } from '../../worker/search-attributes';
+import { detection, fixtureOrg, fixturePlaybook } from '../support/playbooks';
+import { recordingActivities } from '../support/recording-activities';
+import { createTestWorker, testClient, uniqueTaskQueue } from '../support/temporal';
+
+let client: Client;
+let connection: Connection;
+let org: OrgIR;
+
+beforeAll(async () => {
+  ({ client, connection } = await testClient());
+  await ensureSearchAttributes(connection, 'default');
+  org = fixtureOrg();
+});
+afterAll(async () => {
+  await connection.close();
+});
+
+interface Harness {
+  taskQueue: string;
+  rec: ReturnType<typeof recordingActivities>['rec'];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function harness(opts: Parameters<typeof recordingActivities>[0] = {}): Promise<Harness> {
+  const taskQueue = uniqueTaskQueue('interp');
+  const acts = recordingActivities(opts);
+  let workers: Array<{ worker: Worker; done: Promise<void>; close: () => Promise<void> }> = [];
+  const h: Harness = {
+    taskQueue,
+    rec: acts.rec,
+    async start() {
+      const main = await createTestWorker({
+        taskQueue,
+        activities: { ...acts.main, ...createBlastRadiusActivities(client, taskQueue) },
+      });
+      const def = await createTestWorker({
+        taskQueue: defenderTaskQueue(taskQueue),
+        activities: acts.defender,
+      });
+      workers = [main, def].map(({ worker, connection: c }) => ({
+        worker,
+        done: worker.run(),
+        close: () => c.close(),
+      }));
+    },
+    async stop() {
+      for (const w of workers) w.worker.shutdown();
+      for (const w of workers) {
+        await w.done;
+        await w.close();
+      }
+      workers = [];
+    },
+  };
+  await h.start();
+  return h;
+}
+
+async function startRun(h: Harness, pb: PlaybookIR, d: Detection) {
+  const res = await startOrAttach(client, { org, playbooks: [pb] }, d, { taskQueue: h.taskQueue });
+  expect(res.runs).toHaveLength(1);
+  return { handle: client.workflow.getHandle(res.runs[0].workflowId), ref: res.runs[0] };
+}
+
+/** The validator's reason for refusing an Update. */
+async function refused(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    return refusalReason(err);
+  }
+  throw new Error('the update was accepted');
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${ms} ms; last value: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const step = (o: RunOutcome | { steps: StepResult[] }, id: string) =>
+  o.steps.find((s) => s.id === id) as StepResult;
+
+/** What both clocks must agree on: statuses and outcomes of steps, kinds/targets/devices of effects. */
+function comparable(o: {
+  steps: StepResult[];
+  effects: Array<{ kind: string; target?: string; device?: string }>;
+}) {
+  return {
+    steps: o.steps.map((s) => ({
+      id: s.id,
+      status: s.status,
+      outcome: s.outcome,
+      timed_out: s.timed_out,
+      decided_by: s.decided_by,
+      acked_by: s.acked_by,
+      reason: s.reason,
+    })),
+    effects: o.effects.map((e) => `${e.kind}:${e.target ?? ''}:${e.device ?? ''}`).sort(),
+  };
+}
+
+const dayNight = (cal: string, extra: Record<string, string> = {}) =>
+  fixturePlaybook('day-night.yaml', org, {
+    '@CAL@': cal,
+    '@TIMEOUT@': '60s',
+    '@ON_TIMEOUT@': 'denied',
+    '@ACK@': '60s',
+    ...extra,
+  });
+
+describe('playbook runs on Temporal', () => {
+  jest.setTimeout(60_000);
+
+  it('day path: a permitted approver approves in the run, then the device is isolated', async () => {
+    const h = await harness();
+    try {
+      const pb = dayNight('always');
+      const d = detection();
+      const { handle } = await startRun(h, pb, d);
+      const st = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.pendingApprovals.length === 1,
+      );
+      const approvalId = st.pendingApprovals[0].approvalId;
+      expect(st.pendingApprovals[0].approvers).toEqual(['ana', 'ben']);
+      const decision = await handle.executeUpdate(decideUpdate, {
+        args: [{ approvalId, personId: 'ben', outcome: 'approved', channel: 'slack' }],
+      });
+      expect(decision).toMatchObject({
+        outcome: 'approved',
+        decidedBy: 'ben',
+        channel: 'slack',
+        timedOut: false,
+      });
+      const out = await handle.result();
+
+      expect(out.outcome).toBe('completed');
+      expect(step(out, 'approval')).toMatchObject({
+        status: 'succeeded',
+        outcome: 'approved',
+        decided_by: 'ben',
+        channel: 'slack',
+        timed_out: false,
+      });
+      expect(step(out, 'isolate')).toMatchObject({
+        status: 'succeeded',
+        actions: [{ device: d.devices[0].id, action_id: 'action-1', status: 'Succeeded' }],
+      });
+      expect(step(out, 'page').status).toBe('skipped');
+      expect(h.rec.ask.map((a) => a.to.type === 'channel' && a.to.id).sort()).toEqual([
+        'soc-email',
+        'soc-slack',
+      ]);
+      expect(h.rec.ask[0].question).toBe(`Isolate ${d.devices[0].name}?`);
+      expect(h.rec.resolved).toHaveLength(1);
+      expect(h.rec.resolved[0].messages).toHaveLength(2);
+      expect(h.rec.defender).toHaveLength(1);
+      expect(h.rec.defender[0]).toMatchObject({
+        action: 'isolate',
+        machineId: d.devices[0].id,
+        params: { type: 'full', comment: `nightshift day-night v1: ${d.id}` },
+      });
+
+      const sim = await simulate(pb, org, d, {
+        at: new Date(),
+        approval: 'approved',
+        approver: 'ben',
+        approvalAfterMs: 60_000,
+        ackAfterMs: null,
+      });
+      expect(comparable({ ...sim, steps: sim.steps })).toEqual(
+        comparable({
+          ...out,
+          steps: out.steps.map((s: StepResult) => (s.id === 'approval' ? { ...s, channel: 'simulate' } : s)),
+        }),
+      );
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('refuses an approver who is not allowed, leaving no trace in history; a deny then skips isolation', async () => {
+    const h = await harness();
+    try {
+      const pb = dayNight('always');
+      const { handle } = await startRun(h, pb, detection());
+      const st = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.pendingApprovals.length === 1,
+      );
+      const approvalId = st.pendingApprovals[0].approvalId;
+
+      expect(
+        await refused(
+          handle.executeUpdate(decideUpdate, {
+            args: [{ approvalId, personId: 'cho', outcome: 'approved', channel: 'slack' }],
+          }),
+        ),
+      ).toBe('cho may not decide this approval');
+      expect(
+        await refused(
+          handle.executeUpdate(decideUpdate, {
+            args: [{ approvalId: `${approvalId}x`, personId: 'ana', outcome: 'approved', channel: 'slack' }],
+          }),
+        ),
+      ).toMatch(/not part of this run/);
+      const history = await handle.fetchHistory();
+      expect(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(0);
+
+      await handle.executeUpdate(decideUpdate, {
+        args: [{ approvalId, personId: 'ana', outcome: 'denied', channel: 'email' }],
+      });
+      // A second answer, even by a permitted person, is refused: the first valid answer won.
+      expect(
+        await refused(
+          handle.executeUpdate(decideUpdate, {
+            args: [{ approvalId, personId: 'ben', outcome: 'approved', channel: 'slack' }],
+          }),
+        ),
+      ).toMatch(/already decided: denied by ana/);
+      const out = await handle.result();
+      expect(step(out, 'approval')).toMatchObject({ outcome: 'denied', decided_by: 'ana', channel: 'email' });
+      expect(step(out, 'isolate').status).toBe('skipped');
+      expect(h.rec.defender).toHaveLength(0);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('night path: isolates without asking and pages the on-call, who acknowledges', async () => {
+    const h = await harness();
+    try {
+      const pb = dayNight('never');
+      const d = detection();
+      const { handle } = await startRun(h, pb, d);
+      const st = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.pendingPages.length === 1,
+      );
+      expect(st.pendingPages[0].paged).toEqual(['cho']);
+      expect(
+        await refused(
+          handle.executeUpdate(ackUpdate, {
+            args: [{ pageId: st.pendingPages[0].pageId, personId: 'ana', channel: 'sms' }],
+          }),
+        ),
+      ).toBe('ana was not paged');
+      await handle.executeUpdate(ackUpdate, {
+        args: [{ pageId: st.pendingPages[0].pageId, personId: 'cho', channel: 'sms' }],
+      });
+      const out = await handle.result();
+      expect(step(out, 'approval').status).toBe('skipped');
+      expect(step(out, 'isolate').status).toBe('succeeded');
+      expect(step(out, 'page')).toMatchObject({ status: 'succeeded', acked_by: 'cho' });
+      expect(h.rec.ask).toHaveLength(0);
+      expect(h.rec.page.map((p) => `${p.person.id}:${p.via}`).sort()).toEqual(['cho:sms', 'cho:voice']);
+      expect(h.rec.page[0].message).toBe(`Isolated ${d.devices[0].name}. Reply ACK.`);
+
+      const sim = await simulate(pb, org, d, {
+        at: new Date(),
+        approval: 'approved',
+        approvalAfterMs: 60_000,
+        ackAfterMs: 60_000,
+      });
+      expect(comparable(sim)).toEqual(comparable(out));
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('escalates an unacknowledged page to escalate_to, and times out when nobody answers', async () => {
+    const h = await harness();
+    try {
+      const pb = dayNight('never', { '@ACK@': '2s' });
+      const d = detection();
+      const { handle } = await startRun(h, pb, d);
+      const out = await handle.result();
+      expect(step(out, 'page')).toMatchObject({ status: 'timed_out', acked_by: '' });
+      expect(out.outcome).toBe('completed'); // timed_out does not fail the run
+      expect(h.rec.page.map((p) => `${p.person.id}:${p.via}`).sort()).toEqual([
+        'ana:sms',
+        'ana:voice',
+        'ben:sms',
+        'ben:voice',
+        'cho:sms',
+        'cho:voice',
+      ]);
+      const sim = await simulate(pb, org, d, {
+        at: new Date(),
+        approval: 'none',
+        approvalAfterMs: 0,
+        ackAfterMs: null,
+      });
+      expect(comparable(sim)).toEqual(comparable(out));
+      expect(new Date(sim.finished_at).getTime() - new Date(sim.started_at).getTime()).toBe(4000);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('an approval that times out takes on_timeout, and the next step sees it', async () => {
+    const h = await harness();
+    try {
+      const pb = dayNight('always', { '@TIMEOUT@': '2s', '@ON_TIMEOUT@': 'approved' });
+      const d = detection();
+      const { handle } = await startRun(h, pb, d);
+      const out = await handle.result();
+      expect(step(out, 'approval')).toMatchObject({
+        status: 'succeeded',
+        outcome: 'approved',
+        timed_out: true,
+        decided_by: '',
+        channel: 'timeout',
+      });
+      expect(step(out, 'isolate').status).toBe('succeeded');
+      const sim = await simulate(pb, org, d, {
+        at: new Date(),
+        approval: 'none',
+        approvalAfterMs: 0,
+        ackAfterMs: null,
+      });
+      expect(comparable(sim)).toEqual(comparable(out));
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('attaches a second alert of the same incident to the running run, and ignores a duplicate delivery', async () => {
+    const h = await harness();
+    try {
+      const pb = dayNight('always');
+      const d1 = detection();
+      const d2 = detection({ incident_id: d1.incident_id });
+      const { handle, ref } = await startRun(h, pb, d1);
+      expect(ref.result).toBe('started');
+      const st = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.pendingApprovals.length === 1,
+      );
+
+      const second = await startOrAttach(client, { org, playbooks: [pb] }, d2, { taskQueue: h.taskQueue });
+      expect(second.runs).toEqual([
+        expect.objectContaining({ workflowId: ref.workflowId, result: 'attached' }),
+      ]);
+      const again = await startOrAttach(client, { org, playbooks: [pb] }, d1, { taskQueue: h.taskQueue });
+      expect(again.runs[0].result).toBe('duplicate');
+      await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.deviceIds.length === 2,
+      );
+
+      await handle.executeUpdate(decideUpdate, {
+        args: [
+          {
+            approvalId: st.pendingApprovals[0].approvalId,
+            personId: 'ana',
+            outcome: 'approved',
+            channel: 'api',
+          },
+        ],
+      });
+      const out = await handle.result();
+      expect((step(out, 'isolate').actions as Array<{ device: string }>).map((a) => a.device)).toEqual([
+        d1.devices[0].id,
+        d2.devices[0].id,
+      ]);
+      expect(out.detectionIds).toEqual([d1.id, d2.id]);
+      // After the run closed, the same detection delivered again is still not run twice.
+      const late = await startOrAttach(client, { org, playbooks: [pb] }, d1, { taskQueue: h.taskQueue });
+      expect(late.runs[0].result).toBe('duplicate');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('never isolates a protected device without a human approval', async () => {
+    const h = await harness();
+    try {
+      const pb = fixturePlaybook('protected.yaml', org);
+      const d = detection({
+        devices: [{ id: 'dc-01', name: 'dc-01.corp.example', tags: ['domain-controller'] }],
+      });
+      const { handle } = await startRun(h, pb, d);
+      const st = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.pendingApprovals.length === 1,
+      );
+      expect(h.rec.defender).toHaveLength(0);
+      await handle.executeUpdate(decideUpdate, {
+        args: [
+          {
+            approvalId: st.pendingApprovals[0].approvalId,
+            personId: 'ana',
+            outcome: 'approved',
+            channel: 'slack',
+          },
+        ],
+      });
+      const out = await handle.result();
+      expect(step(out, 'isolate')).toMatchObject({ status: 'failed', reason: 'protected' });
+      expect(step(out, 'isolate-approved').status).toBe('succeeded');
+      expect(h.rec.defender.map((r) => r.params.type)).toEqual(['selective']);
+
+      const sim = await simulate(pb, org, d, {
+        at: new Date(),
+        approval: 'approved',
+        approver: 'ana',
+        approvalAfterMs: 1000,
+        ackAfterMs: null,
+      });
+      expect(comparable(sim)).toEqual(
+        comparable({
+          ...out,
+          steps: out.steps.map((s: StepResult) => (s.id === 'approval' ? { ...s, channel: 'simulate' } : s)),
+        }),
+      );
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('holds the blast-radius limit across concurrent runs', async () => {
+    const h = await harness();
+    try {
+      const pb = dayNight('never', { '@ACK@': '1s' });
+      const ds = Array.from({ length: 5 }, () => detection());
+      const runs = await Promise.all(ds.map((d) => startRun(h, pb, d)));
+      const outs = await Promise.all(runs.map((r) => r.handle.result()));
+      const isolate = outs.map((o) => step(o, 'isolate'));
+      expect(isolate.filter((s) => s.status === 'succeeded')).toHaveLength(2);
+      expect(isolate.filter((s) => s.status === 'failed' && s.reason === 'blast_radius')).toHaveLength(3);
+      expect(h.rec.defender).toHaveLength(2);
+      const reservations = await client.workflow
+        .getHandle(blastRadiusWorkflowId(h.taskQueue))
+        .query(reservationsQuery);
+      expect(reservations).toHaveLength(2);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('a run waiting for approval survives a worker restart and continues', async () => {
+    const h = await harness();
+    try {
+      const pb = dayNight('always');
+      const { handle } = await startRun(h, pb, detection());
+      const st = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.pendingApprovals.length === 1,
+      );
+      await h.stop();
+      await h.start();
+      await handle.executeUpdate(decideUpdate, {
+        args: [
+          {
+            approvalId: st.pendingApprovals[0].approvalId,
+            personId: 'ana',
+            outcome: 'approved',
+            channel: 'slack',
+          },
+        ],
+      });
+      const out = await handle.result();
+      expect(step(out, 'isolate').status).toBe('succeeded');
+      expect(h.rec.ask).toHaveLength(2); // asked once, not again after the restart
+    } finally {
+      await h.stop();
+    }
+  });
+});

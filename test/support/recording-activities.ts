@@ -1,0 +1,68 @@
+// Activities with the final interfaces that record what they would do, for interpreter tests (the
+// Defender and channel adapters have their own tests against protocol-faithful fakes).
+import type {
+  ApprovalAskRequest,
+  ApprovalResolvedRequest,
+  DefenderSubmitRequest,
+  MachineActionStatus,
+  NotifyRequest,
+  PageRequest,
+  PostedMessage,
+  WebhookRequest,
+} from '../../activities/contracts';
+
+export interface Recorded {
+  notify: NotifyRequest[];
+  ask: ApprovalAskRequest[];
+  resolved: ApprovalResolvedRequest[];
+  page: PageRequest[];
+  webhook: WebhookRequest[];
+  defender: DefenderSubmitRequest[];
+}
+
+export function recordingActivities(opts: { finalStatus?: (machineId: string) => MachineActionStatus } = {}) {
+  const rec: Recorded = { notify: [], ask: [], resolved: [], page: [], webhook: [], defender: [] };
+  const posted = (channel: PostedMessage['channel'], target: string): PostedMessage => ({
+    channel,
+    target,
+    dryRun: true,
+  });
+  const main = {
+    async notify(req: NotifyRequest) {
+      rec.notify.push(req);
+      return posted('slack', req.to.type === 'channel' ? req.to.id : req.to.person.id);
+    },
+    async askApproval(req: ApprovalAskRequest) {
+      rec.ask.push(req);
+      return posted('slack', req.to.type === 'channel' ? req.to.id : req.to.person.id);
+    },
+    async approvalResolved(req: ApprovalResolvedRequest) {
+      rec.resolved.push(req);
+    },
+    async page(req: PageRequest) {
+      rec.page.push(req);
+      return posted(req.via, req.person.id);
+    },
+    async webhook(req: WebhookRequest) {
+      rec.webhook.push(req);
+      return { httpStatus: 200, body: { ok: true } };
+    },
+  };
+  let actions = 0;
+  const defender = {
+    async defenderSubmit(req: DefenderSubmitRequest) {
+      rec.defender.push(req);
+      actions++;
+      return {
+        actionId: req.machineId ? `action-${actions}` : undefined,
+        status: 'Pending' as const,
+        attached: false,
+        dryRun: true,
+      };
+    },
+    async defenderPoll(req: { actionId: string; machineId: string }) {
+      return { status: opts.finalStatus?.(req.machineId) ?? ('Succeeded' as MachineActionStatus) };
+    },
+  };
+  return { rec, main, defender };
+}

@@ -1,0 +1,48 @@
+// Assembles the activities of both task queues from the environment. Without credentials, each
+// system gets its dry-run adapter (clearly labelled in logs), so `nightshift start` works anywhere.
+import type { Client } from '@temporalio/client';
+import type { WorkerOptions } from '@temporalio/worker';
+import { createBlastRadiusActivities } from '../activities/blast-radius';
+import { channelConfigFromEnv, createChannelActivities, type Logger } from '../activities/channels';
+import { TASK_QUEUE } from '../activities/contracts';
+import {
+  createDefenderActivities,
+  defenderConfigFromEnv,
+  defenderWorkerOptions,
+} from '../activities/defender';
+import { createIntakeActivities } from '../activities/intake';
+import * as smoke from '../activities/smoke';
+import { webhook } from '../activities/webhook/webhook';
+import type { PlaybookRegistry } from '../server/playbooks';
+
+export interface ActivitySets {
+  main: object;
+  defender: object;
+  defenderOptions: Partial<WorkerOptions>;
+  /** One line per system: live or dry run. */
+  modes: string[];
+}
+
+export function buildActivities(opts: {
+  env: NodeJS.ProcessEnv;
+  client: Client;
+  registry: PlaybookRegistry;
+  logger: Logger;
+  taskQueue?: string;
+}): ActivitySets {
+  const taskQueue = opts.taskQueue ?? TASK_QUEUE;
+  const channelCfg = channelConfigFromEnv(opts.env);
+  const defenderCfg = defenderConfigFromEnv(opts.env);
+  return {
+    main: {
+      ...createChannelActivities(channelCfg, { log: opts.logger, org: () => opts.registry.current.org }),
+      webhook,
+      ...createBlastRadiusActivities(opts.client, taskQueue),
+      ...createIntakeActivities(opts.client, opts.registry, taskQueue),
+      ...smoke,
+    },
+    defender: createDefenderActivities(defenderCfg, { logger: opts.logger }),
+    defenderOptions: defenderWorkerOptions(defenderCfg),
+    modes: [`Defender: ${defenderCfg.mode === 'live' ? 'live' : 'DRY RUN (no DEFENDER_* credentials)'}`],
+  };
+}

@@ -1,0 +1,66 @@
+// The Nightshift workers: the main task queue (playbook runs, channels, webhooks, intake, blast radius)
+// and the Defender task queue, whose task-queue rate limit holds across every worker of the deployment.
+import path from 'node:path';
+import fs from 'node:fs';
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DEFENDER_TASK_QUEUE, TASK_QUEUE } from '../activities/contracts';
+
+export interface WorkerSet {
+  run(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** The prebuilt workflow bundle when present (production), else bundle from source at start-up. */
+function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const bundle = path.join(__dirname, '..', 'workflow-bundle.js');
+  if (fs.existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
+  return { workflowsPath: require.resolve('../workflows') };
+}
+
+export interface WorkerSetOptions {
+  connection: NativeConnection;
+  namespace: string;
+  client: Client;
+  /** Activities of the main task queue. */
+  activities: object;
+  /** Activities of the Defender task queue. */
+  defenderActivities: object;
+  /** Worker options of the Defender queue (rate limit…). */
+  defenderOptions?: Partial<WorkerOptions>;
+  taskQueue?: string;
+  defenderTaskQueue?: string;
+  /** Seconds to let in-flight activities finish on shutdown. */
+  shutdownGraceTime?: string;
+}
+
+export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> {
+  const shutdownGraceTime = (opts.shutdownGraceTime ?? '10s') as WorkerOptions['shutdownGraceTime'];
+  const main = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    ...workflowSource(),
+    activities: opts.activities,
+    shutdownGraceTime,
+  });
+  const defender = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.defenderTaskQueue ?? DEFENDER_TASK_QUEUE,
+    activities: opts.defenderActivities,
+    shutdownGraceTime,
+    ...opts.defenderOptions,
+  });
+  let running: Promise<void> | undefined;
+  return {
+    run() {
+      running ??= Promise.all([main.run(), defender.run()]).then(() => undefined);
+      return running;
+    },
+    async shutdown() {
+      for (const w of [main, defender]) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+    },
+  };
+}

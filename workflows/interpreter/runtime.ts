@@ -1,0 +1,57 @@
+// The small runtime the interpreter runs on (design principle 1: one interpreter, two clocks).
+// workflows/playbook-run.ts binds it to Temporal (workflow time, timers, activities); cli/simulate
+// binds it to a virtual clock that records effects. Nothing about playbook semantics lives there.
+import type {
+  ApprovalAskRequest,
+  ApprovalResolvedRequest,
+  DefenderPollRequest,
+  DefenderSubmitRequest,
+  DefenderSubmitResult,
+  MachineActionStatus,
+  NotifyRequest,
+  PageRequest,
+  PostedMessage,
+  WebhookRequest,
+  WebhookResult,
+} from '../../activities/contracts';
+
+export interface ReserveIsolationRequest {
+  key: string;
+  deviceId: string;
+  workflowId: string;
+  limit: number;
+  windowMs: number;
+}
+
+export interface Effects {
+  notify(req: NotifyRequest): Promise<PostedMessage>;
+  askApproval(req: ApprovalAskRequest): Promise<PostedMessage>;
+  approvalResolved(req: ApprovalResolvedRequest): Promise<void>;
+  page(req: PageRequest): Promise<PostedMessage>;
+  webhook(req: WebhookRequest): Promise<WebhookResult>;
+  defenderSubmit(req: DefenderSubmitRequest): Promise<DefenderSubmitResult>;
+  /**
+   * Waits until the machine action reaches a final state, at most `timeoutMs`.
+   * Resolves with the final status, or 'timed_out'.
+   */
+  defenderAwait(req: DefenderPollRequest, timeoutMs: number): Promise<MachineActionStatus | 'timed_out'>;
+  /** Deployment-wide blast-radius limit: true when this automatic isolation may proceed. */
+  reserveIsolation(req: ReserveIsolationRequest): Promise<boolean>;
+  /** Gives back a reservation whose isolation did not happen. */
+  releaseIsolation(req: { key: string }): Promise<void>;
+}
+
+export interface Runtime {
+  /** The run's current time: workflow time, or the virtual clock. */
+  now(): Date;
+  /** Resolves when `ready()` holds (true) or after `timeoutMs` (false). */
+  waitFor(ready: () => boolean, timeoutMs: number): Promise<boolean>;
+  sleep(ms: number): Promise<void>;
+  /** Deterministic randomness in [0, 1): workflow Math.random, or a seeded generator. */
+  random(): number;
+  /** Id of the run, used to derive idempotency keys and interaction ids. */
+  workflowId: string;
+  effects: Effects;
+  /** Called whenever the live state changes (the workflow upserts search attributes). */
+  onStateChange?(): void;
+}

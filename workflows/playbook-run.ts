@@ -1,0 +1,152 @@
+// The Temporal binding of the interpreter: workflow time, timers, condition(), activities, Updates.
+// One run per playbook × group key (the workflow id); the IR and the org are pinned in the input.
+import {
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type { DefenderActivities, NightshiftActivities } from '../activities/contracts';
+import { defenderTaskQueue } from '../activities/contracts';
+import type { BlastRadiusActivities } from '../activities/blast-radius';
+import {
+  PlaybookInterpreter,
+  type RunInput,
+  type RunOutcome,
+  InteractionRefused,
+} from './interpreter/interpreter';
+import type { Effects, Runtime } from './interpreter/runtime';
+import { ackUpdate, attachDetectionSignal, decideUpdate, stateQuery } from './messages';
+import {
+  SA_DETECTION_IDS,
+  SA_DEVICE_IDS,
+  SA_PENDING_CODES,
+  SA_WAITING_FOR_APPROVAL,
+} from './search-attributes';
+
+// Channels and webhooks: a few quick retries; each call is idempotent by its key.
+const channels = proxyActivities<NightshiftActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
+
+const blast = proxyActivities<BlastRadiusActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
+});
+
+// Defender calls go to their own task queue, where a task-queue rate limit shared by every worker
+// keeps them within the API's limits. Throttling (429) and 5xx are retried by the activity's policy.
+function defenderSubmitter(taskQueue: string) {
+  return proxyActivities<DefenderActivities>({
+    taskQueue,
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '1 minute',
+    scheduleToCloseTimeout: '30 minutes',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+  });
+}
+
+/** Polls between machine-action status reads; each poll is one rate-limited activity. */
+export const DEFENDER_POLL_INTERVAL_MS = 15_000;
+
+function defenderPoller(taskQueue: string, timeoutMs: number) {
+  return proxyActivities<DefenderActivities>({
+    taskQueue,
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: timeoutMs,
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+  });
+}
+
+function temporalEffects(defenderQueue: string): Effects {
+  return {
+    notify: (req) => channels.notify(req),
+    askApproval: (req) => channels.askApproval(req),
+    approvalResolved: (req) => channels.approvalResolved(req),
+    page: (req) => channels.page(req),
+    webhook: (req) => channels.webhook(req),
+    defenderSubmit: (req) => defenderSubmitter(defenderQueue).defenderSubmit(req),
+    async defenderAwait(req, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0) return 'timed_out';
+        try {
+          const { status } = await defenderPoller(defenderQueue, left).defenderPoll(req);
+          if (['Succeeded', 'Failed', 'TimeOut', 'Cancelled'].includes(status)) return status;
+        } catch (err) {
+          if (Date.now() >= deadline) return 'timed_out';
+          throw err;
+        }
+        if (deadline - Date.now() <= 0) return 'timed_out';
+        await sleep(Math.min(DEFENDER_POLL_INTERVAL_MS, deadline - Date.now()));
+      }
+    },
+    reserveIsolation: (req) => blast.reserveIsolation(req),
+    releaseIsolation: (req) => blast.releaseIsolation(req),
+  };
+}
+
+export async function playbookRun(input: RunInput): Promise<RunOutcome> {
+  const info = workflowInfo();
+  let interp: PlaybookInterpreter | undefined;
+  let lastAttrs = '';
+  const runtime: Runtime = {
+    now: () => new Date(),
+    waitFor: (ready, timeoutMs) => condition(ready, timeoutMs),
+    sleep: (ms) => sleep(ms),
+    random: () => Math.random(),
+    workflowId: info.workflowId,
+    effects: temporalEffects(defenderTaskQueue(info.taskQueue)),
+    onStateChange: () => {
+      if (!interp) return;
+      const s = interp.state();
+      const attrs = {
+        detections: s.detectionIds,
+        devices: s.deviceIds,
+        waiting: s.pendingApprovals.length > 0,
+        codes: [...s.pendingApprovals.map((a) => a.code), ...s.pendingPages.map((p) => p.code)],
+      };
+      // Each upsert is a history event: write only what changed.
+      const key = JSON.stringify(attrs);
+      if (key === lastAttrs) return;
+      lastAttrs = key;
+      upsertSearchAttributes([
+        { key: SA_DETECTION_IDS, value: attrs.detections },
+        { key: SA_DEVICE_IDS, value: attrs.devices },
+        { key: SA_WAITING_FOR_APPROVAL, value: attrs.waiting },
+        { key: SA_PENDING_CODES, value: attrs.codes },
+      ]);
+    },
+  };
+  interp = new PlaybookInterpreter(input, runtime);
+  const self = interp;
+
+  // A refusal must be an ApplicationFailure thrown synchronously by the validator: the Update is then
+  // rejected and nothing is written to history.
+  const refuse = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof InteractionRefused)
+        throw ApplicationFailure.nonRetryable(err.message, 'InteractionRefused');
+      throw err;
+    }
+  };
+  setHandler(decideUpdate, (d) => self.decide(d), {
+    validator: (d) => refuse(() => self.validateDecision(d)),
+  });
+  setHandler(ackUpdate, (a) => self.ack(a), { validator: (a) => refuse(() => self.validateAck(a)) });
+  setHandler(attachDetectionSignal, (d) => self.attach(d));
+  setHandler(stateQuery, () => self.state());
+
+  runtime.onStateChange?.();
+  const outcome = await self.run();
+  await condition(allHandlersFinished);
+  return outcome;
+}
