@@ -59,7 +59,13 @@ export function runValidate(argv: string[], io: ValidateIO): number {
     }
     return file;
   };
-  const diagnostics: Diagnostic[] = r.diagnostics.map((d) => ({ ...d, file: display(d.file) }));
+  // Messages may name another file (a duplicate playbook): show it as given too.
+  const shownMessage = (m: string): string => r.files.reduce((acc, f) => acc.split(f).join(display(f)), m);
+  const diagnostics: Diagnostic[] = r.diagnostics.map((d) => ({
+    ...d,
+    file: display(d.file),
+    message: shownMessage(d.message),
+  }));
   const ok = !diagnostics.some((d) => d.severity === 'error');
   if (values.json) {
     io.out(JSON.stringify({ ok, files: r.files.map(display), diagnostics }, null, 2));

@@ -59,7 +59,10 @@ export function parseSource(file: string, original: string): Source {
       const start = node.range?.[0] ?? 0;
       let bang = text.lastIndexOf('!', start);
       while (bang > 0 && text[bang - 1] === '!') bang--;
-      rep.error(bang >= 0 && !text.slice(bang, start).includes('\n') ? bang : start, `YAML tags are not allowed ('${node.tag}')`);
+      rep.error(
+        bang >= 0 && !text.slice(bang, start).includes('\n') ? bang : start,
+        `YAML tags are not allowed ('${node.tag}')`,
+      );
     }
   });
   if (aliases > MAX_ALIASES) rep.error(0, `too many YAML aliases (${aliases}); the limit is ${MAX_ALIASES}`);

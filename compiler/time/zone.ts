@@ -15,7 +15,12 @@ export function localToInstant(local: string, zone: string): DateTime {
  * fall-back overlap happens twice: `pick` chooses which (window starts take the earliest, ends the
  * latest, so a wall-clock window is open for the whole time the clock shows a time inside it).
  */
-export function localMinutesToInstant(date: DateTime, minutes: number, zone: string, pick: 'earliest' | 'latest' = 'earliest'): number {
+export function localMinutesToInstant(
+  date: DateTime,
+  minutes: number,
+  zone: string,
+  pick: 'earliest' | 'latest' = 'earliest',
+): number {
   const base = DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone });
   const day = minutes >= 1440 ? base.plus({ days: 1 }) : base;
   const m = minutes % 1440;

@@ -66,7 +66,10 @@ describe('structure', () => {
 
   test('a billion-laughs document is refused', () => {
     let y = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
-    for (let i = 1; i < 8; i++) y += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+    for (let i = 1; i < 8; i++)
+      y += `a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]\n`;
     const r = compilePlaybook('pb.yaml', y, org);
     expect(r.diagnostics[0].message).toMatch(/alias/i);
   });
@@ -74,7 +77,13 @@ describe('structure', () => {
   test('oversized files are refused', () => {
     const r = compilePlaybook('pb.yaml', `# ${'x'.repeat(300 * 1024)}\n`, org);
     expect(r.diagnostics).toEqual([
-      { file: 'pb.yaml', line: 1, col: 1, severity: 'error', message: expect.stringMatching(/limit is 262144/) },
+      {
+        file: 'pb.yaml',
+        line: 1,
+        col: 1,
+        severity: 'error',
+        message: expect.stringMatching(/limit is 262144/),
+      },
     ]);
   });
 
@@ -99,12 +108,17 @@ describe('structure', () => {
 `);
     const es = errors(t);
     expect(es).toHaveLength(2);
-    expect(es[0]).toMatchObject({ ...posOf(t, 'wait:'), message: expect.stringMatching(/more than one kind/) });
+    expect(es[0]).toMatchObject({
+      ...posOf(t, 'wait:'),
+      message: expect.stringMatching(/more than one kind/),
+    });
     expect(es[1]).toMatchObject({ ...posOf(t, 'id: none'), message: expect.stringMatching(/has no kind/) });
   });
 
   test('bad step id, bad playbook name, bad version', () => {
-    const t = pb(notify.replace('id: first', 'id: First')).replace('test-pb', 'Test_PB').replace('version: 1', 'version: "1"');
+    const t = pb(notify.replace('id: first', 'id: First'))
+      .replace('test-pb', 'Test_PB')
+      .replace('version: 1', 'version: "1"');
     const es = errors(t);
     expect(es.map((e) => [e.line, e.col])).toEqual([
       [posOf(t, 'Test_PB').line, posOf(t, 'Test_PB').col],
@@ -122,14 +136,22 @@ describe('structure', () => {
     if: detection.nope
     notify: { to: [soc-slack], message: hi }
 `);
-    expect(errors(t).map((e) => e.line)).toEqual([posOf(t, 'nobody').line, posOf(t, 'soon').line, posOf(t, 'detection.nope').line]);
+    expect(errors(t).map((e) => e.line)).toEqual([
+      posOf(t, 'nobody').line,
+      posOf(t, 'soon').line,
+      posOf(t, 'detection.nope').line,
+    ]);
   });
 });
 
 describe('references to the organisation', () => {
   test('unknown channel/person/group in to', () => {
     const t = pb(notify.replace('[soc-slack]', '[soc-slak]'));
-    expectOneError(t, 'soc-slak', /unknown channel, person or group 'soc-slak' \(did you mean 'soc-slack'\?\)/);
+    expectOneError(
+      t,
+      'soc-slak',
+      /unknown channel, person or group 'soc-slak' \(did you mean 'soc-slack'\?\)/,
+    );
   });
 
   test('unknown approver', () => {
@@ -153,8 +175,14 @@ describe('references to the organisation', () => {
     defender.isolate: { type: partial }
 `);
     const es = errors(t);
-    expect(es[0]).toMatchObject({ ...posOf(t, 'pigeon'), message: expect.stringMatching(/'pigeon' is not one of sms, voice/) });
-    expect(es[1]).toMatchObject({ ...posOf(t, 'partial'), message: expect.stringMatching(/'partial' is not one of full, selective/) });
+    expect(es[0]).toMatchObject({
+      ...posOf(t, 'pigeon'),
+      message: expect.stringMatching(/'pigeon' is not one of sms, voice/),
+    });
+    expect(es[1]).toMatchObject({
+      ...posOf(t, 'partial'),
+      message: expect.stringMatching(/'partial' is not one of full, selective/),
+    });
   });
 
   test('defender.block_indicator requires its keys and checks literal enums', () => {
@@ -165,8 +193,14 @@ describe('references to the organisation', () => {
       action: block
 `);
     const es = errors(t);
-    expect(es[0]).toMatchObject({ ...posOf(t, 'defender.block_indicator'), message: expect.stringMatching(/missing 'title'/) });
-    expect(es[1]).toMatchObject({ ...posOf(t, 'sha265'), message: expect.stringMatching(/did you mean 'sha256'/) });
+    expect(es[0]).toMatchObject({
+      ...posOf(t, 'defender.block_indicator'),
+      message: expect.stringMatching(/missing 'title'/),
+    });
+    expect(es[1]).toMatchObject({
+      ...posOf(t, 'sha265'),
+      message: expect.stringMatching(/did you mean 'sha256'/),
+    });
   });
 
   test('bad durations', () => {
@@ -276,9 +310,18 @@ describe('expressions', () => {
 `);
     const es = errors(t);
     expect(es).toHaveLength(3);
-    expect(es[0]).toMatchObject({ ...posOf(t, "'soc-hour'"), message: expect.stringMatching(/unknown calendar 'soc-hour' \(did you mean 'soc-hours'\?\)/) });
-    expect(es[1]).toMatchObject({ ...posOf(t, "'soc-primery'"), message: expect.stringMatching(/unknown rotation 'soc-primery'/) });
-    expect(es[2]).toMatchObject({ ...posOf(t, 'detection.id).open'), message: expect.stringMatching(/string literal/) });
+    expect(es[0]).toMatchObject({
+      ...posOf(t, "'soc-hour'"),
+      message: expect.stringMatching(/unknown calendar 'soc-hour' \(did you mean 'soc-hours'\?\)/),
+    });
+    expect(es[1]).toMatchObject({
+      ...posOf(t, "'soc-primery'"),
+      message: expect.stringMatching(/unknown rotation 'soc-primery'/),
+    });
+    expect(es[2]).toMatchObject({
+      ...posOf(t, 'detection.id).open'),
+      message: expect.stringMatching(/string literal/),
+    });
   });
 
   test('errors inside templates point into the template', () => {
@@ -322,9 +365,13 @@ describe('expressions', () => {
     wait: { until: calendar('soc-hours').open }
 `);
     expectOneError(t, "calendar('soc-hours').open", /must be a timestamp/);
-    const ok = compilePlaybook('pb.yaml', pb(`  - id: w
+    const ok = compilePlaybook(
+      'pb.yaml',
+      pb(`  - id: w
     wait: { until: "calendar('soc-hours').next_open" }
-`), org);
+`),
+      org,
+    );
     expect(ok.diagnostics).toEqual([]);
   });
 });

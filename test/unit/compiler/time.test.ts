@@ -14,13 +14,19 @@ describe('parseDuration', () => {
     ['2d', 172_800_000],
     ['1w', 604_800_000],
   ])('%s', (s, ms) => expect(parseDuration(s)).toBe(ms));
-  test.each(['', '15', 'm', '1m1h', '1.5h', '15 m', '-1m', '1h1h'])('rejects %p', (s) => expect(parseDuration(s)).toBeNull());
+  test.each(['', '15', 'm', '1m1h', '1.5h', '15 m', '-1m', '1h1h'])('rejects %p', (s) =>
+    expect(parseDuration(s)).toBeNull(),
+  );
 });
 
 describe('calendarState', () => {
   const soc: CalendarIR = {
     timezone: 'America/Chicago',
-    weekly: { mon: [{ from: 480, to: 1080 }], tue: [{ from: 480, to: 1080 }], fri: [{ from: 480, to: 1020 }] },
+    weekly: {
+      mon: [{ from: 480, to: 1080 }],
+      tue: [{ from: 480, to: 1080 }],
+      fri: [{ from: 480, to: 1020 }],
+    },
     holidays: ['2026-11-24'],
   };
 
@@ -41,11 +47,19 @@ describe('calendarState', () => {
 
   test('when open: next_close ends this period, next_open starts the following one', () => {
     const st = calendarState(soc, d('2026-11-23T15:00:00Z'));
-    expect(st).toEqual({ open: true, nextClose: d('2026-11-24T00:00:00Z'), nextOpen: d('2026-11-27T14:00:00Z') });
+    expect(st).toEqual({
+      open: true,
+      nextClose: d('2026-11-24T00:00:00Z'),
+      nextOpen: d('2026-11-27T14:00:00Z'),
+    });
   });
 
   test('a window spanning midnight belongs to the day it starts on', () => {
-    const night: CalendarIR = { timezone: 'Europe/Berlin', weekly: { fri: [{ from: 1320, to: 360 }] }, holidays: [] };
+    const night: CalendarIR = {
+      timezone: 'Europe/Berlin',
+      weekly: { fri: [{ from: 1320, to: 360 }] },
+      holidays: [],
+    };
     // Saturday 2026-01-10 03:00 Berlin (CET, UTC+1) is inside Friday's 22:00-06:00 window.
     expect(calendarState(night, d('2026-01-10T02:00:00Z')).open).toBe(true);
     expect(iso(calendarState(night, d('2026-01-10T02:00:00Z')).nextClose)).toBe('2026-01-10T05:00:00.000Z');
@@ -85,12 +99,20 @@ describe('calendarState', () => {
       weekly: { mon: [all], tue: [all], wed: [all], thu: [all], fri: [all], sat: [all], sun: [all] },
       holidays: [],
     };
-    expect(calendarState(cal, d('2026-05-05T10:00:00Z'))).toEqual({ open: true, nextOpen: null, nextClose: null });
+    expect(calendarState(cal, d('2026-05-05T10:00:00Z'))).toEqual({
+      open: true,
+      nextOpen: null,
+      nextClose: null,
+    });
   });
 
   test('America/New_York spring-forward: 02:00-03:00 does not exist', () => {
     // 2026-03-08 is a Sunday; clocks go 01:59:59 EST → 03:00 EDT.
-    const cal: CalendarIR = { timezone: 'America/New_York', weekly: { sun: [{ from: 60, to: 240 }] }, holidays: [] };
+    const cal: CalendarIR = {
+      timezone: 'America/New_York',
+      weekly: { sun: [{ from: 60, to: 240 }] },
+      holidays: [],
+    };
     const st = calendarState(cal, d('2026-03-08T05:30:00Z')); // 00:30 EST
     expect(st.open).toBe(false);
     expect(iso(st.nextOpen)).toBe('2026-03-08T06:00:00.000Z'); // 01:00 EST
@@ -100,14 +122,22 @@ describe('calendarState', () => {
 
   test('America/New_York fall-back: 01:00-02:00 happens twice and is open both times', () => {
     // 2026-11-01: 01:59:59 EDT → 01:00 EST.
-    const cal: CalendarIR = { timezone: 'America/New_York', weekly: { sun: [{ from: 60, to: 120 }] }, holidays: [] };
+    const cal: CalendarIR = {
+      timezone: 'America/New_York',
+      weekly: { sun: [{ from: 60, to: 120 }] },
+      holidays: [],
+    };
     expect(calendarState(cal, d('2026-11-01T05:30:00Z')).open).toBe(true); // 01:30 EDT
     expect(calendarState(cal, d('2026-11-01T06:30:00Z')).open).toBe(true); // 01:30 EST
     expect(calendarState(cal, d('2026-11-01T07:30:00Z')).open).toBe(false); // 02:30 EST
   });
 
   test('Europe/Berlin: a 08:00 window opens at 07:00Z in winter and 06:00Z in summer', () => {
-    const cal: CalendarIR = { timezone: 'Europe/Berlin', weekly: { mon: [{ from: 480, to: 1020 }] }, holidays: [] };
+    const cal: CalendarIR = {
+      timezone: 'Europe/Berlin',
+      weekly: { mon: [{ from: 480, to: 1020 }] },
+      holidays: [],
+    };
     // Sunday 2026-03-29 is the switch; the Monday after is in CEST.
     expect(iso(calendarState(cal, d('2026-03-28T12:00:00Z')).nextOpen)).toBe('2026-03-30T06:00:00.000Z');
     expect(iso(calendarState(cal, d('2026-03-21T12:00:00Z')).nextOpen)).toBe('2026-03-23T07:00:00.000Z');
@@ -115,13 +145,21 @@ describe('calendarState', () => {
 
   test('Australia/Lord_Howe: a 30-minute DST shift', () => {
     // DST ends Sunday 2026-04-05 02:00 (+11 → +10:30). A Monday 09:00 window before and after.
-    const cal: CalendarIR = { timezone: 'Australia/Lord_Howe', weekly: { mon: [{ from: 540, to: 600 }] }, holidays: [] };
+    const cal: CalendarIR = {
+      timezone: 'Australia/Lord_Howe',
+      weekly: { mon: [{ from: 540, to: 600 }] },
+      holidays: [],
+    };
     expect(iso(calendarState(cal, d('2026-03-28T00:00:00Z')).nextOpen)).toBe('2026-03-29T22:00:00.000Z'); // +11
     expect(iso(calendarState(cal, d('2026-04-04T00:00:00Z')).nextOpen)).toBe('2026-04-05T22:30:00.000Z'); // +10:30
   });
 
   test('Asia/Kolkata: +05:30, no DST', () => {
-    const cal: CalendarIR = { timezone: 'Asia/Kolkata', weekly: { wed: [{ from: 570, to: 1110 }] }, holidays: [] };
+    const cal: CalendarIR = {
+      timezone: 'Asia/Kolkata',
+      weekly: { wed: [{ from: 570, to: 1110 }] },
+      holidays: [],
+    };
     expect(calendarState(cal, d('2026-07-01T04:00:00Z')).open).toBe(true); // 09:30 IST
     expect(calendarState(cal, d('2026-07-01T03:59:59Z')).open).toBe(false);
     expect(iso(calendarState(cal, d('2026-07-01T04:00:00Z')).nextClose)).toBe('2026-07-01T13:00:00.000Z');
@@ -156,7 +194,13 @@ describe('onCallAt', () => {
   });
 
   test('a daily handoff across Europe/Berlin DST', () => {
-    const daily: RotationIR = { ...rot, timezone: 'Europe/Berlin', every: { unit: 'd', n: 1 }, handoff: '2026-03-28T09:00', overrides: [] };
+    const daily: RotationIR = {
+      ...rot,
+      timezone: 'Europe/Berlin',
+      every: { unit: 'd', n: 1 },
+      handoff: '2026-03-28T09:00',
+      overrides: [],
+    };
     expect(onCallAt(daily, d('2026-03-29T07:00:00Z'))).toBe('ben'); // 09:00 CEST, day 1
     expect(onCallAt(daily, d('2026-03-29T06:59:59Z'))).toBe('ana');
   });
@@ -167,5 +211,5 @@ describe('onCallAt', () => {
     expect(onCallAt(rot, d('2026-12-24T05:00:00Z'))).toBe('ben');
     expect(onCallAt(rot, d('2026-12-27T04:59:59Z'))).toBe('ben');
     expect(onCallAt(rot, d('2026-12-27T05:00:00Z'))).toBe('cho');
-});
+  });
 });

@@ -1,0 +1,118 @@
+import { loadOrg } from '../../../compiler/index';
+import { calendarState } from '../../../compiler/time/calendar';
+import { exampleOrg, exampleText, posOf } from './helpers';
+
+describe('nightshift.yaml', () => {
+  test('the shipped example loads; secrets stay references', () => {
+    const org = exampleOrg();
+    expect(org.channels['soc-teams']).toEqual({ kind: 'teams', webhook: { env: 'TEAMS_SOC_WEBHOOK' } });
+    expect(JSON.stringify(org)).not.toMatch(/https?:\/\//);
+    expect(org.groups['soc-leads']).toEqual(['ana', 'ben']);
+    expect(org.policy.maxAutoIsolations).toEqual({ count: 10, perMs: 3_600_000 });
+    expect(org.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('holiday_calendar expands public holidays at compile time, independent of today', () => {
+    const cal = exampleOrg().calendars['soc-hours'];
+    expect(cal.holidays).toContain('2020-11-26'); // Thanksgiving 2020
+    expect(cal.holidays).toContain('2045-12-25');
+    expect(cal.holidays).toContain('2026-11-27'); // explicit
+    expect(cal.holidays).not.toContain('2026-02-14'); // Valentine's Day is an observance, not public
+    // Thanksgiving 2026 (Thursday) is closed all day; Wednesday before is open at 10:00 CST.
+    expect(calendarState(cal, new Date('2026-11-26T16:00:00Z')).open).toBe(false);
+    expect(calendarState(cal, new Date('2026-11-25T16:00:00Z')).open).toBe(true);
+    // On Wednesday evening, the next opening skips Thu (public holiday), Fri (explicit), the weekend.
+    expect(calendarState(cal, new Date('2026-11-26T01:00:00Z')).nextOpen?.toISOString()).toBe(
+      '2026-11-30T14:00:00.000Z',
+    );
+  });
+
+  test('a region code works: DE-BY has Epiphany, DE does not', () => {
+    const mk = (hc: string): string =>
+      `calendars:\n  c:\n    timezone: Europe/Berlin\n    weekly: { mon: '08:00-17:00' }\n    holiday_calendar: ${hc}\n`;
+    expect(loadOrg('o.yaml', mk('DE-BY')).org?.calendars.c.holidays).toContain('2026-01-06');
+    expect(loadOrg('o.yaml', mk('DE')).org?.calendars.c.holidays).not.toContain('2026-01-06');
+  });
+
+  test('unquoted ${env:NAME}, as written in the spec, is accepted', () => {
+    const r = loadOrg('o.yaml', 'channels:\n  t: { teams: { webhook: ${env:HOOK} } }\n');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.org?.channels.t).toEqual({ kind: 'teams', webhook: { env: 'HOOK' } });
+  });
+
+  test.each([
+    [
+      'a literal webhook is refused',
+      "channels:\n  t: { teams: { webhook: 'https://x.webhook.office.com/abc' } }\n",
+      "'https",
+      /secret/,
+    ],
+    [
+      'unknown zone',
+      "calendars:\n  c: { timezone: America/Chicgo, weekly: { mon: '08:00-17:00' } }\n",
+      'America/Chicgo',
+      /unknown time zone/,
+    ],
+    ['bad window', "calendars:\n  c: { timezone: UTC, weekly: { mon: '8-17' } }\n", "'8-17'", /not a window/],
+    [
+      'unknown weekday',
+      "calendars:\n  c: { timezone: UTC, weekly: { mnd: '08:00-17:00' } }\n",
+      'mnd',
+      /unknown key 'mnd'.*did you mean 'mon'/,
+    ],
+    [
+      'bad holiday',
+      'calendars:\n  c: { timezone: UTC, weekly: {}, holidays: [2026-02-30] }\n',
+      '2026-02-30',
+      /not a date/,
+    ],
+    [
+      'unknown holiday country',
+      'calendars:\n  c: { timezone: UTC, weekly: {}, holiday_calendar: XX }\n',
+      'XX',
+      /unknown holiday_calendar country/,
+    ],
+    [
+      'unknown group member',
+      'people:\n  ana: { name: Ana }\ngroups:\n  g: [ana, bob]\n',
+      'bob',
+      /unknown person 'bob'/,
+    ],
+    [
+      'rotation every',
+      "people:\n  ana: { name: Ana }\nrotations:\n  r: { timezone: UTC, every: 3h, handoff: '2026-01-05T09:00', members: [ana] }\n",
+      '3h',
+      /days or weeks/,
+    ],
+    [
+      'rotation handoff',
+      "people:\n  ana: { name: Ana }\nrotations:\n  r: { timezone: UTC, every: 1w, handoff: 'monday', members: [ana] }\n",
+      "'monday'",
+      /local date-time/,
+    ],
+    [
+      'name clash',
+      'people:\n  ops: { name: Ops }\ngroups:\n  ops: [ops]\n',
+      'ops: [ops]',
+      /both a person and a group/,
+    ],
+    ['policy type', 'policy:\n  protected_devices: "device.name"\n', 'device.name', /must be a bool/],
+    [
+      'policy scope',
+      'policy:\n  protected_devices: "detection.severity == \'high\'"\n',
+      'detection',
+      /unknown variable 'detection'/,
+    ],
+    ['bad phone', "people:\n  ana: { name: Ana, phone: '555-0101' }\n", "'555-0101'", /E\.164/],
+  ])('%s', (_name, text, needle, msg) => {
+    const r = loadOrg('o.yaml', text);
+    expect(r.org).toBeUndefined();
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0].message).toMatch(msg);
+    expect(r.diagnostics[0]).toMatchObject(posOf(text, needle));
+  });
+
+  test('the example file text is what is shipped', () => {
+    expect(exampleText('nightshift.yaml')).toMatch(/\$\{env:TEAMS_SOC_WEBHOOK\}/);
+  });
+});
