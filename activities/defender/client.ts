@@ -1,0 +1,205 @@
+// Typed Defender for Endpoint API client: bearer token per resource, one retry after a 401 with a fresh
+// token, JSON in/out, the documented error body turned into DefenderApiError. No retries of its own
+// beyond that: retry timing (429 Retry-After, 5xx backoff) belongs to Temporal's activity retries.
+import type { Agent, Dispatcher } from 'undici';
+import { MsalTokenSource, type TokenSource } from './auth';
+import type { DefenderLiveConfig } from './config';
+import { apiErrorFromResponse } from './errors';
+import { createAgent, send } from './http';
+
+export interface MachineAction {
+  id: string;
+  type: string;
+  scope?: string | null;
+  status: string;
+  machineId: string;
+  computerDnsName?: string | null;
+  requestor?: string | null;
+  requestorComment?: string | null;
+  creationDateTimeUtc: string;
+  lastUpdateDateTimeUtc?: string | null;
+  /** Some docs and clients use this name; the live service sends lastUpdateDateTimeUtc (reference §5.1). */
+  lastUpdateTimeUtc?: string | null;
+  relatedFileInfo?: { fileIdentifier: string; fileIdentifierType: string } | null;
+}
+
+export interface AlertEvidence {
+  entityType?: string | null;
+  sha1?: string | null;
+  sha256?: string | null;
+  fileName?: string | null;
+  filePath?: string | null;
+  processId?: number | null;
+  processCommandLine?: string | null;
+  ipAddress?: string | null;
+  url?: string | null;
+  accountName?: string | null;
+  domainName?: string | null;
+  userPrincipalName?: string | null;
+  [k: string]: unknown;
+}
+
+/** Alert fields used by Nightshift (reference §6.2); unknown fields are kept and ignored. */
+export interface DefenderAlert {
+  id: string;
+  title?: string | null;
+  description?: string | null;
+  incidentId?: number | string | null;
+  severity?: string | null;
+  status?: string | null;
+  classification?: string | null;
+  determination?: string | null;
+  category?: string | null;
+  detectionSource?: string | null;
+  threatFamilyName?: string | null;
+  alertCreationTime?: string | null;
+  firstEventTime?: string | null;
+  lastEventTime?: string | null;
+  lastUpdateTime?: string | null;
+  resolvedTime?: string | null;
+  machineId?: string | null;
+  computerDnsName?: string | null;
+  mitreTechniques?: string[] | null;
+  relatedUser?: { userName?: string | null; domainName?: string | null } | null;
+  evidence?: AlertEvidence[] | null;
+  [k: string]: unknown;
+}
+
+export interface Indicator {
+  id: string | number;
+  indicatorValue: string;
+  indicatorType: string;
+  action: string;
+  [k: string]: unknown;
+}
+
+export type Api = 'mde' | 'xdr';
+
+/** OData query values are URL-encoded individually; `$` stays literal as in the documented examples. */
+export function odataQuery(query: Record<string, string | number | undefined>): string {
+  const parts = Object.entries(query)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/** An OData string literal: single quotes, embedded quotes doubled. */
+export function odataString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+export class DefenderClient {
+  readonly tokens: TokenSource;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownAgent?: Agent;
+  /** API calls sent (not counting token requests); lets callers see how many one activity made. */
+  apiCalls = 0;
+
+  constructor(
+    readonly cfg: DefenderLiveConfig,
+    deps: { tokens?: TokenSource; dispatcher?: Dispatcher } = {},
+  ) {
+    if (deps.dispatcher) this.dispatcher = deps.dispatcher;
+    else this.dispatcher = this.ownAgent = createAgent(cfg);
+    this.tokens = deps.tokens ?? new MsalTokenSource(cfg, this.dispatcher);
+  }
+
+  async close(): Promise<void> {
+    await this.ownAgent?.close();
+  }
+
+  async call<T>(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    opts: { query?: Record<string, string | number | undefined>; body?: unknown; api?: Api } = {},
+  ): Promise<T> {
+    const api = opts.api ?? 'mde';
+    const base = api === 'mde' ? this.cfg.apiUrl : this.cfg.xdrApiUrl;
+    const scope = api === 'mde' ? this.cfg.scope : this.cfg.xdrScope;
+    const url = `${base}${path}${odataQuery(opts.query ?? {})}`;
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    let forceRefresh = false;
+    for (;;) {
+      const token = await this.tokens.token(scope, { forceRefresh });
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        'user-agent': this.cfg.userAgent,
+      };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      this.apiCalls += 1;
+      const res = await send(this.dispatcher, url, { method, headers, body });
+      if (res.status === 401 && !forceRefresh) {
+        // The cached token may have been revoked or expired early: get a new one, once.
+        forceRefresh = true;
+        continue;
+      }
+      if (res.status < 200 || res.status >= 300) {
+        throw apiErrorFromResponse(res.status, res.text, res.headers, method, path);
+      }
+      if (res.text.trim() === '') return undefined as T;
+      try {
+        return JSON.parse(res.text) as T;
+      } catch {
+        throw apiErrorFromResponse(
+          502,
+          `{"error":{"code":"InvalidJson","message":"response is not JSON"}}`,
+          {},
+          method,
+          path,
+        );
+      }
+    }
+  }
+
+  getMachineAction(actionId: string): Promise<MachineAction> {
+    return this.call<MachineAction>('GET', `/api/machineactions/${encodeURIComponent(actionId)}`);
+  }
+
+  async listMachineActions(filter: string, top: number): Promise<MachineAction[]> {
+    const res = await this.call<{ value?: MachineAction[] }>('GET', '/api/machineactions', {
+      query: { $filter: filter, $top: top },
+    });
+    return Array.isArray(res?.value) ? res.value : [];
+  }
+
+  postMachineAction(
+    machineId: string,
+    pathSegment: string,
+    body: Record<string, string>,
+  ): Promise<MachineAction> {
+    return this.call<MachineAction>('POST', `/api/machines/${encodeURIComponent(machineId)}/${pathSegment}`, {
+      body,
+    });
+  }
+
+  /** One page of alerts; the API sends no reliable nextLink, so callers page with $skip (reference §3.3). */
+  async listAlerts(q: {
+    filter?: string;
+    top: number;
+    skip: number;
+    expandEvidence: boolean;
+  }): Promise<DefenderAlert[]> {
+    const res = await this.call<{ value?: DefenderAlert[] }>('GET', '/api/alerts', {
+      query: {
+        $filter: q.filter,
+        $top: q.top,
+        $skip: q.skip > 0 ? q.skip : undefined,
+        $expand: q.expandEvidence ? 'evidence' : undefined,
+      },
+    });
+    return Array.isArray(res?.value) ? res.value : [];
+  }
+
+  getAlert(alertId: string): Promise<DefenderAlert> {
+    return this.call<DefenderAlert>('GET', `/api/alerts/${encodeURIComponent(alertId)}`);
+  }
+
+  patchAlert(alertId: string, body: Record<string, string>): Promise<DefenderAlert> {
+    return this.call<DefenderAlert>('PATCH', `/api/alerts/${encodeURIComponent(alertId)}`, { body });
+  }
+
+  submitIndicator(body: Record<string, unknown>): Promise<Indicator> {
+    return this.call<Indicator>('POST', '/api/indicators', { body });
+  }
+}

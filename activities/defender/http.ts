@@ -1,0 +1,113 @@
+// One keep-alive undici Agent per client for the API and the login host, with connect/headers/body
+// timeouts and an optional extra CA. msal's HTTP goes through the same Agent (a custom INetworkModule),
+// so the CA, timeouts and keep-alive apply to token requests too, and tests need no global TLS switch.
+import tls from 'node:tls';
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { Agent, request, type Dispatcher } from 'undici';
+import { DefenderNetworkError } from './errors';
+
+export interface HttpOptions {
+  caPem?: string;
+  timeouts: { connectMs: number; headersMs: number; bodyMs: number };
+}
+
+export function createAgent(opts: HttpOptions): Agent {
+  return new Agent({
+    connections: 16,
+    keepAliveTimeout: 30_000,
+    connectTimeout: opts.timeouts.connectMs,
+    headersTimeout: opts.timeouts.headersMs,
+    bodyTimeout: opts.timeouts.bodyMs,
+    // Extra CA is added to, not substituted for, the system roots.
+    connect: opts.caPem ? { ca: [...tls.rootCertificates, opts.caPem] } : undefined,
+  });
+}
+
+/** Largest response body read (an alerts page of $top=500 with evidence stays well below). */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export async function readBody(
+  body: Dispatcher.ResponseData['body'],
+  limit = MAX_BODY_BYTES,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      body.destroy();
+      throw new DefenderNetworkError(`response body larger than ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function networkMessage(err: unknown): string {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  const msg = e.cause?.message ?? e.message ?? String(err);
+  return code ? `${code}: ${msg}` : msg;
+}
+
+export async function send(
+  dispatcher: Dispatcher,
+  url: string,
+  init: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string },
+): Promise<HttpResponse> {
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(url, { dispatcher, method: init.method, headers: init.headers, body: init.body });
+  } catch (err) {
+    throw new DefenderNetworkError(networkMessage(err));
+  }
+  let text: string;
+  try {
+    text = await readBody(res.body);
+  } catch (err) {
+    if (err instanceof DefenderNetworkError) throw err;
+    throw new DefenderNetworkError(networkMessage(err));
+  }
+  return { status: res.statusCode, headers: res.headers, text };
+}
+
+/** msal-node's network hook on undici. msal parses JSON bodies itself from what we return. */
+export class UndiciNetworkModule implements INetworkModule {
+  constructor(private readonly dispatcher: Dispatcher) {}
+
+  async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.exchange<T>('GET', url, options);
+  }
+
+  async sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.exchange<T>('POST', url, options);
+  }
+
+  private async exchange<T>(
+    method: 'GET' | 'POST',
+    url: string,
+    options?: NetworkRequestOptions,
+  ): Promise<NetworkResponse<T>> {
+    const res = await send(this.dispatcher, url, {
+      method,
+      headers: options?.headers ?? {},
+      body: options?.body,
+    });
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers))
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    let body: unknown;
+    try {
+      body = JSON.parse(res.text);
+    } catch {
+      body = {};
+    }
+    return { status: res.status, headers, body: body as T };
+  }
+}

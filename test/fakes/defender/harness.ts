@@ -1,0 +1,104 @@
+// Test harness: a fake Defender, the real client/activities configured from env against it, and two
+// workers on the shared test Temporal server (workflows; the rate-limited Defender queue).
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import {
+  createDefenderActivities,
+  type AllDefenderActivities,
+} from '../../../activities/defender/activities';
+import { DefenderClient } from '../../../activities/defender/client';
+import { defenderConfigFromEnv, type DefenderLiveConfig } from '../../../activities/defender/config';
+import { defenderWorkerOptions } from '../../../activities/defender/worker';
+import { temporalAddress, uniqueTaskQueue } from '../../support/temporal';
+import { FakeDefender, type FakeDefenderOptions } from './fake-defender';
+
+export const TENANT = '11111111-2222-3333-4444-555555555555';
+export const CLIENT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+export const SECRET = 'fake-client-secret-value-0123456789';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+export function defenderTestBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+  return bundle;
+}
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // already installed in this process
+  }
+}
+
+export async function startFake(opts: Partial<FakeDefenderOptions> = {}): Promise<FakeDefender> {
+  return new FakeDefender({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, ...opts }).start();
+}
+
+export function liveConfig(fake: FakeDefender, env: Record<string, string> = {}): DefenderLiveConfig {
+  const cfg = defenderConfigFromEnv(
+    fake.env({
+      DEFENDER_POLL_INTERVAL_MS: '100',
+      DEFENDER_CALLS_PER_MINUTE: '6000',
+      DEFENDER_CALLS_PER_HOUR: '360000',
+      ...env,
+    }),
+  );
+  if (cfg.dryRun) throw new Error('expected a live config');
+  return cfg;
+}
+
+export interface Workers {
+  taskQueue: string;
+  defenderQueue: string;
+  client: DefenderClient;
+  activities: AllDefenderActivities;
+  stop(): Promise<void>;
+}
+
+/** Starts a workflow worker and a Defender activity worker; `extraActivities` go on the workflow queue. */
+export async function startWorkers(
+  cfg: DefenderLiveConfig,
+  opts: { taskQueue?: string; extraActivities?: object; client?: DefenderClient } = {},
+): Promise<Workers> {
+  quietRuntime();
+  const taskQueue = opts.taskQueue ?? uniqueTaskQueue('defender');
+  const defenderQueue = `${taskQueue}-defender`;
+  const client = opts.client ?? new DefenderClient(cfg);
+  const activities = createDefenderActivities(cfg, { client });
+  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  const wfWorker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: await defenderTestBundle(),
+    activities: opts.extraActivities ?? {},
+  });
+  const actWorker = await Worker.create({
+    connection,
+    ...defenderWorkerOptions(cfg, { taskQueue: defenderQueue, activities }),
+  });
+  const runs = [wfWorker.run(), actWorker.run()];
+  return {
+    taskQueue,
+    defenderQueue,
+    client,
+    activities,
+    async stop() {
+      wfWorker.shutdown();
+      actWorker.shutdown();
+      await Promise.allSettled(runs);
+      await connection.close();
+    },
+  };
+}
