@@ -82,12 +82,15 @@ export function verifyLink(secret: string, token: string, nowSec: number, kinds?
   return { ok: true, claims };
 }
 
+// Tokens travel in the query string: they are longer than a router path parameter may be (Fastify's
+// default maxParamLength is 100), and base64url needs no escaping there.
+
 /** The public URL of a link page. */
 export function linkUrl(publicUrl: string, token: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/v1/links/${token}`;
+  return `${publicUrl.replace(/\/+$/, '')}/v1/links?t=${token}`;
 }
 
-/** The public URL of the voice keypress callback. */
+/** The public URL of the voice keypress callback (part of what Twilio signs). */
 export function voiceCallbackUrl(publicUrl: string, token: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/v1/twilio/voice/${token}`;
+  return `${publicUrl.replace(/\/+$/, '')}/v1/twilio/voice?t=${token}`;
 }

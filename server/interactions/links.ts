@@ -1,4 +1,4 @@
-// GET+POST /v1/links/:token — signed approval and acknowledgement links (email, Teams).
+// GET+POST /v1/links?t=<token> — signed approval and acknowledgement links (email, Teams).
 // GET (and HEAD) only renders a confirmation page: mail scanners fetch every link, so nothing is decided
 // until the person submits the form (POST). A fresh Update id per POST means a replayed link after the
 // decision reaches the validator, which refuses it ("already decided"): links are single-use.
@@ -12,11 +12,11 @@ import { LINK_BODY_LIMIT, type ResolvedDeps } from './index';
 
 export const LINK_UPDATE_DEADLINE_MS = 5000;
 
-const paramsSchema = {
-  params: {
+const querySchema = {
+  querystring: {
     type: 'object',
-    properties: { token: { type: 'string', maxLength: MAX_TOKEN_LENGTH } },
-    required: ['token'],
+    properties: { t: { type: 'string', maxLength: MAX_TOKEN_LENGTH } },
+    required: ['t'],
   },
 };
 
@@ -64,8 +64,8 @@ export async function linkRoutes(app: FastifyInstance, d: ResolvedDeps): Promise
     return c;
   }
 
-  app.get<{ Params: { token: string } }>('/v1/links/:token', { schema: paramsSchema }, async (req, reply) => {
-    const c = check(req.params.token, reply);
+  app.get<{ Querystring: { t: string } }>('/v1/links', { schema: querySchema }, async (req, reply) => {
+    const c = check(req.query.t, reply);
     if (!c) return reply;
     const person = d.org().people[c.sub];
     // Show what is being decided; if the run cannot tell (finished, slow) the form still works.
@@ -94,11 +94,11 @@ export async function linkRoutes(app: FastifyInstance, d: ResolvedDeps): Promise
     );
   });
 
-  app.post<{ Params: { token: string } }>(
-    '/v1/links/:token',
-    { schema: paramsSchema, bodyLimit: LINK_BODY_LIMIT },
+  app.post<{ Querystring: { t: string } }>(
+    '/v1/links',
+    { schema: querySchema, bodyLimit: LINK_BODY_LIMIT },
     async (req, reply) => {
-      const c = check(req.params.token, reply);
+      const c = check(req.query.t, reply);
       if (!c) return reply;
       const channel = c.ch ?? 'email';
       const updateId = `link:${c.jti}:${randomUUID()}`;

@@ -1,4 +1,4 @@
-// POST /v1/twilio/sms and POST /v1/twilio/voice/:token (reference/channels.md §2.3–2.5).
+// POST /v1/twilio/sms and POST /v1/twilio/voice?t=<token> (reference/channels.md §2.3–2.5).
 // The signature covers the public URL Twilio called (NIGHTSHIFT_PUBLIC_URL + path + query), not the
 // address we listen on behind a proxy. Transport failures get 4xx; authenticated but refused answers
 // get 200 with TwiML that explains, because Twilio shows the caller nothing on an error status.
@@ -76,9 +76,6 @@ export function smsAnswer(result: SubmitResult, what: string): string {
 }
 
 export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promise<void> {
-  const key = d.cfg.twilio?.webhookKey ?? d.cfg.twilio?.authToken ?? '';
-  const base = (d.cfg.publicUrl ?? '').replace(/\/+$/, '');
-
   /** Raw body → params, after checking X-Twilio-Signature; sends the refusal itself when it fails. */
   function authenticate(
     req: { body: unknown; url: string; headers: Record<string, unknown> },
@@ -89,6 +86,9 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
       void xml(reply, 415, messageTwiml());
       return undefined;
     }
+    // Read at request time: the public URL may be set once the server listens.
+    const key = d.cfg.twilio?.webhookKey ?? d.cfg.twilio?.authToken ?? '';
+    const base = (d.cfg.publicUrl ?? '').replace(/\/+$/, '');
     if (!key || !base) {
       d.log.error({}, 'Twilio webhook: TWILIO_AUTH_TOKEN and NIGHTSHIFT_PUBLIC_URL are required');
       void reply.code(503).send({ error: 'Twilio webhooks are not configured on this server' });
@@ -168,22 +168,22 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
     );
   });
 
-  app.post<{ Params: { token: string } }>(
-    '/v1/twilio/voice/:token',
+  app.post<{ Querystring: { t: string } }>(
+    '/v1/twilio/voice',
     {
       bodyLimit: TWILIO_BODY_LIMIT,
       schema: {
-        params: {
+        querystring: {
           type: 'object',
-          properties: { token: { type: 'string', maxLength: MAX_TOKEN_LENGTH } },
-          required: ['token'],
+          properties: { t: { type: 'string', maxLength: MAX_TOKEN_LENGTH } },
+          required: ['t'],
         },
       },
     },
     async (req, reply) => {
       const params = authenticate(req, reply);
       if (!params) return reply;
-      const v = verifyLink(d.cfg.linkSecret ?? '', req.params.token, d.nowSec(), ['voice']);
+      const v = verifyLink(d.cfg.linkSecret ?? '', req.query.t, d.nowSec(), ['voice']);
       if (!v.ok) {
         d.log.warn({ reason: v.reason }, 'voice callback with a bad token refused');
         return xml(reply, 403, sayTwiml('This call can no longer be answered. Goodbye.'));

@@ -64,6 +64,8 @@ export interface Workers {
   defenderQueue: string;
   client: DefenderClient;
   activities: AllDefenderActivities;
+  /** When each Defender activity task started (ms), for rate assertions. */
+  taskStarts: number[];
   stop(): Promise<void>;
 }
 
@@ -76,7 +78,17 @@ export async function startWorkers(
   const taskQueue = opts.taskQueue ?? uniqueTaskQueue('defender');
   const defenderQueue = `${taskQueue}-defender`;
   const client = opts.client ?? new DefenderClient(cfg);
-  const activities = createDefenderActivities(cfg, { client });
+  const taskStarts: number[] = [];
+  const real = createDefenderActivities(cfg, { client });
+  const activities = Object.fromEntries(
+    Object.entries(real).map(([name, fn]) => [
+      name,
+      (...args: unknown[]) => {
+        taskStarts.push(Date.now());
+        return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      },
+    ]),
+  ) as unknown as AllDefenderActivities;
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const wfWorker = await Worker.create({
     connection,
@@ -94,6 +106,7 @@ export async function startWorkers(
     defenderQueue,
     client,
     activities,
+    taskStarts,
     async stop() {
       wfWorker.shutdown();
       actWorker.shutdown();

@@ -1,0 +1,489 @@
+// The whole approval loop on a real Temporal server with protocol-faithful fakes: asked on Slack,
+// Teams, email and SMS → answered by a permitted person → the run continues → every channel shows the
+// decision. Forged, stale, replayed and unpermitted answers are refused with nothing changed, and two
+// answers on two channels at once yield exactly one decision. Every delivery step fails once right
+// after it succeeds (fault injection), so each test also proves that retries never post twice.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Connection } from '@temporalio/client';
+import { createChannelActivities, type ChannelConfig } from '../../activities/channels';
+import type { Recipient } from '../../activities/contracts';
+import type { OrgIR, PersonIR } from '../../compiler/ir';
+import { interactionRoutes } from '../../server/interactions';
+import { signLink } from '../../server/links';
+import { stateQuery } from '../../workflows/messages';
+import { ensureSearchAttributes } from '../../worker/search-attributes';
+import { until } from '../fakes/http';
+import { signedClick, startFakeSlack, type FakeSlack } from '../fakes/slack';
+import {
+  inboundSms,
+  pressDigits,
+  startFakeTwilio,
+  twilioSign,
+  twilioWebhook,
+  type FakeTwilio,
+} from '../fakes/twilio';
+import { startFakeTeams, type FakeTeams } from '../fakes/teams';
+import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp';
+import { temporalAddress, testClient, uniqueTaskQueue } from '../support/temporal';
+import type {
+  ApprovalTestInput,
+  channelsApprovalTest,
+  channelsPageTest,
+  PageTestInput,
+} from './channels-support/workflows';
+
+const SIGNING = 'slack-signing-secret-for-tests';
+const BOT = 'xoxb-test-token';
+const SID = 'AC' + '0'.repeat(32);
+const AUTH = 'twilio-auth-token-for-tests';
+const FROM = '+15550000000';
+const LINK_SECRET = 'link-secret-for-tests-0123456789abcdef';
+
+const ana: PersonIR = {
+  id: 'ana',
+  name: 'Ana Ruiz',
+  slack: 'U01ANA',
+  phone: '+15555550101',
+  email: 'ana@example.com',
+};
+const ben: PersonIR = {
+  id: 'ben',
+  name: 'Ben Oduya',
+  slack: 'U01BEN',
+  phone: '+15555550102',
+  email: 'ben@example.com',
+};
+const cho: PersonIR = {
+  id: 'cho',
+  name: 'Cho Min',
+  slack: 'U01CHO',
+  phone: '+15555550103',
+  email: 'cho@example.com',
+};
+const dan: PersonIR = { id: 'dan', name: 'Dan Pike', phone: '+15555550104' };
+
+const org: OrgIR = {
+  irVersion: 1,
+  calendars: {},
+  people: { ana, ben, cho, dan },
+  rotations: {},
+  groups: {},
+  channels: {
+    'soc-slack': { kind: 'slack', channel: 'C0SOC0001' },
+    'soc-teams': { kind: 'teams', webhook: { env: 'TEAMS_SOC' } },
+    'soc-email': { kind: 'email', to: ['ana@example.com', 'ben@example.com', 'soc@example.com'] },
+  },
+  policy: {},
+  hash: 'test',
+};
+const ch = (id: string): Recipient => ({ type: 'channel', id, channel: org.channels[id] });
+
+let slack: FakeSlack;
+let twilio: FakeTwilio;
+let teams: FakeTeams;
+let smtp: FakeSmtp;
+let app: FastifyInstance;
+let base: string;
+let client: Client;
+let connection: Connection;
+let worker: Worker;
+let workerConn: NativeConnection;
+let running: Promise<void>;
+let taskQueue: string;
+const injected = new Set<string>();
+
+beforeAll(async () => {
+  [slack, twilio, teams, smtp] = await Promise.all([
+    startFakeSlack({ token: BOT, channels: ['C0SOC0001'] }),
+    startFakeTwilio({ accountSid: SID, authToken: AUTH }),
+    startFakeTeams(),
+    startFakeSmtp(),
+  ]);
+  ({ client, connection } = await testClient());
+  await ensureSearchAttributes(connection, 'default');
+  app = Fastify();
+  const cfg: ChannelConfig = {
+    linkSecret: LINK_SECRET,
+    slack: { botToken: BOT, signingSecret: SIGNING, apiUrl: slack.apiUrl, retries: 0 },
+    twilio: { accountSid: SID, authToken: AUTH, from: FROM, apiBase: twilio.url, webhookKey: AUTH },
+    email: { smtpUrl: smtp.url, from: 'Nightshift <nightshift@example.com>' },
+  };
+  // The public URL is only known once listening; the routes read cfg at request time.
+  await app.register(interactionRoutes, { client, org: () => org, cfg });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  cfg.publicUrl = base;
+  const activities = createChannelActivities(cfg, {
+    env: { TEAMS_SOC: teams.webhook('soc') },
+    org: () => org,
+    afterDelivery(step, key) {
+      const id = `${key}#${step}`;
+      if (injected.has(id)) return;
+      injected.add(id);
+      throw new Error(`injected fault after ${step}`);
+    },
+  });
+  taskQueue = uniqueTaskQueue('channels');
+  try {
+    // The injected faults would fill the output with activity-failure logs.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Installed already in this process.
+  }
+  workerConn = await NativeConnection.connect({ address: temporalAddress() });
+  worker = await Worker.create({
+    connection: workerConn,
+    taskQueue,
+    activities,
+    workflowBundle: await bundleWorkflowCode({
+      workflowsPath: require.resolve('./channels-support/workflows'),
+      logger: new DefaultLogger('WARN'),
+    }),
+  });
+  running = worker.run();
+}, 60_000);
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await workerConn?.close();
+  await connection?.close();
+  await app?.close();
+  await Promise.all([slack?.close(), twilio?.close(), teams?.close(), smtp?.close()]);
+});
+
+function startApproval(input: ApprovalTestInput) {
+  return client.workflow.start<typeof channelsApprovalTest>('channelsApprovalTest', {
+    taskQueue,
+    workflowId: `appr-${randomUUID()}`,
+    args: [input],
+  });
+}
+
+async function click(
+  user: string,
+  msg: { channel: string; ts: string },
+  actionId: string,
+  value: string,
+  extra: Partial<Parameters<typeof signedClick>[0]> = {},
+) {
+  const { body, headers } = signedClick({
+    signingSecret: SIGNING,
+    user,
+    channel: msg.channel,
+    ts: msg.ts,
+    actionId,
+    value,
+    ...extra,
+  });
+  const res = await fetch(`${base}/v1/slack/interactions`, { method: 'POST', body, headers });
+  return { status: res.status, text: await res.text() };
+}
+
+const code = () => String(1000 + Math.floor(Math.random() * 9000));
+
+describe('channels: approvals end to end', () => {
+  it('asks everywhere, refuses forged/stale/unpermitted clicks, takes a permitted one, shows it everywhere', async () => {
+    const c = code();
+    const question = 'Isolate host web-01?';
+    const handle = await startApproval({
+      code: c,
+      question,
+      asks: [ch('soc-slack'), ch('soc-teams'), ch('soc-email'), { type: 'person', person: dan }],
+      approvers: [ana, ben, dan],
+    });
+    const approvalId = `${handle.workflowId}|approval|1`;
+    const msg = await until(() =>
+      slack.messages.find((m) =>
+        m.blocks.some((b) =>
+          (b as { elements?: Array<{ value?: string }> }).elements?.some((e) => e.value === approvalId),
+        ),
+      ),
+    );
+    await until(
+      () =>
+        teams.cards.length >= 1 &&
+        smtp.mails.filter((m) => m.raw.includes(handle.workflowId.slice(0, 20))).length >= 3 &&
+        twilio.messages.some((m) => m.to === dan.phone && m.body.includes(`YES ${c}`)),
+    );
+    const pending = async () => (await handle.query(stateQuery)).pendingApprovals.length;
+
+    // Forged (wrong secret), stale (signed 10 minutes ago), and altered requests: 401, nothing changes.
+    const forged = signedClick({
+      signingSecret: 'wrong',
+      user: 'U01ANA',
+      channel: msg.channel,
+      ts: msg.ts,
+      actionId: 'approval.approve',
+      value: approvalId,
+    });
+    expect((await fetch(`${base}/v1/slack/interactions`, { method: 'POST', ...forged })).status).toBe(401);
+    expect(
+      (
+        await click('U01ANA', msg, 'approval.approve', approvalId, {
+          timestamp: Math.floor(Date.now() / 1000) - 600,
+        })
+      ).status,
+    ).toBe(401);
+    const ok = signedClick({
+      signingSecret: SIGNING,
+      user: 'U01CHO',
+      channel: msg.channel,
+      ts: msg.ts,
+      actionId: 'approval.approve',
+      value: approvalId,
+    });
+    const tampered = ok.body.replace('U01CHO', 'U01ANA');
+    const t = await fetch(`${base}/v1/slack/interactions`, {
+      method: 'POST',
+      body: tampered,
+      headers: ok.headers,
+    });
+    expect(t.status).toBe(401);
+    expect(await t.text()).toMatch(/invalid X-Slack-Signature/);
+    expect(await pending()).toBe(1);
+
+    // Unpermitted person (cho) and unknown Slack user: 200 + ephemeral explanation, nothing changes.
+    expect((await click('U01CHO', msg, 'approval.approve', approvalId)).status).toBe(200);
+    expect((await click('U09NOBODY', msg, 'approval.approve', approvalId)).status).toBe(200);
+    await until(() => slack.ephemerals.length >= 2);
+    expect(slack.ephemerals.find((e) => e.user === 'U01CHO')?.text).toMatch(/cho is not an approver/);
+    expect(slack.ephemerals.find((e) => e.user === 'U09NOBODY')?.text).toMatch(
+      /not a person of nightshift.yaml/,
+    );
+    expect(await pending()).toBe(1);
+
+    // Ana approves: the run continues.
+    expect((await click('U01ANA', msg, 'approval.approve', approvalId)).status).toBe(200);
+    const { decision, messages } = await handle.result();
+    expect(decision).toMatchObject({
+      outcome: 'approved',
+      decidedBy: 'ana',
+      channel: 'slack',
+      timedOut: false,
+    });
+    expect(messages.map((m) => m.channel).sort()).toEqual(['email', 'slack', 'sms', 'teams']);
+
+    // Ben clicks afterwards: already decided, explained, nothing changes.
+    await click('U01BEN', msg, 'approval.deny', approvalId);
+    await until(() => slack.ephemerals.find((e) => e.user === 'U01BEN'));
+    expect(slack.ephemerals.find((e) => e.user === 'U01BEN')?.text).toMatch(/already decided|has finished/);
+
+    // Every channel shows the decision, exactly once (each delivery failed once after succeeding).
+    const posted = slack.messages.filter((m) => m.text?.includes(question));
+    expect(posted).toHaveLength(1);
+    expect(msg.updates).toBe(1);
+    expect(JSON.stringify(msg.blocks)).not.toContain('"actions"');
+    expect(JSON.stringify(msg.blocks)).toMatch(/Approved by <@U01ANA> \(Ana Ruiz\) via slack at <!date\^\d+/);
+    const cards = teams.cards.filter((x) => JSON.stringify(x.card).includes(question));
+    expect(cards).toHaveLength(2);
+    expect(JSON.stringify(cards[1].card)).toMatch(/Approved by Ana Ruiz via slack/);
+    const mails = smtp.mails.filter((m) => m.decoded.includes(question));
+    expect(mails).toHaveLength(6);
+    const firstAna = mails.find((m) => m.to[0] === 'ana@example.com' && !m.header('In-Reply-To'))!;
+    const followAna = mails.find((m) => m.to[0] === 'ana@example.com' && m.header('In-Reply-To'))!;
+    expect(followAna.header('In-Reply-To')).toBe(firstAna.header('Message-ID'));
+    expect(followAna.decoded).toMatch(/Approved by Ana Ruiz via slack/);
+    // The shared mailbox is no approver: its mail carries no links.
+    const soc = mails.find((m) => m.to[0] === 'soc@example.com' && !m.header('In-Reply-To'))!;
+    expect(soc.decoded).not.toContain('/v1/links');
+    expect(twilio.messages.filter((m) => m.to === dan.phone && m.body.includes(question))).toHaveLength(2);
+    expect(twilio.messages.filter((m) => m.to === dan.phone).at(-1)?.body).toMatch(
+      /Approved by Ana Ruiz via slack/,
+    );
+  });
+
+  it('email links: GET/HEAD change nothing, POST decides once, tampered/expired/replayed links are refused', async () => {
+    const c = code();
+    const question = `Block indicator ${c}?`;
+    const handle = await startApproval({ code: c, question, asks: [ch('soc-email')], approvers: [ana, ben] });
+    const approvalId = `${handle.workflowId}|approval|1`;
+    const benMail = await until(() =>
+      smtp.mails.find((m) => m.to[0] === 'ben@example.com' && m.decoded.includes(question)),
+    );
+    const links = [...benMail.decoded.matchAll(/http:\/\/127\.0\.0\.1:\d+\/v1\/links\?t=[\w.-]+/g)].map(
+      (m) => m[0],
+    );
+    const [approve, deny] = [...new Set(links)];
+    expect(approve).toBeDefined();
+    expect(deny).toBeDefined();
+
+    // A mail scanner opening the links decides nothing.
+    for (const url of [approve, deny]) {
+      expect((await fetch(url, { method: 'HEAD' })).status).toBe(200);
+      const g = await fetch(url);
+      expect(g.status).toBe(200);
+      expect(g.headers.get('cache-control')).toBe('no-store');
+      expect(await g.text()).toMatch(/answering as <strong>Ben Oduya<\/strong>.*<form method="post">/s);
+    }
+    expect((await handle.query(stateQuery)).pendingApprovals).toHaveLength(1);
+
+    // Tampered and expired tokens.
+    const token = new URL(deny).searchParams.get('t')!;
+    const [claims, mac] = token.split('.');
+    const asAna = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(claims, 'base64url').toString()), sub: 'ana' }),
+    ).toString('base64url');
+    expect((await fetch(`${base}/v1/links?t=${asAna}.${mac}`, { method: 'POST' })).status).toBe(403);
+    const expired = signLink(LINK_SECRET, {
+      k: 'decide',
+      id: approvalId,
+      sub: 'ben',
+      out: 'approved',
+      exp: Math.floor(Date.now() / 1000) - 1,
+      ch: 'email',
+    });
+    expect((await fetch(`${base}/v1/links?t=${expired}`, { method: 'POST' })).status).toBe(410);
+    // A link for someone who is no approver is refused by the validator.
+    const choLink = signLink(LINK_SECRET, {
+      k: 'decide',
+      id: approvalId,
+      sub: 'cho',
+      out: 'approved',
+      exp: Math.floor(Date.now() / 1000) + 60,
+      ch: 'email',
+    });
+    const r0 = await fetch(`${base}/v1/links?t=${choLink}`, { method: 'POST' });
+    expect(r0.status).toBe(409);
+    expect(await r0.text()).toMatch(/cho is not an approver/);
+    expect((await handle.query(stateQuery)).pendingApprovals).toHaveLength(1);
+
+    // Ben confirms "deny".
+    const r1 = await fetch(deny, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    expect(r1.status).toBe(200);
+    expect(await r1.text()).toMatch(/Recorded: <strong>denied/);
+    const { decision } = await handle.result();
+    expect(decision).toMatchObject({ outcome: 'denied', decidedBy: 'ben', channel: 'email' });
+
+    // Replays after the decision: refused, and the GET no longer offers a form.
+    const r2 = await fetch(deny, { method: 'POST' });
+    expect(r2.status).toBeGreaterThanOrEqual(404);
+    expect((await fetch(approve, { method: 'POST' })).status).toBeGreaterThanOrEqual(404);
+    expect(await (await fetch(approve)).text()).not.toContain('<form');
+  });
+
+  it('SMS replies: refusals explained, and two answers on two channels at once yield one decision', async () => {
+    const c = code();
+    const handle = await startApproval({
+      code: c,
+      question: `Release host ${c}?`,
+      asks: [ch('soc-slack'), { type: 'person', person: dan }],
+      approvers: [ana, dan],
+    });
+    const approvalId = `${handle.workflowId}|approval|1`;
+    const msg = await until(() => slack.messages.find((m) => JSON.stringify(m.blocks).includes(approvalId)));
+    await until(() => twilio.messages.find((m) => m.to === dan.phone && m.body.includes(`YES ${c}`)));
+    const smsUrl = `${base}/v1/twilio/sms`;
+    const sms = (from: string, body: string) =>
+      inboundSms({ url: smsUrl, authToken: AUTH, from, to: FROM, body, accountSid: SID });
+
+    // Bad signature, signature for another URL: refused before anything else.
+    const bad = await twilioWebhook(
+      smsUrl,
+      AUTH,
+      { From: dan.phone!, Body: `YES ${c}` },
+      { signature: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
+    );
+    expect(bad.status).toBe(403);
+    const otherUrl = await twilioWebhook(
+      smsUrl,
+      AUTH,
+      { From: dan.phone!, Body: `YES ${c}` },
+      {
+        signature: twilioSign(AUTH, 'https://elsewhere.example/v1/twilio/sms', {
+          From: dan.phone!,
+          Body: `YES ${c}`,
+        }),
+      },
+    );
+    expect(otherUrl.status).toBe(403);
+    expect((await sms('+15559999999', `YES ${c}`)).body).toMatch(/not registered/);
+    expect((await sms(dan.phone!, 'YES')).body).toMatch(/reply YES &lt;code&gt;|reply YES <code>/);
+    expect((await sms(dan.phone!, 'YES 0000')).body).toMatch(/no pending request has code 0000/);
+    expect((await sms(cho.phone!, `YES ${c}`)).body).toMatch(/cho is not an approver/);
+    expect((await handle.query(stateQuery)).pendingApprovals).toHaveLength(1);
+
+    // Dan by SMS and Ana in Slack, at the same time.
+    const [smsRes, slackRes] = await Promise.all([
+      sms(dan.phone!, ` yes  ${c} `),
+      click('U01ANA', msg, 'approval.deny', approvalId),
+    ]);
+    expect(slackRes.status).toBe(200);
+    const { decision } = await handle.result();
+    const smsWon = /recorded \(approved\)/.test(smsRes.body);
+    expect(decision).toMatchObject(
+      smsWon
+        ? { outcome: 'approved', decidedBy: 'dan', channel: 'sms' }
+        : { outcome: 'denied', decidedBy: 'ana', channel: 'slack' },
+    );
+    if (!smsWon) expect(smsRes.body).toMatch(/already decided|no pending request/);
+    else
+      await until(() => slack.ephemerals.find((e) => e.user === 'U01ANA' && /already decided/.test(e.text)));
+    const history = await handle.fetchHistory();
+    const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(accepted).toHaveLength(1);
+  });
+});
+
+describe('channels: pages', () => {
+  it('pages by SMS, voice, Slack and email; a keypress acknowledges; forged callbacks are refused', async () => {
+    const c = code();
+    const input: PageTestInput = {
+      code: c,
+      person: ana,
+      via: ['sms', 'voice', 'slack', 'email'],
+      message: `Isolated web-0${c}`,
+    };
+    const handle = await client.workflow.start<typeof channelsPageTest>('channelsPageTest', {
+      taskQueue,
+      workflowId: `page-${randomUUID()}`,
+      args: [input],
+    });
+    const call = await until(() => twilio.calls.find((x) => x.twiml.includes(`web-0${c}`)));
+    await until(
+      () =>
+        twilio.messages.find((m) => m.body.includes(`ACK ${c}`)) &&
+        slack.messages.find((m) => m.text?.includes(`web-0${c}`)) &&
+        smtp.mails.find((m) => m.decoded.includes(`web-0${c}`)),
+    );
+    expect(call.to).toBe(ana.phone);
+    expect(call.twiml).toMatch(
+      /<Gather numDigits="1" action="http:\/\/127\.0\.0\.1:\d+\/v1\/twilio\/voice\?t=[\w.-]+" method="POST"/,
+    );
+    // One of each, despite one injected failure per delivery.
+    expect(twilio.calls.filter((x) => x.twiml.includes(`web-0${c}`))).toHaveLength(1);
+    expect(twilio.messages.filter((m) => m.body.includes(`ACK ${c}`))).toHaveLength(1);
+
+    // A call answered on another number, a forged token, a bad signature: refused.
+    expect((await pressDigits(call, '1', { authToken: AUTH, accountSid: SID, to: ben.phone })).status).toBe(
+      403,
+    );
+    const forged = {
+      ...call,
+      twiml: call.twiml.replace(/voice\?t=([\w-]+)\.([\w-]+)/, (_m, a: string) => `voice?t=${a}.AAAA`),
+    };
+    expect((await pressDigits(forged, '1', { authToken: AUTH, accountSid: SID })).status).toBe(403);
+    expect((await pressDigits(call, '1', { authToken: 'wrong', accountSid: SID })).status).toBe(403);
+    expect((await handle.query(stateQuery)).pendingPages).toHaveLength(1);
+
+    const pressed = await pressDigits(call, '1', { authToken: AUTH, accountSid: SID });
+    expect(pressed.status).toBe(200);
+    expect(pressed.body).toMatch(/<Say>Recorded: acknowledged/);
+    expect(await handle.result()).toEqual({ ackedBy: 'ana', channel: 'voice' });
+    const late = await inboundSms({
+      url: `${base}/v1/twilio/sms`,
+      authToken: AUTH,
+      from: ana.phone!,
+      to: FROM,
+      body: `ACK ${c}`,
+      accountSid: SID,
+    });
+    expect(late.body).toMatch(/not recorded/);
+  });
+});
