@@ -2,3 +2,4 @@
 export { smokeTest } from './smoke';
 export { playbookRun } from './playbook-run';
 export { blastRadius } from './blast-radius';
+export { defenderAlertPoller } from './defender-intake';
