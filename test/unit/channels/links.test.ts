@@ -18,7 +18,7 @@ describe('signed links', () => {
       claims: { v: 1, k: 'decide', id: 'run-1|approval|1', sub: 'ana', out: 'approved', exp: 2000 },
     });
     expect(v.ok && v.claims.jti).toMatch(/^[\w-]{20,}$/);
-    expect(linkUrl('https://soar.example/', t)).toBe(`https://soar.example/v1/links/${t}`);
+    expect(linkUrl('https://soar.example/', t)).toBe(`https://soar.example/v1/links?t=${t}`);
   });
 
   it('expires', () => {
