@@ -2,7 +2,15 @@
 // denied, timed out), pages, duplicates attaching, protected devices, the blast-radius limit across
 // concurrent runs, and a worker restart during a pending approval. Each scenario is also run through
 // `simulate` to show both clocks give the same step results and effects.
-import { WorkflowUpdateFailedError, type Client, type Connection } from '@temporalio/client';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  WorkflowUpdateFailedError,
+  type Client,
+  type Connection,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Worker } from '@temporalio/worker';
 import { createBlastRadiusActivities } from '../../activities/blast-radius';
 import { defenderTaskQueue } from '../../activities/contracts';
@@ -100,6 +108,18 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000
   }
 }
 
+/**
+ * With NIGHTSHIFT_RECORD_REPLAY=1, keeps the run's history in test/replay/ so test/integration/replay.test.ts
+ * replays it on every CI run: an interpreter change that breaks determinism then fails the build.
+ */
+async function keepHistory(name: string, handle: WorkflowHandle): Promise<void> {
+  if (process.env.NIGHTSHIFT_RECORD_REPLAY !== '1') return;
+  const history = await handle.fetchHistory();
+  // Interaction ids embed the workflow id, so the replay must run under the original one.
+  const doc = `{"workflowId":${JSON.stringify(handle.workflowId)},"history":${historyToJSON(history)}}\n`;
+  fs.writeFileSync(path.join(__dirname, '..', 'replay', `${name}.json`), doc);
+}
+
 const step = (o: RunOutcome | { steps: StepResult[] }, id: string) =>
   o.steps.find((s) => s.id === id) as StepResult;
 
@@ -156,6 +176,7 @@ describe('playbook runs on Temporal', () => {
         timedOut: false,
       });
       const out = await handle.result();
+      await keepHistory('day-approved', handle);
 
       expect(out.outcome).toBe('completed');
       expect(step(out, 'approval')).toMatchObject({
@@ -242,6 +263,7 @@ describe('playbook runs on Temporal', () => {
         ),
       ).toMatch(/already decided: denied by ana/);
       const out = await handle.result();
+      await keepHistory('deny', handle);
       expect(step(out, 'approval')).toMatchObject({ outcome: 'denied', decided_by: 'ana', channel: 'email' });
       expect(step(out, 'isolate').status).toBe('skipped');
       expect(h.rec.defender).toHaveLength(0);
@@ -272,6 +294,7 @@ describe('playbook runs on Temporal', () => {
         args: [{ pageId: st.pendingPages[0].pageId, personId: 'cho', channel: 'sms' }],
       });
       const out = await handle.result();
+      await keepHistory('night-ack', handle);
       expect(step(out, 'approval').status).toBe('skipped');
       expect(step(out, 'isolate').status).toBe('succeeded');
       expect(step(out, 'page')).toMatchObject({ status: 'succeeded', acked_by: 'cho' });
@@ -298,6 +321,7 @@ describe('playbook runs on Temporal', () => {
       const d = detection();
       const { handle } = await startRun(h, pb, d);
       const out = await handle.result();
+      await keepHistory('page-escalation-timeout', handle);
       expect(step(out, 'page')).toMatchObject({ status: 'timed_out', acked_by: '' });
       expect(out.outcome).toBe('completed'); // timed_out does not fail the run
       expect(h.rec.page.map((p) => `${p.person.id}:${p.via}`).sort()).toEqual([
@@ -328,6 +352,7 @@ describe('playbook runs on Temporal', () => {
       const d = detection();
       const { handle } = await startRun(h, pb, d);
       const out = await handle.result();
+      await keepHistory('approval-timeout', handle);
       expect(step(out, 'approval')).toMatchObject({
         status: 'succeeded',
         outcome: 'approved',
@@ -383,6 +408,7 @@ describe('playbook runs on Temporal', () => {
         ],
       });
       const out = await handle.result();
+      await keepHistory('attach-incident', handle);
       expect((step(out, 'isolate').actions as Array<{ device: string }>).map((a) => a.device)).toEqual([
         d1.devices[0].id,
         d2.devices[0].id,
@@ -420,6 +446,7 @@ describe('playbook runs on Temporal', () => {
         ],
       });
       const out = await handle.result();
+      await keepHistory('protected-then-approved', handle);
       expect(step(out, 'isolate')).toMatchObject({ status: 'failed', reason: 'protected' });
       expect(step(out, 'isolate-approved').status).toBe('succeeded');
       expect(h.rec.defender.map((r) => r.params.type)).toEqual(['selective']);
@@ -484,6 +511,7 @@ describe('playbook runs on Temporal', () => {
         ],
       });
       const out = await handle.result();
+      await keepHistory('worker-restart', handle);
       expect(step(out, 'isolate').status).toBe('succeeded');
       expect(h.rec.ask).toHaveLength(2); // asked once, not again after the restart
     } finally {
