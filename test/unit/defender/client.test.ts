@@ -1,0 +1,159 @@
+// The real client (msal-node + undici) against the fake over HTTPS: tokens cached and refreshed,
+// certificate credentials, wrong audience, rejected secrets never echoed; the dry-run adapter.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generate } from 'selfsigned';
+import { createDefenderActivities } from '../../../activities/defender/activities';
+import { DefenderClient } from '../../../activities/defender/client';
+import { defenderConfigFromEnv } from '../../../activities/defender/config';
+import { DefenderApiError, DefenderAuthError } from '../../../activities/defender/errors';
+import { FakeDefender } from '../../fakes/defender/fake-defender';
+import { CLIENT, SECRET, TENANT, liveConfig, startFake } from '../../fakes/defender/harness';
+
+let fake: FakeDefender;
+beforeAll(async () => {
+  fake = await startFake();
+});
+afterAll(async () => fake.stop());
+
+describe('DefenderClient against the fake', () => {
+  it('caches the token across calls and refreshes it after a 401', async () => {
+    const client = new DefenderClient(liveConfig(fake));
+    try {
+      const before = fake.tokenRequests.length;
+      for (let i = 0; i < 5; i++) await client.listAlerts({ top: 10, skip: 0, expandEvidence: false });
+      expect(fake.tokenRequests.length - before).toBe(1);
+      fake.revokeTokens();
+      await client.listAlerts({ top: 10, skip: 0, expandEvidence: true });
+      expect(fake.tokenRequests.length - before).toBe(2);
+      expect(fake.tokenRequests.at(-1)).toMatchObject({
+        scope: 'https://api.securitycenter.microsoft.com/.default',
+        credential: 'secret',
+      });
+      const last = fake.calls.at(-1)!;
+      expect(last.query).toEqual({ $top: '10', $expand: 'evidence' });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('renews short-lived tokens (expires_in below msal’s refresh margin) on each use', async () => {
+    const short = await startFake({ tokenExpiresInS: 60, tokenValidityMs: 60_000 });
+    const client = new DefenderClient(liveConfig(short));
+    try {
+      await client.listAlerts({ top: 1, skip: 0, expandEvidence: false });
+      await client.listAlerts({ top: 1, skip: 0, expandEvidence: false });
+      expect(short.tokenRequests.length).toBe(2);
+    } finally {
+      await client.close();
+      await short.stop();
+    }
+  });
+
+  it('authenticates with a certificate (signed client assertion)', async () => {
+    const pems = await generate([{ name: 'commonName', value: 'nightshift-app' }], {
+      keyType: 'rsa',
+      keySize: 2048,
+    });
+    const certFake = await startFake({ clientSecret: undefined, clientCertPem: pems.cert });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'defcert-'));
+    fs.writeFileSync(path.join(dir, 'app.pem'), `${pems.private}\n${pems.cert}`);
+    const cfg = liveConfig(certFake, { DEFENDER_CERT_PATH: path.join(dir, 'app.pem') });
+    const client = new DefenderClient(cfg);
+    try {
+      await client.listAlerts({ top: 1, skip: 0, expandEvidence: false });
+      expect(certFake.tokenRequests).toEqual([expect.objectContaining({ credential: 'assertion' })]);
+    } finally {
+      await client.close();
+      await certFake.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a rejected secret is a non-retryable auth error that does not echo the secret', async () => {
+    const cfg = defenderConfigFromEnv(fake.env({ DEFENDER_CLIENT_SECRET: 'wrong-secret-0123456789' }));
+    if (cfg.dryRun) throw new Error('expected live');
+    const client = new DefenderClient(cfg);
+    try {
+      const e = await client.listAlerts({ top: 1, skip: 0, expandEvidence: false }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(DefenderAuthError);
+      expect((e as DefenderAuthError).retryable).toBe(false);
+      expect((e as Error).message).toContain('invalid_client');
+      expect((e as Error).message).not.toContain('wrong-secret-0123456789');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a token for the wrong resource gets 403 Forbidden', async () => {
+    const client = new DefenderClient(
+      liveConfig(fake, { DEFENDER_SCOPE: 'https://api.security.microsoft.com/.default' }),
+    );
+    try {
+      const e = (await client
+        .listAlerts({ top: 1, skip: 0, expandEvidence: false })
+        .catch((x: unknown) => x)) as DefenderApiError;
+      expect(e).toBeInstanceOf(DefenderApiError);
+      expect(e.status).toBe(403);
+      expect(e.code).toBe('Forbidden');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a closed port is a retryable network error', async () => {
+    const client = new DefenderClient(
+      liveConfig(fake, { DEFENDER_API_URL: 'https://127.0.0.1:1', DEFENDER_CONNECT_TIMEOUT_MS: '500' }),
+    );
+    try {
+      const e = await client
+        .getMachineAction('5382f7ea-7557-4ab7-9782-d50480024a4e')
+        .catch((x: unknown) => x);
+      expect((e as Error).name).toBe('DefenderNetworkError');
+      expect((e as Error).message).toMatch(/ECONNREFUSED/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('exposes test constants consistent with the fake', () => {
+    expect(fake.env()).toMatchObject({
+      DEFENDER_TENANT_ID: TENANT,
+      DEFENDER_CLIENT_ID: CLIENT,
+      DEFENDER_CLIENT_SECRET: SECRET,
+    });
+  });
+});
+
+describe('dry run', () => {
+  it('calls nothing, logs DRY RUN and reports success', async () => {
+    const lines: string[] = [];
+    const acts = createDefenderActivities(defenderConfigFromEnv({}), {
+      logger: { info: (_o, m) => lines.push(m ?? ''), warn: (_o, m) => lines.push(m ?? '') },
+    });
+    const run = { workflowId: 'w', playbook: 'p', playbookVersion: 1, stepId: 's', detectionId: 'd' };
+    const r = await acts.defenderSubmit({
+      key: 'k1',
+      run,
+      action: 'isolate',
+      machineId: 'm1',
+      params: { type: 'full' },
+    });
+    expect(r).toMatchObject({ dryRun: true, status: 'Succeeded', attached: false });
+    expect(r.actionId).toMatch(/^dry-run-ns-[0-9a-f]{16}$/);
+    const ind = await acts.defenderSubmit({
+      key: 'k2',
+      run,
+      action: 'block_indicator',
+      params: { type: 'ip', value: '1.2.3.4' },
+    });
+    expect(ind.indicatorId).toMatch(/^dry-run-/);
+    expect(await acts.defenderPoll({ actionId: r.actionId!, machineId: 'm1' })).toEqual({
+      status: 'Succeeded',
+    });
+    expect(lines[0]).toBe(
+      'DRY RUN: Defender isolate on machine m1 not performed (no Defender tenant configured)',
+    );
+  });
+});
