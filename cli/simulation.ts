@@ -50,12 +50,7 @@ export async function simulate(
   opts: SimulationOptions,
 ): Promise<SimulationReport> {
   const startedAt = opts.at.toISOString();
-  const base = {
-    playbook: ir.name,
-    version: ir.version,
-    started_at: startedAt,
-    refused: [] as SimulationReport['refused'],
-  };
+  const refused: SimulationReport['refused'] = [];
   const ev = createEvaluator(org);
   const matched = ev.bool(ir.on.when, {
     detection,
@@ -66,17 +61,19 @@ export async function simulate(
   });
   if (!matched) {
     return {
-      ...base,
+      playbook: ir.name,
+      version: ir.version,
       matched: false,
+      started_at: startedAt,
       finished_at: startedAt,
       outcome: 'not_matched',
       steps: ir.steps.map((s) => ({ id: s.id, status: 'skipped' })),
       effects: [],
+      refused,
     };
   }
 
   const clock = new VirtualClock(opts.at);
-  const refused = base.refused;
   let interp: PlaybookInterpreter | undefined;
   const scheduledApprovals = new Set<string>();
   const scheduledPages = new Set<string>();
@@ -202,11 +199,14 @@ export async function simulate(
   if (failure) throw failure;
   const done = outcome as NonNullable<typeof outcome>;
   return {
-    ...base,
+    playbook: ir.name,
+    version: ir.version,
     matched: true,
+    started_at: startedAt,
     finished_at: clock.now().toISOString(),
     outcome: done.outcome,
     steps: done.steps,
     effects: done.effects,
+    refused,
   };
 }

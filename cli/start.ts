@@ -4,9 +4,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import pino from 'pino';
 import { formatDiagnostic } from '../compiler';
 import { buildServer } from '../server/app';
+import { interactionRoutes } from '../server/interactions';
+import type { OrgIR } from '../compiler/ir';
+import { createLogger } from '../server/logger';
 import { PlaybookRegistry } from '../server/playbooks';
 import { buildActivities } from '../worker/activities';
 import { ConfigError, loadConfig } from '../worker/config';
@@ -15,19 +17,6 @@ import { PROJECT_ROOT, SetupError, isPortFree, startDevServer, type DevServer } 
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createWorkers } from '../worker/worker';
 import type { CliIO } from './simulate';
-
-/** Paths and headers never written to logs. */
-export const REDACT = [
-  'req.headers.authorization',
-  'req.headers["x-slack-signature"]',
-  'req.headers["x-twilio-signature"]',
-  'req.headers.cookie',
-  '*.token',
-  '*.secret',
-  '*.password',
-  '*.clientSecret',
-  '*.authToken',
-];
 
 /** API tokens: NIGHTSHIFT_API_TOKENS (comma-separated), else one generated and kept in .nightshift/api-token. */
 function apiTokens(env: NodeJS.ProcessEnv): { tokens: string[]; file?: string } {
@@ -57,7 +46,7 @@ export async function runStart(_argv: string[], io: CliIO): Promise<number> {
   };
   try {
     const cfg = loadConfig(process.env, io.cwd);
-    const logger = pino({ level: cfg.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
+    const logger = createLogger(cfg.logLevel);
 
     const registry = new PlaybookRegistry(cfg.configFile, [cfg.playbooksDir]);
     const loaded = registry.reload();

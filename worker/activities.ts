@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createBlastRadiusActivities } from '../activities/blast-radius';
-import { channelConfigFromEnv, createChannelActivities, type Logger } from '../activities/channels';
+import { channelConfigFromEnv, createChannelActivities, type ChannelConfig, type Logger } from '../activities/channels';
 import { TASK_QUEUE } from '../activities/contracts';
 import {
   createDefenderActivities,
@@ -21,6 +21,7 @@ export interface ActivitySets {
   defenderOptions: Partial<WorkerOptions>;
   /** One line per system: live or dry run. */
   modes: string[];
+  channelConfig: ChannelConfig;
 }
 
 export function buildActivities(opts: {
@@ -43,6 +44,7 @@ export function buildActivities(opts: {
     },
     defender: createDefenderActivities(defenderCfg, { logger: opts.logger }),
     defenderOptions: defenderWorkerOptions(defenderCfg),
+    channelConfig: channelCfg,
     modes: [`Defender: ${defenderCfg.mode === 'live' ? 'live' : 'DRY RUN (no DEFENDER_* credentials)'}`],
   };
 }
