@@ -10,12 +10,18 @@ describe('foundation: worker + real Temporal server', () => {
     const { worker, connection: workerConn } = await createTestWorker({ taskQueue, activities: smoke });
     try {
       const result = await worker.runUntil(
-        client.workflow.execute('smokeTest', { taskQueue, workflowId: `smoke-${taskQueue}`, args: ['hello'] }),
+        client.workflow.execute('smokeTest', {
+          taskQueue,
+          workflowId: `smoke-${taskQueue}`,
+          args: ['hello'],
+        }),
       );
       expect(result).toBe('workflow saw: pong hello (attempt 1)');
       // The run is really recorded by the server: its history holds the activity.
       const history = await client.workflow.getHandle(`smoke-${taskQueue}`).fetchHistory();
-      const types = history.events?.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+      const types = history.events
+        ?.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+        .filter(Boolean);
       expect(types).toEqual(['ping']);
     } finally {
       await workerConn.close();
