@@ -3,18 +3,27 @@
 #   1. npm packages (npm ci, when package-lock.json changed since the last install);
 #   2. the Temporal CLI (embeds the dev server), built from its Go module into .nightshift/bin;
 #   3. the TypeScript build in dist/ (incremental).
-# Usage: scripts/setup.sh [--for-tests]
-#   --for-tests  always build the Temporal binary (the tests start their own dev server),
-#                even when TEMPORAL_ADDRESS points at an existing server.
+# Usage: scripts/setup.sh [--for-tests] [--temporal-only]
+#   --for-tests      always build the Temporal binary (the tests start their own dev server),
+#                    even when TEMPORAL_ADDRESS points at an existing server.
+#   --temporal-only  only step 2.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 root=$PWD
 TEMPORAL_CLI_VERSION=1.5.1 # the last release installable with `go install` (shared reference: temporal.md §1)
 bin_dir="$root/.nightshift/bin"
-temporal_bin="$bin_dir/temporal"
+# NIGHTSHIFT_TEMPORAL_BIN: use (or build into) another path, e.g. a Temporal CLI you already have.
+temporal_bin="${NIGHTSHIFT_TEMPORAL_BIN:-$bin_dir/temporal}"
 for_tests=false
-[ "${1:-}" = "--for-tests" ] && for_tests=true
+temporal_only=false
+for arg in "$@"; do
+  case "$arg" in
+    --for-tests) for_tests=true ;;
+    --temporal-only) temporal_only=true ;;
+    *) echo "usage: scripts/setup.sh [--for-tests] [--temporal-only]" >&2 && exit 2 ;;
+  esac
+done
 
 fail() {
   echo "nightshift setup: $*" >&2
@@ -31,7 +40,7 @@ node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || fail 
 [ "$node_major" -ge 20 ] || fail "Node.js $(node -v) is too old: install Node.js 20.19 or newer."
 stamp="$root/node_modules/.nightshift-lock-hash"
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+if ! $temporal_only && { [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; }; then
   echo "nightshift setup: installing npm packages (npm ci)…"
   # allowScripts in package.json records the review of every dependency install script.
   npm ci --no-audit --no-fund --strict-allow-scripts >"$root/.nightshift/npm-ci.log" 2>&1 ||
@@ -54,17 +63,20 @@ if $need_temporal; then
     command -v go >/dev/null 2>&1 ||
       fail "Go is not installed, and it is needed once to build the Temporal dev server: install Go 1.25 or newer (https://go.dev/doc/install, or 'apt-get install golang'), or set TEMPORAL_ADDRESS to use an existing Temporal server."
     echo "nightshift setup: building the Temporal CLI v$TEMPORAL_CLI_VERSION from its Go module (first time only; a few minutes)…"
-    mkdir -p "$bin_dir"
+    mkdir -p "$(dirname "$temporal_bin")"
     # GOTOOLCHAIN=auto lets an older Go fetch the toolchain go.mod asks for through the module proxy.
-    if ! GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" CGO_ENABLED=0 GOBIN="$bin_dir" GOFLAGS=-trimpath \
+    if ! GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" CGO_ENABLED=0 GOBIN="$(cd "$(dirname "$temporal_bin")" && pwd)" GOFLAGS=-trimpath \
       go install -ldflags "-s -w -X github.com/temporalio/cli/temporalcli.Version=$TEMPORAL_CLI_VERSION" \
       "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" >"$root/.nightshift/temporal-build.log" 2>&1; then
       tail -20 "$root/.nightshift/temporal-build.log" >&2
       fail "building the Temporal CLI failed (full log: .nightshift/temporal-build.log)."
     fi
+    built="$(cd "$(dirname "$temporal_bin")" && pwd)/temporal"
+    [ "$built" -ef "$temporal_bin" ] || mv "$built" "$temporal_bin"
     echo "nightshift setup: $("$temporal_bin" --version)"
   fi
 fi
 
 # 3. TypeScript build ------------------------------------------------------------------------------
+$temporal_only && exit 0
 npx --no-install tsc -p tsconfig.build.json || fail "the TypeScript build failed (see the errors above)."
