@@ -74,11 +74,11 @@ describe('Defender rate limits', () => {
     const taskPeak = peak(workers.taskStarts, 1_000);
     const taskPeak3s = peak(workers.taskStarts, 3_000);
     // Temporal's task-queue limiter at 4 tasks/s: its token bucket admits a small burst, and start times
-    // measured on the worker jitter, so check a 3 s window (≤ 12 + 2) and the 1 s peak loosely.
-    expect(taskPeak3s).toBeLessThanOrEqual(14);
+    // measured on the worker jitter, so check a 3 s window (≤ 12 + 4; unthrottled it would be ~60) and the 1 s peak loosely.
+    expect(taskPeak3s).toBeLessThanOrEqual(16);
     expect(taskPeak).toBeLessThanOrEqual(8);
-    // Each submit makes ≤ 2 calls (lookup + POST): ≤ 2 × 14 calls in any 3 s.
-    expect(peak(times, 3_000)).toBeLessThanOrEqual(28);
+    // Each submit makes ≤ 2 calls (lookup + POST): ≤ 2 × 16 calls in any 3 s.
+    expect(peak(times, 3_000)).toBeLessThanOrEqual(32);
     expect(throttled).toBeGreaterThan(0);
     // Accepted calls never exceed the API's own window (the fake enforces it; this checks the accounting).
     console.log(
