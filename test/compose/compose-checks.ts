@@ -56,7 +56,8 @@ export function interpolate(value: string, env: Record<string, string>): string 
 }
 
 /** An exact version tag: name:1.2 or name:1.2.3 with an optional -variant; no digest-less floating tags. */
-export const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/-]*:\d+\.\d+(\.\d+)?(-[A-Za-z0-9.]+)*(@sha256:[0-9a-f]{64})?$/;
+export const PINNED_IMAGE =
+  /^[a-z0-9][a-z0-9._/-]*:\d+\.\d+(\.\d+)?(-[A-Za-z0-9.]+)*(@sha256:[0-9a-f]{64})?$/;
 
 export function checkImages(doc: Doc): string[] {
   const problems: string[] = [];
@@ -66,12 +67,15 @@ export function checkImages(doc: Doc): string[] {
     const image = svc.image;
     if (svc.build) {
       // Our own image: a local name with the project's version, never a floating tag.
-      if (!/^[a-z0-9][a-z0-9._/-]*:\d+\.\d+\.\d+$/.test(image)) problems.push(`${name}: built image "${image}" needs a version tag`);
+      if (!/^[a-z0-9][a-z0-9._/-]*:\d+\.\d+\.\d+$/.test(image))
+        problems.push(`${name}: built image "${image}" needs a version tag`);
       continue;
     }
     if (image.includes('$')) problems.push(`${name}: image "${image}" is interpolated; pin it in the file`);
-    if (/:latest$/.test(image) || !image.includes(':')) problems.push(`${name}: image "${image}" is not pinned`);
-    else if (!PINNED_IMAGE.test(image)) problems.push(`${name}: image "${image}" is not an exact version tag`);
+    if (/:latest$/.test(image) || !image.includes(':'))
+      problems.push(`${name}: image "${image}" is not pinned`);
+    else if (!PINNED_IMAGE.test(image))
+      problems.push(`${name}: image "${image}" is not an exact version tag`);
     if (/auto-setup/.test(image)) problems.push(`${name}: temporalio/auto-setup is deprecated`);
   }
   return problems;
@@ -98,12 +102,15 @@ export function checkDependencies(doc: Doc): string[] {
         continue;
       }
       const cond = spec.condition ?? 'service_started';
-      if (!conditions.includes(cond)) problems.push(`${name}: depends_on ${dep} with unknown condition "${cond}"`);
+      if (!conditions.includes(cond))
+        problems.push(`${name}: depends_on ${dep} with unknown condition "${cond}"`);
       if (cond === 'service_healthy' && (!target.healthcheck || target.healthcheck.disable)) {
         problems.push(`${name}: waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
       }
       if (cond === 'service_completed_successfully' && !ONE_SHOT_RESTART.test(target.restart ?? 'no')) {
-        problems.push(`${name}: waits for ${dep} to complete, but ${dep} restarts forever ("${target.restart}")`);
+        problems.push(
+          `${name}: waits for ${dep} to complete, but ${dep} restarts forever ("${target.restart}")`,
+        );
       }
     }
   }
@@ -140,16 +147,21 @@ export function checkPaths(doc: Doc, root = ROOT): string[] {
         type = v.type;
       }
       if (!source) continue;
-      if (type === 'bind' && !exists(source)) problems.push(`${name}: bind mount source ${source} does not exist`);
-      if (type === 'volume' && !named.has(source)) problems.push(`${name}: volume "${source}" is not declared`);
+      if (type === 'bind' && !exists(source))
+        problems.push(`${name}: bind mount source ${source} does not exist`);
+      if (type === 'volume' && !named.has(source))
+        problems.push(`${name}: volume "${source}" is not declared`);
     }
     if (svc.build) {
       const ctx = typeof svc.build === 'string' ? svc.build : (svc.build.context ?? '.');
-      const dockerfile = typeof svc.build === 'string' ? 'Dockerfile' : (svc.build.dockerfile ?? 'Dockerfile');
+      const dockerfile =
+        typeof svc.build === 'string' ? 'Dockerfile' : (svc.build.dockerfile ?? 'Dockerfile');
       if (!exists(ctx)) problems.push(`${name}: build context ${ctx} does not exist`);
-      else if (!exists(path.join(ctx, dockerfile))) problems.push(`${name}: ${path.join(ctx, dockerfile)} does not exist`);
+      else if (!exists(path.join(ctx, dockerfile)))
+        problems.push(`${name}: ${path.join(ctx, dockerfile)} does not exist`);
     }
-    const envFiles = svc.env_file === undefined ? [] : Array.isArray(svc.env_file) ? svc.env_file : [svc.env_file];
+    const envFiles =
+      svc.env_file === undefined ? [] : Array.isArray(svc.env_file) ? svc.env_file : [svc.env_file];
     for (const f of envFiles) {
       const p = typeof f === 'string' ? f : f.path;
       const required = typeof f === 'string' ? true : f.required !== false;
@@ -165,7 +177,8 @@ export function checkPorts(doc: Doc): string[] {
   for (const [name, svc] of Object.entries(services(doc))) {
     for (const p of svc.ports ?? []) {
       const hostIp = typeof p === 'string' ? p.split(':')[0] : p.host_ip;
-      if (hostIp !== '127.0.0.1') problems.push(`${name}: port ${JSON.stringify(p)} is not bound to 127.0.0.1`);
+      if (hostIp !== '127.0.0.1')
+        problems.push(`${name}: port ${JSON.stringify(p)} is not bound to 127.0.0.1`);
     }
   }
   return problems;
@@ -210,7 +223,10 @@ export function readDockerfile(file = path.join(ROOT, 'Dockerfile')): Dockerfile
     .replace(/\\\n/g, ' ');
   const args: Record<string, string> = {};
   const stages: DockerfileInfo['stages'] = [];
-  for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const line of text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const [instr] = line.split(/\s+/, 1);
     const upper = instr.toUpperCase();
     if (upper === 'ARG' && stages.length === 0) {
@@ -274,13 +290,15 @@ export function checkDockerfile(info: DockerfileInfo, root = ROOT): string[] {
   const ci = build.find((l) => /^RUN\b.*\bnpm ci\b/.test(l));
   if (!ci) problems.push('no `npm ci` in the build stage');
   else if (!/--strict-allow-scripts/.test(ci)) problems.push('`npm ci` without --strict-allow-scripts');
-  if (!build.some((l) => /^RUN\b.*\bnpm run build\b/.test(l))) problems.push('no `npm run build` in the build stage');
+  if (!build.some((l) => /^RUN\b.*\bnpm run build\b/.test(l)))
+    problems.push('no `npm run build` in the build stage');
 
   const runtime = info.stages[info.stages.length - 1];
   if (!runtime) return problems;
   const users = runtime.lines.filter((l) => /^USER\b/i.test(l)).map((l) => l.split(/\s+/)[1]);
   const user = users[users.length - 1];
-  if (!user || user === 'root' || user === '0' || user.startsWith('0:')) problems.push('runtime stage runs as root');
+  if (!user || user === 'root' || user === '0' || user.startsWith('0:'))
+    problems.push('runtime stage runs as root');
 
   // COPY from the build context: the source must exist and not be excluded by .dockerignore.
   // Files the runtime gets, for checking ENTRYPOINT/CMD paths.
@@ -311,8 +329,10 @@ export function checkDockerfile(info: DockerfileInfo, root = ROOT): string[] {
     const script = args.find((a) => /\.(c?js|mjs)$/.test(a));
     if (!script) problems.push(`ENTRYPOINT ${JSON.stringify(args)} runs no script`);
     else {
-      if (!fs.existsSync(path.join(root, script))) problems.push(`ENTRYPOINT script ${script} is not in the repository`);
-      if (!runtimeFiles.has(script)) problems.push(`ENTRYPOINT script ${script} is not copied into the runtime stage`);
+      if (!fs.existsSync(path.join(root, script)))
+        problems.push(`ENTRYPOINT script ${script} is not in the repository`);
+      if (!runtimeFiles.has(script))
+        problems.push(`ENTRYPOINT script ${script} is not copied into the runtime stage`);
     }
   }
   const cmd = runtime.lines.filter((l) => /^CMD\b/i.test(l)).pop();
@@ -341,14 +361,17 @@ export function checkVariables(raw: string, docs: string, example: string, requi
   const problems: string[] = [];
   const uses = interpolations(raw);
   for (const name of new Set(uses.map((u) => u.name))) {
-    if (!new RegExp(`\\b${name}\\b`).test(docs)) problems.push(`\${${name}} is not documented in docs/deployment.md`);
-    if (!new RegExp(`^${name}=`, 'm').test(example)) problems.push(`\${${name}} is missing from deploy/env.example`);
+    if (!new RegExp(`\\b${name}\\b`).test(docs))
+      problems.push(`\${${name}} is not documented in docs/deployment.md`);
+    if (!new RegExp(`^${name}=`, 'm').test(example))
+      problems.push(`\${${name}} is missing from deploy/env.example`);
   }
   for (const name of required) {
     const forms = uses.filter((u) => u.name === name);
     if (forms.length === 0) problems.push(`required ${name} is not used`);
     for (const f of forms) {
-      if (f.op !== ':?') problems.push(`required ${name} must be written \${${name}:?message}, not with "${f.op}"`);
+      if (f.op !== ':?')
+        problems.push(`required ${name} must be written \${${name}:?message}, not with "${f.op}"`);
     }
   }
   return problems;
@@ -362,13 +385,16 @@ export function envNamesReadByCode(root = ROOT): Set<string> {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.name.endsWith('.ts')) {
-        for (const m of fs.readFileSync(p, 'utf8').matchAll(/['.]([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b/g)) names.add(m[1]);
+        for (const m of fs.readFileSync(p, 'utf8').matchAll(/['.]([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b/g))
+          names.add(m[1]);
       }
     }
   };
   for (const d of ['worker', 'server', 'cli', 'activities']) walk(path.join(root, d));
   // Secrets that nightshift.yaml reads as ${env:NAME} at activity time.
-  for (const m of fs.readFileSync(path.join(root, 'nightshift.yaml'), 'utf8').matchAll(/\$\{env:([A-Z0-9_]+)\}/g)) {
+  for (const m of fs
+    .readFileSync(path.join(root, 'nightshift.yaml'), 'utf8')
+    .matchAll(/\$\{env:([A-Z0-9_]+)\}/g)) {
     names.add(m[1]);
   }
   return names;
@@ -386,7 +412,9 @@ export function checkNightshiftServices(doc: Doc, root = ROOT): string[] {
     const args = asArgs(svc.command);
     const role = args[0];
     if (!role || !commands.includes(role)) {
-      problems.push(`${name}: command ${JSON.stringify(args)} is not a nightshift command (${commands.join(', ')})`);
+      problems.push(
+        `${name}: command ${JSON.stringify(args)} is not a nightshift command (${commands.join(', ')})`,
+      );
     } else if (role !== 'worker' && role !== 'server') {
       problems.push(`${name}: "${role}" is not a production role (worker or server)`);
     } else seen.add(role);
@@ -394,7 +422,8 @@ export function checkNightshiftServices(doc: Doc, root = ROOT): string[] {
     const env = environment(svc);
     const addr = env.TEMPORAL_ADDRESS ?? '';
     const [host, port] = addr.split(':');
-    if (!host || !all[host] || !/^\d+$/.test(port ?? '')) problems.push(`${name}: TEMPORAL_ADDRESS "${addr}" is not <service>:<port>`);
+    if (!host || !all[host] || !/^\d+$/.test(port ?? ''))
+      problems.push(`${name}: TEMPORAL_ADDRESS "${addr}" is not <service>:<port>`);
     for (const key of Object.keys(env)) {
       if (!codeEnv.has(key)) problems.push(`${name}: ${key} is read by no Nightshift code`);
     }
@@ -412,21 +441,26 @@ export function checkNightshiftServices(doc: Doc, root = ROOT): string[] {
       else if (!m) problems.push(`${name}: nothing is mounted at ${key}=${env[key]}`);
       else {
         if (!m.ro) problems.push(`${name}: ${env[key]} is mounted read-write`);
-        if (path.normalize(m.source ?? '') !== local) problems.push(`${name}: ${env[key]} comes from ${m.source}, not ./${local}`);
+        if (path.normalize(m.source ?? '') !== local)
+          problems.push(`${name}: ${env[key]} comes from ${m.source}, not ./${local}`);
       }
     }
     if (role === 'server') {
       if (!env.NIGHTSHIFT_API_TOKENS) problems.push(`${name}: NIGHTSHIFT_API_TOKENS is not set`);
-      if (env.NIGHTSHIFT_HTTP_HOST !== '0.0.0.0') problems.push(`${name}: must listen on 0.0.0.0 inside its container`);
+      if (env.NIGHTSHIFT_HTTP_HOST !== '0.0.0.0')
+        problems.push(`${name}: must listen on 0.0.0.0 inside its container`);
       const test = asArgs(svc.healthcheck?.test);
       const route = test.find((a) => a.startsWith('/'));
       const appSrc = fs.readFileSync(path.join(root, 'server', 'app.ts'), 'utf8');
       if (!route) problems.push(`${name}: healthcheck calls no HTTP route`);
-      else if (!appSrc.includes(`app.get('${route}'`)) problems.push(`${name}: healthcheck route ${route} is not served`);
+      else if (!appSrc.includes(`app.get('${route}'`))
+        problems.push(`${name}: healthcheck route ${route} is not served`);
       const script = test.find((a) => a.endsWith('.js'));
-      if (script && !fs.existsSync(path.join(root, script))) problems.push(`${name}: healthcheck script ${script} is missing`);
+      if (script && !fs.existsSync(path.join(root, script)))
+        problems.push(`${name}: healthcheck script ${script} is missing`);
     }
   }
-  for (const role of ['worker', 'server']) if (!seen.has(role)) problems.push(`no service runs \`nightshift ${role}\``);
+  for (const role of ['worker', 'server'])
+    if (!seen.has(role)) problems.push(`no service runs \`nightshift ${role}\``);
   return problems;
 }

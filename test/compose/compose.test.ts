@@ -184,8 +184,15 @@ describe('Temporal setup scripts (deploy/temporal)', () => {
       have = false;
     }
     if (!have) return; // optional tool; CI images without it still run every other check
-    const files = ['deploy/temporal/setup-postgres.sh', 'deploy/temporal/create-namespace.sh', 'scripts/prod-temporal.sh'];
-    execFileSync('shellcheck', files.map((f) => path.join(ROOT, f)));
+    const files = [
+      'deploy/temporal/setup-postgres.sh',
+      'deploy/temporal/create-namespace.sh',
+      'scripts/prod-temporal.sh',
+    ];
+    execFileSync(
+      'shellcheck',
+      files.map((f) => path.join(ROOT, f)),
+    );
   });
 });
 
@@ -207,7 +214,9 @@ describe('Dockerfile', () => {
     expect(read('bin/nightshift.js')).toContain("'dist', 'cli', 'main.js'");
     const buildCfg = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
     expect(buildCfg.include).toContain('cli');
-    expect(runtimeCopies(info)).toEqual(expect.arrayContaining(['dist', 'node_modules', 'bin/nightshift.js']));
+    expect(runtimeCopies(info)).toEqual(
+      expect.arrayContaining(['dist', 'node_modules', 'bin/nightshift.js']),
+    );
   });
 
   test('the build context keeps secrets and local state out', () => {
@@ -227,7 +236,10 @@ describe('the checks catch a broken file', () => {
     ['interpolated tag', (d) => (svc(d, 'temporal').image = 'temporalio/server:${V}'), checkImages],
     [
       'unknown dependency',
-      (d) => (svc(d, 'temporal').depends_on = { 'temporal-setup': { condition: 'service_completed_successfully' } }),
+      (d) =>
+        (svc(d, 'temporal').depends_on = {
+          'temporal-setup': { condition: 'service_completed_successfully' },
+        }),
       checkDependencies,
     ],
     [
@@ -245,11 +257,23 @@ describe('the checks catch a broken file', () => {
       (d) => (svc(d, 'temporal').volumes = [{ type: 'bind', source: './deploy/nope', target: '/x' }]),
       checkPaths,
     ],
-    ['undeclared volume', (d) => (svc(d, 'postgresql').volumes = ['pgdata:/var/lib/postgresql/data']), checkPaths],
+    [
+      'undeclared volume',
+      (d) => (svc(d, 'postgresql').volumes = ['pgdata:/var/lib/postgresql/data']),
+      checkPaths,
+    ],
     ['missing env_file', (d) => (svc(d, 'nightshift-worker').env_file = ['./nightshift.env']), checkPaths],
     ['port on all interfaces', (d) => (svc(d, 'nightshift-server').ports = ['8080:8080']), checkPorts],
-    ['unknown CLI command', (d) => (svc(d, 'nightshift-worker').command = ['serve']), checkNightshiftServices],
-    ['`start` is not a role', (d) => (svc(d, 'nightshift-worker').command = ['start']), checkNightshiftServices],
+    [
+      'unknown CLI command',
+      (d) => (svc(d, 'nightshift-worker').command = ['serve']),
+      checkNightshiftServices,
+    ],
+    [
+      '`start` is not a role',
+      (d) => (svc(d, 'nightshift-worker').command = ['start']),
+      checkNightshiftServices,
+    ],
     [
       'misspelt env var',
       (d) => (svc(d, 'nightshift-worker').environment.TEMPORAL_ADRESS = 'temporal:7233'),
@@ -262,12 +286,17 @@ describe('the checks catch a broken file', () => {
     ],
     [
       'playbooks mounted read-write',
-      (d) => (svc(d, 'nightshift-server').volumes = ['./nightshift.yaml:/etc/nightshift/nightshift.yaml:ro', './playbooks:/etc/nightshift/playbooks']),
+      (d) =>
+        (svc(d, 'nightshift-server').volumes = [
+          './nightshift.yaml:/etc/nightshift/nightshift.yaml:ro',
+          './playbooks:/etc/nightshift/playbooks',
+        ]),
       checkNightshiftServices,
     ],
     [
       'healthcheck on a route the server lacks',
-      (d) => (svc(d, 'nightshift-server').healthcheck.test = ['CMD', 'node', 'deploy/healthcheck.js', '/health']),
+      (d) =>
+        (svc(d, 'nightshift-server').healthcheck.test = ['CMD', 'node', 'deploy/healthcheck.js', '/health']),
       checkNightshiftServices,
     ],
   ])('%s', (_name, mutate, check) => {
@@ -277,7 +306,9 @@ describe('the checks catch a broken file', () => {
   });
 
   test('an undocumented variable, and a secret with a default', () => {
-    expect(checkVariables(`${raw}\n# \${NIGHTSHIFT_NEW_SETTING:-x}`, docs, example, REQUIRED_SECRETS)).not.toEqual([]);
+    expect(
+      checkVariables(`${raw}\n# \${NIGHTSHIFT_NEW_SETTING:-x}`, docs, example, REQUIRED_SECRETS),
+    ).not.toEqual([]);
     const defaulted = raw.replace(/\$\{POSTGRES_PASSWORD:\?[^}]*\}/, '${POSTGRES_PASSWORD:-temporal}');
     expect(checkVariables(defaulted, docs, example, REQUIRED_SECRETS)).not.toEqual([]);
   });
@@ -285,10 +316,16 @@ describe('the checks catch a broken file', () => {
   test.each<[string, (info: ReturnType<typeof readDockerfile>) => void]>([
     ['root runtime', (i) => (i.stages[1].lines = i.stages[1].lines.filter((l) => !/^USER/.test(l)))],
     ['unpinned base', (i) => (i.stages[0].from = 'node:20')],
-    ['npm ci without the flag', (i) => (i.stages[0].lines = i.stages[0].lines.map((l) => l.replace(' --strict-allow-scripts', '')))],
+    [
+      'npm ci without the flag',
+      (i) => (i.stages[0].lines = i.stages[0].lines.map((l) => l.replace(' --strict-allow-scripts', ''))),
+    ],
     ['no build', (i) => (i.stages[0].lines = i.stages[0].lines.filter((l) => !/npm run build/.test(l)))],
     ['missing entrypoint file', (i) => i.stages[1].lines.push('ENTRYPOINT ["node", "bin/missing.js"]')],
-    ['entrypoint not copied', (i) => (i.stages[1].lines = i.stages[1].lines.filter((l) => !/COPY bin\//.test(l)))],
+    [
+      'entrypoint not copied',
+      (i) => (i.stages[1].lines = i.stages[1].lines.filter((l) => !/COPY bin\//.test(l))),
+    ],
     ['COPY of an ignored path', (i) => i.stages[0].lines.push('COPY dist/ dist/')],
     ['CMD not a command', (i) => i.stages[1].lines.push('CMD ["serve"]')],
   ])('Dockerfile: %s', (_name, mutate) => {

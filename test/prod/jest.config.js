@@ -8,7 +8,9 @@ const path = require('node:path');
 module.exports = {
   rootDir: path.resolve(__dirname, '..', '..'),
   testEnvironment: 'node',
-  transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
+  transform: {
+    '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
   transformIgnorePatterns: ['/node_modules/(?!(@marcbachmann/cel-js)/)'],
   testMatch: ['<rootDir>/test/prod/**/*.test.ts'],
   // The first run builds the Temporal server from Go modules.
