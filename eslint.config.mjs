@@ -3,12 +3,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.nightshift/', 'coverage/', 'bench/out/', 'bin/*.js'] },
+  { ignores: ['node_modules/', 'dist/', '.nightshift/', 'coverage/', 'bench/out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -26,13 +27,22 @@ export default tseslint.config(
     // Deterministic code: the workflows and every module the workflow bundle imports.
     files: ['workflows/**/*.ts', 'compiler/expr/**/*.ts', 'compiler/time/**/*.ts', 'compiler/ir.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: nodeBuiltins, patterns: ['@temporalio/activity', '@temporalio/worker', '@temporalio/client'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins,
+          patterns: ['@temporalio/activity', '@temporalio/worker', '@temporalio/client'],
+        },
+      ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process', 'require'],
     },
   },
   {
-    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    // Plain Node scripts (CommonJS): bin/, deploy/, reporters.
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  { files: ['**/*.mjs'], languageOptions: { sourceType: 'module', globals: { ...globals.node } } },
   prettier,
 );

@@ -1,6 +1,8 @@
 // Two projects: pure unit tests, and integration tests that share one real Temporal dev server
 // started by test/support/global-setup.ts (see README "Tests").
-const transform = { '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] };
+const transform = {
+  '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+};
 // ESM-only dependencies that jest (CommonJS) must transform.
 const transformIgnorePatterns = ['/node_modules/(?!(@marcbachmann/cel-js)/)'];
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../worker/dev-server';
 import { runSimulate } from './simulate';
-import { runStart } from './start';
+import { runRoles, runStart } from './start';
 import { runValidate } from './validate';
 
 const HELP = `nightshift — SOAR playbooks on Temporal
@@ -11,6 +11,7 @@ const HELP = `nightshift — SOAR playbooks on Temporal
 usage:
   nightshift start                       start Temporal (embedded dev server unless TEMPORAL_ADDRESS),
                                          the worker and the HTTP server; Ctrl-C stops all three
+  nightshift worker | server             one role only, against TEMPORAL_ADDRESS (production)
   nightshift validate [PATH…] [--config FILE] [--json]
                                          check nightshift.yaml and playbooks (default: playbooks/)
   nightshift simulate PLAYBOOK --detection FILE --at INSTANT [--config FILE]
@@ -34,6 +35,9 @@ export async function main(argv: string[]): Promise<number> {
       return runSimulate(rest, io);
     case 'start':
       return runStart(rest, io);
+    case 'worker':
+    case 'server':
+      return runRoles(cmd, rest, io);
     case 'version':
     case '--version':
       io.out(

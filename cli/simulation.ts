@@ -74,7 +74,8 @@ export async function simulate(
   }
 
   const clock = new VirtualClock(opts.at);
-  let interp: PlaybookInterpreter | undefined;
+  // Set once the interpreter exists; callbacks made before that (from its constructor) see nothing.
+  const live: { interp?: PlaybookInterpreter } = {};
   const scheduledApprovals = new Set<string>();
   const scheduledPages = new Set<string>();
   const actionIds = new Map<string, string>();
@@ -93,7 +94,7 @@ export async function simulate(
         scheduledApprovals.add(req.approvalId);
         const person = opts.approver ?? req.approvers[0]?.id;
         clock.at(clock.now().getTime() + opts.approvalAfterMs, () => {
-          if (!interp || !person) return;
+          if (!live.interp || !person) return;
           const answer = {
             approvalId: req.approvalId,
             personId: person,
@@ -101,7 +102,7 @@ export async function simulate(
             channel: 'simulate',
           };
           try {
-            interp.validateDecision(answer);
+            live.interp.validateDecision(answer);
           } catch (err) {
             // Refused exactly as a live click would be: the approval keeps waiting.
             refused.push({
@@ -112,7 +113,7 @@ export async function simulate(
             });
             return;
           }
-          interp.decide(answer);
+          live.interp.decide(answer);
         });
       }
       return {
@@ -127,10 +128,10 @@ export async function simulate(
         scheduledPages.add(req.pageId);
         const person = req.person.id;
         clock.at(clock.now().getTime() + opts.ackAfterMs, () => {
-          if (!interp) return;
+          if (!live.interp) return;
           const ack = { pageId: req.pageId, personId: person, channel: 'simulate' };
           try {
-            interp.validateAck(ack);
+            live.interp.validateAck(ack);
           } catch (err) {
             refused.push({
               at: clock.now().toISOString(),
@@ -140,7 +141,7 @@ export async function simulate(
             });
             return;
           }
-          interp.ack(ack);
+          live.interp.ack(ack);
         });
       }
       return { channel: req.via, target: req.person.id, dryRun: true };
@@ -183,10 +184,10 @@ export async function simulate(
     workflowId: `simulate/${ir.name}/${detection.id}`,
     effects,
   };
-  interp = new PlaybookInterpreter({ ir, org, detection, groupKey: detection.id }, runtime);
+  live.interp = new PlaybookInterpreter({ ir, org, detection, groupKey: detection.id }, runtime);
   let outcome: Awaited<ReturnType<PlaybookInterpreter['run']>> | undefined;
   let failure: unknown;
-  const running = interp.run().then(
+  const running = live.interp.run().then(
     (o) => {
       outcome = o;
     },

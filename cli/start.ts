@@ -4,12 +4,16 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
+import { TASK_QUEUE } from '../activities/contracts';
+import { checkAlertRule } from '../activities/defender';
+import { parseDuration } from '../compiler/time/duration';
+import { DEFENDER_POLLER_WORKFLOW_ID } from '../workflows/defender-intake';
 import { formatDiagnostic } from '../compiler';
 import { buildServer } from '../server/app';
 import { interactionRoutes } from '../server/interactions';
 import type { OrgIR } from '../compiler/ir';
 import { createLogger } from '../server/logger';
-import { PlaybookRegistry } from '../server/playbooks';
+import { PlaybookRegistry, watchPlaybooks } from '../server/playbooks';
 import { buildActivities } from '../worker/activities';
 import { ConfigError, loadConfig } from '../worker/config';
 import { connectClient, connectWorker } from '../worker/connection';
@@ -33,7 +37,45 @@ function apiTokens(env: NodeJS.ProcessEnv): { tokens: string[]; file?: string } 
   return { tokens: [fs.readFileSync(file, 'utf8').trim()], file };
 }
 
-export async function runStart(_argv: string[], io: CliIO): Promise<number> {
+export type Role = 'all' | 'worker' | 'server';
+
+/**
+ * The Defender alert poller: one durable workflow per deployment (USE_EXISTING: every worker may ask).
+ * DEFENDER_INTAKE_INTERVAL (default 1m) and DEFENDER_INTAKE_RULE (CEL over alert and detection) tune it.
+ */
+async function startDefenderIntake(client: Client, env: NodeJS.ProcessEnv): Promise<void> {
+  const interval = env.DEFENDER_INTAKE_INTERVAL ?? '1m';
+  const intervalMs = parseDuration(interval);
+  if (intervalMs === null || intervalMs < 10_000) {
+    throw new ConfigError(
+      `DEFENDER_INTAKE_INTERVAL="${interval}" must be a duration of at least 10s, e.g. 1m.`,
+    );
+  }
+  const rule = env.DEFENDER_INTAKE_RULE || undefined;
+  if (rule) {
+    try {
+      checkAlertRule(rule);
+    } catch (err) {
+      throw new ConfigError(`DEFENDER_INTAKE_RULE: ${(err as Error).message}`);
+    }
+  }
+  await client.workflow.start('defenderAlertPoller', {
+    workflowId: DEFENDER_POLLER_WORKFLOW_ID,
+    taskQueue: TASK_QUEUE,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [{ intervalMs, rule }],
+  });
+}
+
+export function runStart(argv: string[], io: CliIO): Promise<number> {
+  return runRoles('all', argv, io);
+}
+
+/**
+ * `start` runs everything in one process (with the embedded dev server unless TEMPORAL_ADDRESS);
+ * `worker` and `server` run one role each against TEMPORAL_ADDRESS, for production deployments.
+ */
+export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<number> {
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) {
@@ -59,7 +101,14 @@ export async function runStart(_argv: string[], io: CliIO): Promise<number> {
     }
     if (!loaded.ok) io.err('nightshift: the files with errors above are not served; the others are.');
 
-    if (!(await isPortFree(cfg.http.port, cfg.http.host))) {
+    const runsWorker = role !== 'server';
+    const runsServer = role !== 'worker';
+    if (role !== 'all' && !cfg.temporal.address) {
+      throw new ConfigError(
+        `nightshift ${role} needs TEMPORAL_ADDRESS (host:port of the Temporal frontend).`,
+      );
+    }
+    if (runsServer && !(await isPortFree(cfg.http.port, cfg.http.host))) {
       throw new SetupError(
         `port ${cfg.http.port} (HTTP API) is already in use: stop the program using it, or set NIGHTSHIFT_HTTP_PORT.`,
       );
@@ -83,37 +132,70 @@ export async function runStart(_argv: string[], io: CliIO): Promise<number> {
     const client = new Client({ connection, namespace: cfg.temporal.namespace });
     await ensureSearchAttributes(connection, cfg.temporal.namespace);
 
-    const nativeConnection = await connectWorker(temporal);
-    stops.push(() => nativeConnection.close());
     const acts = buildActivities({ env: process.env, client, registry, logger });
-    const workers = await createWorkers({
-      connection: nativeConnection,
-      namespace: cfg.temporal.namespace,
-      client,
-      activities: acts.main,
-      defenderActivities: acts.defender,
-      defenderOptions: acts.defenderOptions,
-    });
-    const workersDone = workers.run();
-    stops.push(() => workers.shutdown());
+    let workersDone: Promise<void> = new Promise(() => undefined);
+    if (runsWorker) {
+      const nativeConnection = await connectWorker(temporal);
+      stops.push(() => nativeConnection.close());
+      const workers = await createWorkers({
+        connection: nativeConnection,
+        namespace: cfg.temporal.namespace,
+        client,
+        activities: acts.main,
+        defenderActivities: acts.defender,
+        defenderOptions: acts.defenderOptions,
+      });
+      workersDone = workers.run();
+      if (acts.defenderLive && process.env.DEFENDER_INTAKE !== 'false') {
+        await startDefenderIntake(client, process.env);
+      }
+      // Stopped before the server closes its connection: in-flight activities drain first.
+      stops.push(() => workers.shutdown());
+    }
 
-    const tokens = apiTokens(process.env);
-    const server = await buildServer({
-      client,
-      registry,
-      namespace: cfg.temporal.namespace,
-      logger,
-      apiTokens: tokens.tokens,
-    });
-    await server.listen({ host: cfg.http.host, port: cfg.http.port });
-    stops.push(() => server.close());
+    const tokens = runsServer ? apiTokens(process.env) : { tokens: [] };
+    if (runsServer) {
+      const server = await buildServer({
+        client,
+        registry,
+        namespace: cfg.temporal.namespace,
+        logger,
+        apiTokens: tokens.tokens,
+        plugins: [
+          (app) =>
+            interactionRoutes(app, {
+              client,
+              org: () => registry.current.org as OrgIR,
+              cfg: acts.channelConfig,
+              log: logger,
+            }),
+        ],
+      });
+      await server.listen({ host: cfg.http.host, port: cfg.http.port });
+      // Fastify's close() stops accepting and waits for in-flight requests.
+      stops.push(() => server.close());
+    }
+    if (cfg.watchPlaybooks) {
+      const watcher = watchPlaybooks(registry, [cfg.configFile, cfg.playbooksDir], (r) => {
+        for (const d of r.diagnostics) io.err(formatDiagnostic(d));
+        logger.info(
+          { ok: r.ok, loaded: r.loaded },
+          r.ok ? 'playbooks reloaded' : 'playbook reload refused some files',
+        );
+      });
+      stops.push(async () => watcher.close());
+    }
 
     const base = `http://${cfg.http.host}:${cfg.http.port}`;
     io.out(
       [
-        'Nightshift is running. Ctrl-C stops it.',
-        `  HTTP API     ${base}   (POST ${base}/v1/detections)`,
-        `  API token    ${tokens.file ? path.relative(io.cwd, tokens.file) : 'from NIGHTSHIFT_API_TOKENS'}`,
+        `Nightshift ${role === 'all' ? '' : role + ' '}is running. Ctrl-C stops it.`,
+        ...(runsServer
+          ? [
+              `  HTTP API     ${base}   (POST ${base}/v1/detections)`,
+              `  API token    ${'file' in tokens && tokens.file ? path.relative(io.cwd, tokens.file) : 'from NIGHTSHIFT_API_TOKENS'}`,
+            ]
+          : []),
         `  Temporal     ${address}${dev ? ' (embedded dev server, data in ' + path.relative(io.cwd, cfg.devServer.dataDir) + ')' : ''}`,
         ...(dev?.uiUrl ? [`  Temporal UI  ${dev.uiUrl}`] : []),
         `  Playbooks    ${registry.current.playbooks.map((p) => p.name).join(', ') || '(none)'}`,

@@ -1,5 +1,6 @@
 // The playbooks currently served: compiled from nightshift.yaml and playbooks/. A reload that finds a
 // bad file refuses that file with its diagnostics and keeps serving the previous version of it.
+import fs from 'node:fs';
 import { loadProject, type Diagnostic } from '../compiler';
 import type { OrgIR, PlaybookIR } from '../compiler/ir';
 
@@ -44,4 +45,31 @@ export class PlaybookRegistry {
       loaded: res.playbooks.map((p) => p.name),
     };
   }
+}
+
+/**
+ * Reloads the registry when nightshift.yaml or a playbook changes (debounced: editors write files in
+ * several steps). A bad file is refused with its diagnostics; the previous version keeps serving.
+ */
+export function watchPlaybooks(
+  registry: PlaybookRegistry,
+  paths: string[],
+  onReload: (r: LoadReport) => void,
+  debounceMs = 300,
+): { close(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const watchers = paths
+    .filter((p) => fs.existsSync(p))
+    .map((p) =>
+      fs.watch(p, () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => onReload(registry.reload()), debounceMs);
+      }),
+    );
+  return {
+    close() {
+      clearTimeout(timer);
+      for (const w of watchers) w.close();
+    },
+  };
 }

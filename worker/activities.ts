@@ -3,8 +3,13 @@
 import type { Client } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createBlastRadiusActivities } from '../activities/blast-radius';
-import { channelConfigFromEnv, createChannelActivities, type ChannelConfig, type Logger } from '../activities/channels';
-import { TASK_QUEUE } from '../activities/contracts';
+import {
+  channelConfigFromEnv,
+  createChannelActivities,
+  type ChannelConfig,
+  type Logger,
+} from '../activities/channels';
+import { TASK_QUEUE, defenderTaskQueue } from '../activities/contracts';
 import {
   createDefenderActivities,
   defenderConfigFromEnv,
@@ -22,6 +27,8 @@ export interface ActivitySets {
   /** One line per system: live or dry run. */
   modes: string[];
   channelConfig: ChannelConfig;
+  /** Defender credentials are configured (not a dry run). */
+  defenderLive: boolean;
 }
 
 export function buildActivities(opts: {
@@ -43,7 +50,8 @@ export function buildActivities(opts: {
       ...smoke,
     },
     defender: createDefenderActivities(defenderCfg, { logger: opts.logger }),
-    defenderOptions: defenderWorkerOptions(defenderCfg),
+    defenderOptions: defenderWorkerOptions(defenderCfg, { taskQueue: defenderTaskQueue(taskQueue) }),
+    defenderLive: defenderCfg.mode === 'live',
     channelConfig: channelCfg,
     modes: [`Defender: ${defenderCfg.mode === 'live' ? 'live' : 'DRY RUN (no DEFENDER_* credentials)'}`],
   };

@@ -18,6 +18,8 @@ export interface NightshiftConfig {
   configFile: string;
   playbooksDir: string;
   logLevel: string;
+  /** Reload playbooks when their files change (NIGHTSHIFT_WATCH, default on). */
+  watchPlaybooks: boolean;
 }
 
 export class ConfigError extends Error {
@@ -76,5 +78,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     configFile: path.resolve(cwd, env.NIGHTSHIFT_CONFIG || 'nightshift.yaml'),
     playbooksDir: path.resolve(cwd, env.NIGHTSHIFT_PLAYBOOKS || 'playbooks'),
     logLevel,
+    watchPlaybooks: env.NIGHTSHIFT_WATCH !== 'false',
   };
 }

@@ -1,7 +1,9 @@
 // The Temporal binding of the interpreter: workflow time, timers, condition(), activities, Updates.
 // One run per playbook × group key (the workflow id); the IR and the org are pinned in the input.
 import {
+  ActivityFailure,
   ApplicationFailure,
+  TimeoutFailure,
   condition,
   proxyActivities,
   setHandler,
@@ -12,8 +14,10 @@ import {
 } from '@temporalio/workflow';
 import type { DefenderActivities, NightshiftActivities } from '../activities/contracts';
 import { defenderTaskQueue } from '../activities/contracts';
+import { defenderActivityOptions } from '../activities/defender/options';
 import type { BlastRadiusActivities } from '../activities/blast-radius';
 import {
+  DEFAULT_DEFENDER_TIMEOUT_MS,
   PlaybookInterpreter,
   type RunInput,
   type RunOutcome,
@@ -40,27 +44,14 @@ const blast = proxyActivities<BlastRadiusActivities>({
 });
 
 // Defender calls go to their own task queue, where a task-queue rate limit shared by every worker
-// keeps them within the API's limits. Throttling (429) and 5xx are retried by the activity's policy.
-function defenderSubmitter(taskQueue: string) {
-  return proxyActivities<DefenderActivities>({
-    taskQueue,
-    startToCloseTimeout: '2 minutes',
-    heartbeatTimeout: '1 minute',
-    scheduleToCloseTimeout: '30 minutes',
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
-  });
-}
-
-/** Polls between machine-action status reads; each poll is one rate-limited activity. */
-export const DEFENDER_POLL_INTERVAL_MS = 15_000;
-
-function defenderPoller(taskQueue: string, timeoutMs: number) {
-  return proxyActivities<DefenderActivities>({
-    taskQueue,
-    startToCloseTimeout: '1 minute',
-    scheduleToCloseTimeout: timeoutMs,
-    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
-  });
+// keeps them within the API's limits (activities/defender/worker.ts). Each status poll is its own
+// activity task on that queue: defenderPoll fails with a BENIGN ActionPending until the action is final.
+function defender(taskQueue: string, timeoutMs: number) {
+  const opts = defenderActivityOptions(timeoutMs, taskQueue);
+  return {
+    submit: proxyActivities<DefenderActivities>(opts.submit),
+    poll: proxyActivities<DefenderActivities>(opts.poll),
+  };
 }
 
 function temporalEffects(defenderQueue: string): Effects {
@@ -70,21 +61,15 @@ function temporalEffects(defenderQueue: string): Effects {
     approvalResolved: (req) => channels.approvalResolved(req),
     page: (req) => channels.page(req),
     webhook: (req) => channels.webhook(req),
-    defenderSubmit: (req) => defenderSubmitter(defenderQueue).defenderSubmit(req),
+    defenderSubmit: (req) => defender(defenderQueue, DEFAULT_DEFENDER_TIMEOUT_MS).submit.defenderSubmit(req),
     async defenderAwait(req, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const left = deadline - Date.now();
-        if (left <= 0) return 'timed_out';
-        try {
-          const { status } = await defenderPoller(defenderQueue, left).defenderPoll(req);
-          if (['Succeeded', 'Failed', 'TimeOut', 'Cancelled'].includes(status)) return status;
-        } catch (err) {
-          if (Date.now() >= deadline) return 'timed_out';
-          throw err;
-        }
-        if (deadline - Date.now() <= 0) return 'timed_out';
-        await sleep(Math.min(DEFENDER_POLL_INTERVAL_MS, deadline - Date.now()));
+      try {
+        const { status } = await defender(defenderQueue, timeoutMs).poll.defenderPoll(req);
+        return status;
+      } catch (err) {
+        // The step's timeout is the poll's schedule-to-close timeout.
+        if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) return 'timed_out';
+        throw err;
       }
     },
     reserveIsolation: (req) => blast.reserveIsolation(req),
@@ -94,7 +79,8 @@ function temporalEffects(defenderQueue: string): Effects {
 
 export async function playbookRun(input: RunInput): Promise<RunOutcome> {
   const info = workflowInfo();
-  let interp: PlaybookInterpreter | undefined;
+  // Set once the interpreter exists; callbacks made before that (from its constructor) see nothing.
+  const live: { interp?: PlaybookInterpreter } = {};
   let lastAttrs = '';
   const runtime: Runtime = {
     now: () => new Date(),
@@ -104,8 +90,8 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
     workflowId: info.workflowId,
     effects: temporalEffects(defenderTaskQueue(info.taskQueue)),
     onStateChange: () => {
-      if (!interp) return;
-      const s = interp.state();
+      if (!live.interp) return;
+      const s = live.interp.state();
       const attrs = {
         detections: s.detectionIds,
         devices: s.deviceIds,
@@ -124,8 +110,8 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
       ]);
     },
   };
-  interp = new PlaybookInterpreter(input, runtime);
-  const self = interp;
+  live.interp = new PlaybookInterpreter(input, runtime);
+  const self = live.interp;
 
   // A refusal must be an ApplicationFailure thrown synchronously by the validator: the Update is then
   // rejected and nothing is written to history.
