@@ -10,6 +10,8 @@ import { parseDuration } from '../compiler/time/duration';
 import { DEFENDER_POLLER_WORKFLOW_ID } from '../workflows/defender-intake';
 import { formatDiagnostic } from '../compiler';
 import { buildServer } from '../server/app';
+import { createMetrics } from '../server/metrics';
+import { metricsSinks } from '../worker/sinks';
 import { interactionRoutes } from '../server/interactions';
 import type { OrgIR } from '../compiler/ir';
 import { createLogger } from '../server/logger';
@@ -21,6 +23,18 @@ import { PROJECT_ROOT, SetupError, isPortFree, startDevServer, type DevServer } 
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createWorkers } from '../worker/worker';
 import type { CliIO } from './simulate';
+
+/** Secrets of signed detection webhooks (NIGHTSHIFT_WEBHOOK_SECRETS, comma-separated for rotation). */
+function webhookSecrets(env: NodeJS.ProcessEnv): string[] {
+  const secrets = (env.NIGHTSHIFT_WEBHOOK_SECRETS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const s of secrets) {
+    if (s.length < 32) throw new ConfigError('each NIGHTSHIFT_WEBHOOK_SECRETS entry must be at least 32 characters (e.g. openssl rand -hex 32).');
+  }
+  return secrets;
+}
 
 /** API tokens: NIGHTSHIFT_API_TOKENS (comma-separated), else one generated and kept in .nightshift/api-token. */
 function apiTokens(env: NodeJS.ProcessEnv): { tokens: string[]; file?: string } {
@@ -132,7 +146,8 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
     const client = new Client({ connection, namespace: cfg.temporal.namespace });
     await ensureSearchAttributes(connection, cfg.temporal.namespace);
 
-    const acts = buildActivities({ env: process.env, client, registry, logger });
+    const metrics = createMetrics();
+    const acts = buildActivities({ env: process.env, client, registry, logger, metrics });
     let workersDone: Promise<void> = new Promise(() => undefined);
     if (runsWorker) {
       const nativeConnection = await connectWorker(temporal);
@@ -144,6 +159,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         activities: acts.main,
         defenderActivities: acts.defender,
         defenderOptions: acts.defenderOptions,
+        sinks: metricsSinks(metrics),
       });
       workersDone = workers.run();
       if (acts.defenderLive && process.env.DEFENDER_INTAKE !== 'false') {
@@ -160,7 +176,9 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         registry,
         namespace: cfg.temporal.namespace,
         logger,
+        metrics,
         apiTokens: tokens.tokens,
+        webhookSecrets: webhookSecrets(process.env),
         plugins: [
           (app) =>
             interactionRoutes(app, {

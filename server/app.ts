@@ -1,5 +1,6 @@
-// The HTTP server: detection intake, runs API, playbook reload, health. Routes are Fastify plugins with
-// schemas; interaction endpoints (Slack, Twilio, signed links) are mounted from server/interactions.
+// The HTTP server: detection intake, runs API, approvals for API clients, playbook reload, health,
+// metrics and the OpenAPI document. Interaction endpoints (Slack, Twilio, signed links) are mounted
+// from server/interactions as a plugin.
 import crypto from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
@@ -7,14 +8,18 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { parseDetection } from './detections/generic';
-import { startOrAttach } from './intake';
-import type { PlaybookRegistry } from './playbooks';
 import { formatDiagnostic } from '../compiler';
 import { TASK_QUEUE } from '../activities/contracts';
-import { stateQuery } from '../workflows/messages';
+import { ackUpdate, decideUpdate, refusalReason, stateQuery, workflowIdOf } from '../workflows/messages';
+import { DETECTION_FORMATS, parseAnyDetection, type DetectionFormat } from './detections';
+import { startOrAttach } from './intake';
+import { createMetrics, type Metrics } from './metrics';
+import { OPENAPI } from './openapi';
+import type { PlaybookRegistry } from './playbooks';
+import { listRuns, RunFilterError } from './runs';
+import { SIGNATURE_HEADER, verifySignature } from './signature';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -25,6 +30,9 @@ export interface ServerDeps {
   logger: Logger;
   /** Bearer tokens accepted on the API (compared in constant time). */
   apiTokens: string[];
+  /** Secrets of signed detection webhooks (X-Nightshift-Signature); empty = signatures not accepted. */
+  webhookSecrets?: string[];
+  metrics?: Metrics;
   taskQueue?: string;
   /** Extra plugins (interaction endpoints). */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
@@ -40,30 +48,90 @@ function tokenOk(given: string, tokens: string[]): boolean {
   return ok;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: string;
+  }
+  interface FastifyInstance {
+    nightshiftRoutes: Array<{ method: string; url: string }>;
+  }
+}
+
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    bodyLimit: MAX_BODY_BYTES,
-    disableRequestLogging: false,
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_BODY_BYTES });
+  // Every route, for the OpenAPI consistency test.
+  const routes: Array<{ method: string; url: string }> = [];
+  app.decorate('nightshiftRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of ([] as string[]).concat(r.method)) routes.push({ method, url: r.url });
   });
   const taskQueue = deps.taskQueue ?? TASK_QUEUE;
+  const metrics = deps.metrics ?? createMetrics();
 
-  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
-    const h = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(\S+)$/i.exec(h);
-    if (!m) {
-      return reply
-        .code(401)
-        .send({ error: 'unauthorized', message: 'missing "Authorization: Bearer <token>" header' });
+  // JSON bodies are parsed here so the raw text stays available for signature checks.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    req.rawBody = body as string;
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      const e = new Error(`body is not valid JSON: ${(err as Error).message}`) as Error & {
+        statusCode: number;
+      };
+      e.statusCode = 400;
+      done(e, undefined);
     }
-    if (!tokenOk(m[1], deps.apiTokens)) {
-      return reply.code(401).send({ error: 'unauthorized', message: 'the bearer token is not valid' });
+  });
+
+  const bearer = (req: FastifyRequest): 'ok' | 'missing' | 'bad' => {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (!m) return 'missing';
+    return tokenOk(m[1], deps.apiTokens) ? 'ok' : 'bad';
+  };
+  const unauthorized = (reply: FastifyReply, message: string) =>
+    reply.code(401).send({ error: 'unauthorized', message });
+
+  /** API routes: a bearer token. */
+  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
+    const b = bearer(req);
+    if (b === 'missing') return unauthorized(reply, 'missing "Authorization: Bearer <token>" header');
+    if (b === 'bad') return unauthorized(reply, 'the bearer token is not valid');
+  };
+  /** Detection intake: a bearer token, or a webhook signature over the raw body. */
+  const authenticateIntake = async (req: FastifyRequest, reply: FastifyReply) => {
+    const sig = req.headers[SIGNATURE_HEADER];
+    if (typeof sig === 'string') {
+      if (!deps.webhookSecrets?.length) {
+        metrics.intakeRejections.inc({ reason: 'signature' });
+        return unauthorized(
+          reply,
+          `${SIGNATURE_HEADER} is not accepted: no NIGHTSHIFT_WEBHOOK_SECRETS configured`,
+        );
+      }
+      const v = verifySignature(deps.webhookSecrets, sig, req.rawBody ?? '');
+      if (!v.ok) {
+        metrics.intakeRejections.inc({ reason: 'signature' });
+        return unauthorized(reply, v.reason);
+      }
+      return;
+    }
+    const b = bearer(req);
+    if (b !== 'ok') {
+      metrics.intakeRejections.inc({ reason: 'auth' });
+      return unauthorized(
+        reply,
+        b === 'bad'
+          ? 'the bearer token is not valid'
+          : `missing "Authorization: Bearer <token>" or ${SIGNATURE_HEADER} header`,
+      );
     }
   };
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode ?? 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
+    if (req.url.startsWith('/v1/detections'))
+      metrics.intakeRejections.inc({ reason: status === 413 ? 'too_large' : 'malformed' });
     const message =
       err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
         ? `request body is larger than ${MAX_BODY_BYTES} bytes`
@@ -72,7 +140,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           : status >= 500
             ? 'internal error'
             : err.message;
-    void reply.code(status).send({ error: status >= 500 ? 'internal' : 'bad_request', message });
+    void reply
+      .code(status)
+      .send({ error: status >= 500 ? 'internal' : status === 413 ? 'too_large' : 'bad_request', message });
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -91,50 +161,173 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     } catch (err) {
       checks.temporal = `unreachable: ${(err as Error).message.split('\n')[0]}`;
     }
+    checks.playbooks = deps.registry.current.org ? 'ok' : 'nightshift.yaml is not loaded';
     const ok = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
   });
 
-  app.post('/v1/detections', { preHandler: authenticate }, async (req, reply) => {
-    const parsed = parseDetection(req.body);
-    if (!parsed.detection) {
-      return reply.code(400).send({
-        error: 'invalid_detection',
-        message: parsed.errors.map((e) => `${e.path}: ${e.message}`).join('; '),
-        fields: parsed.errors,
-      });
-    }
-    const result = await startOrAttach(deps.client, deps.registry.current, parsed.detection, { taskQueue });
-    return reply.code(202).send(result);
+  app.get('/metrics', async (_req, reply) => {
+    return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  app.get('/openapi.json', async () => OPENAPI);
+
+  app.post<{ Querystring: { format?: string } }>(
+    '/v1/detections',
+    { preHandler: authenticateIntake },
+    async (req, reply) => {
+      const format = req.query.format;
+      if (format !== undefined && !DETECTION_FORMATS.includes(format as DetectionFormat)) {
+        metrics.intakeRejections.inc({ reason: 'invalid' });
+        return reply
+          .code(400)
+          .send({ error: 'bad_request', message: `format must be one of ${DETECTION_FORMATS.join(', ')}` });
+      }
+      const parsed = parseAnyDetection(req.body, format as DetectionFormat | undefined);
+      if (!parsed.detection) {
+        metrics.intakeRejections.inc({ reason: 'invalid' });
+        return reply.code(400).send({
+          error: 'invalid_detection',
+          format: parsed.format,
+          message: parsed.errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+          fields: parsed.errors,
+        });
+      }
+      metrics.intakeDetections.inc({ format: parsed.format });
+      const result = await startOrAttach(deps.client, deps.registry.current, parsed.detection, { taskQueue });
+      for (const r of result.runs) metrics.runsStarted.inc({ playbook: r.playbook, result: r.result });
+      return reply.code(202).send({ format: parsed.format, ...result });
+    },
+  );
 
   app.post('/v1/playbooks/reload', { preHandler: authenticate }, async (_req, reply) => {
     const r = deps.registry.reload();
     return reply.code(r.ok ? 200 : 422).send({
       ok: r.ok,
       loaded: r.loaded,
+      serving: deps.registry.current.playbooks.map((p) => ({
+        name: p.name,
+        version: p.version,
+        hash: p.hash,
+      })),
       diagnostics: r.diagnostics.map((d) => ({ ...d, text: formatDiagnostic(d) })),
     });
   });
+
+  app.get<{ Querystring: Record<string, string> }>(
+    '/v1/runs',
+    { preHandler: authenticate },
+    async (req, reply) => {
+      try {
+        return await listRuns(deps.client, req.query);
+      } catch (err) {
+        if (err instanceof RunFilterError)
+          return reply.code(400).send({ error: 'bad_request', message: err.message });
+        throw err;
+      }
+    },
+  );
 
   app.get<{ Params: { id: string } }>('/v1/runs/:id', { preHandler: authenticate }, async (req, reply) => {
     const handle = deps.client.workflow.getHandle(req.params.id);
     try {
       const desc = await handle.describe();
+      if (desc.type !== 'playbookRun')
+        return reply
+          .code(404)
+          .send({ error: 'not_found', message: `${req.params.id} is not a playbook run` });
       const state = await handle.query(stateQuery);
       return {
         ...state,
         workflowId: req.params.id,
         temporalStatus: desc.status.name,
         startedAt: desc.startTime,
+        closedAt: desc.closeTime ?? null,
       };
     } catch (err) {
-      if ((err as Error).name === 'WorkflowNotFoundError') {
+      if (err instanceof WorkflowNotFoundError) {
         return reply.code(404).send({ error: 'not_found', message: `no run ${req.params.id}` });
       }
       throw err;
     }
   });
+
+  // Approvals and acknowledgements for authenticated API clients (a ticketing integration, a console):
+  // the client names the person; the run's validator decides whether that person may answer.
+  const interaction = async (
+    reply: FastifyReply,
+    id: string,
+    fn: (workflowId: string) => Promise<unknown>,
+  ): Promise<unknown> => {
+    const workflowId = workflowIdOf(id);
+    if (!workflowId) return reply.code(400).send({ error: 'bad_request', message: `malformed id "${id}"` });
+    try {
+      return await fn(workflowId);
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        return reply.code(409).send({ error: 'refused', message: refusalReason(err) });
+      }
+      if (err instanceof WorkflowNotFoundError)
+        return reply.code(404).send({ error: 'not_found', message: `no run ${workflowId}` });
+      throw err;
+    }
+  };
+
+  app.post<{ Body: { approvalId: string; person: string; outcome: 'approved' | 'denied' } }>(
+    '/v1/approvals',
+    {
+      preHandler: authenticate,
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['approvalId', 'person', 'outcome'],
+          properties: {
+            approvalId: { type: 'string', minLength: 1, maxLength: 600 },
+            person: { type: 'string', minLength: 1, maxLength: 100 },
+            outcome: { type: 'string', enum: ['approved', 'denied'] },
+          },
+        },
+      },
+    },
+    async (req, reply) =>
+      interaction(reply, req.body.approvalId, (wf) =>
+        deps.client.workflow.getHandle(wf).executeUpdate(decideUpdate, {
+          args: [
+            {
+              approvalId: req.body.approvalId,
+              personId: req.body.person,
+              outcome: req.body.outcome,
+              channel: 'api',
+            },
+          ],
+        }),
+      ),
+  );
+
+  app.post<{ Body: { pageId: string; person: string } }>(
+    '/v1/acks',
+    {
+      preHandler: authenticate,
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['pageId', 'person'],
+          properties: {
+            pageId: { type: 'string', minLength: 1, maxLength: 600 },
+            person: { type: 'string', minLength: 1, maxLength: 100 },
+          },
+        },
+      },
+    },
+    async (req, reply) =>
+      interaction(reply, req.body.pageId, (wf) =>
+        deps.client.workflow.getHandle(wf).executeUpdate(ackUpdate, {
+          args: [{ pageId: req.body.pageId, personId: req.body.person, channel: 'api' }],
+        }),
+      ),
+  );
 
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;

@@ -18,6 +18,7 @@ import {
 import { createIntakeActivities } from '../activities/intake';
 import * as smoke from '../activities/smoke';
 import { webhook } from '../activities/webhook/webhook';
+import { instrumentDefender, type Metrics } from '../server/metrics';
 import type { PlaybookRegistry } from '../server/playbooks';
 
 export interface ActivitySets {
@@ -36,6 +37,7 @@ export function buildActivities(opts: {
   client: Client;
   registry: PlaybookRegistry;
   logger: Logger;
+  metrics: Metrics;
   taskQueue?: string;
 }): ActivitySets {
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
@@ -49,7 +51,7 @@ export function buildActivities(opts: {
       ...createIntakeActivities(opts.client, opts.registry, taskQueue),
       ...smoke,
     },
-    defender: createDefenderActivities(defenderCfg, { logger: opts.logger }),
+    defender: instrumentDefender(createDefenderActivities(defenderCfg, { logger: opts.logger }), opts.metrics),
     defenderOptions: defenderWorkerOptions(defenderCfg, { taskQueue: defenderTaskQueue(taskQueue) }),
     defenderLive: defenderCfg.mode === 'live',
     channelConfig: channelCfg,

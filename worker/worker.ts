@@ -30,6 +30,8 @@ export interface WorkerSetOptions {
   defenderOptions?: Partial<WorkerOptions>;
   taskQueue?: string;
   defenderTaskQueue?: string;
+  /** Workflow sinks (metrics). */
+  sinks?: WorkerOptions['sinks'];
   /** Seconds to let in-flight activities finish on shutdown. */
   shutdownGraceTime?: string;
 }
@@ -42,6 +44,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> 
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...workflowSource(),
     activities: opts.activities,
+    sinks: opts.sinks,
     shutdownGraceTime,
   });
   const defender = await Worker.create({

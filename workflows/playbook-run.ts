@@ -11,7 +11,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  patched,
+  proxySinks,
 } from '@temporalio/workflow';
+import type { NightshiftSinks } from './sinks';
 import type { DefenderActivities, NightshiftActivities } from '../activities/contracts';
 import { defenderTaskQueue } from '../activities/contracts';
 import { defenderActivityOptions } from '../activities/defender/options';
@@ -28,6 +31,7 @@ import { ackUpdate, attachDetectionSignal, decideUpdate, stateQuery } from './me
 import {
   SA_DETECTION_IDS,
   SA_DEVICE_IDS,
+  SA_OUTCOME,
   SA_PENDING_CODES,
   SA_WAITING_FOR_APPROVAL,
 } from './search-attributes';
@@ -81,6 +85,7 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
   const info = workflowInfo();
   // Set once the interpreter exists; callbacks made before that (from its constructor) see nothing.
   const live: { interp?: PlaybookInterpreter } = {};
+  const { metrics } = proxySinks<NightshiftSinks>();
   let lastAttrs = '';
   const runtime: Runtime = {
     now: () => new Date(),
@@ -89,6 +94,8 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
     random: () => Math.random(),
     workflowId: info.workflowId,
     effects: temporalEffects(defenderTaskQueue(info.taskQueue)),
+    onApprovalDecided: (d, askedAt) =>
+      metrics.approvalDecided(input.ir.name, d.channel, d.outcome, (Date.parse(d.decidedAt) - askedAt.getTime()) / 1000),
     onStateChange: () => {
       if (!live.interp) return;
       const s = live.interp.state();
@@ -133,6 +140,9 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
 
   runtime.onStateChange?.();
   const outcome = await self.run();
+  metrics.runFinished(input.ir.name, outcome.outcome);
+  // Runs finished before this change have no outcome attribute; replaying them must not add one.
+  if (patched('outcome-search-attribute')) upsertSearchAttributes([{ key: SA_OUTCOME, value: outcome.outcome }]);
   await condition(allHandlersFinished);
   return outcome;
 }

@@ -22,7 +22,11 @@ export const SA_PENDING_CODES = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD_LIST,
 );
 
+/** `completed` or `failed` once the run has finished (a failed step fails the run, not the workflow). */
+export const SA_OUTCOME = defineSearchAttributeKey('NightshiftOutcome', SearchAttributeType.KEYWORD);
+
 export const ALL_SEARCH_ATTRIBUTES = [
+  SA_OUTCOME,
   SA_PLAYBOOK,
   SA_DETECTION_IDS,
   SA_INCIDENT_ID,

@@ -10,6 +10,8 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createMetrics } from '../../server/metrics';
+import { metricsSinks } from '../../worker/sinks';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -53,6 +55,8 @@ export async function createTestWorker(
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: temporalAddress() });
-  const worker = await Worker.create({ ...opts, connection, workflowBundle: await workflowBundle() });
+  // The workflows report metrics through sinks; give them a registry of their own.
+  const sinks = opts.sinks ?? metricsSinks(createMetrics());
+  const worker = await Worker.create({ ...opts, sinks, connection, workflowBundle: await workflowBundle() });
   return { worker, connection };
 }

@@ -438,6 +438,7 @@ export class PlaybookInterpreter {
     }
     const decision = approval.decision as Decision;
     this.rt.onStateChange?.();
+    this.rt.onApprovalDecided?.(decision, now);
     if (decision.outcome === 'approved' && !decision.timedOut && decision.decidedBy)
       this.humanApproved = true;
     try {

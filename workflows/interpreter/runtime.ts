@@ -4,6 +4,7 @@
 import type {
   ApprovalAskRequest,
   ApprovalResolvedRequest,
+  Decision,
   DefenderPollRequest,
   DefenderSubmitRequest,
   DefenderSubmitResult,
@@ -54,4 +55,6 @@ export interface Runtime {
   effects: Effects;
   /** Called whenever the live state changes (the workflow upserts search attributes). */
   onStateChange?(): void;
+  /** Called once per decided approval (metrics: channel, time to decision). */
+  onApprovalDecided?(decision: Decision, askedAt: Date): void;
 }
