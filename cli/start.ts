@@ -4,8 +4,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
+import Fastify from 'fastify';
 import { TASK_QUEUE } from '../activities/contracts';
-import { checkAlertRule } from '../activities/defender';
+import { checkAlertRule, defenderConfigFromEnv } from '../activities/defender';
+import { channelConfigFromEnv } from '../activities/channels';
 import { parseDuration } from '../compiler/time/duration';
 import { DEFENDER_POLLER_WORKFLOW_ID } from '../workflows/defender-intake';
 import { formatDiagnostic } from '../compiler';
@@ -31,7 +33,10 @@ function webhookSecrets(env: NodeJS.ProcessEnv): string[] {
     .map((t) => t.trim())
     .filter(Boolean);
   for (const s of secrets) {
-    if (s.length < 32) throw new ConfigError('each NIGHTSHIFT_WEBHOOK_SECRETS entry must be at least 32 characters (e.g. openssl rand -hex 32).');
+    if (s.length < 32)
+      throw new ConfigError(
+        'each NIGHTSHIFT_WEBHOOK_SECRETS entry must be at least 32 characters (e.g. openssl rand -hex 32).',
+      );
   }
   return secrets;
 }
@@ -102,6 +107,10 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
   };
   try {
     const cfg = loadConfig(process.env, io.cwd);
+    // Every integration setting is checked before anything starts: a bad one is one line naming it.
+    defenderConfigFromEnv(process.env);
+    channelConfigFromEnv(process.env);
+    webhookSecrets(process.env);
     const logger = createLogger(cfg.logLevel);
 
     const registry = new PlaybookRegistry(cfg.configFile, [cfg.playbooksDir]);
@@ -192,6 +201,21 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
       await server.listen({ host: cfg.http.host, port: cfg.http.port });
       // Fastify's close() stops accepting and waits for in-flight requests.
       stops.push(() => server.close());
+    }
+    const metricsPort = process.env.NIGHTSHIFT_METRICS_PORT;
+    if (!runsServer && metricsPort) {
+      // A standalone worker exposes its own metrics (runs, approvals, Defender calls happen here).
+      const port = Number(metricsPort);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new ConfigError(`NIGHTSHIFT_METRICS_PORT="${metricsPort}" is not a TCP port.`);
+      }
+      const m = Fastify({ logger: false });
+      m.get('/healthz', async () => ({ status: 'ok' }));
+      m.get('/metrics', async (_req, reply) =>
+        reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+      );
+      await m.listen({ host: cfg.http.host, port });
+      stops.push(() => m.close());
     }
     if (cfg.watchPlaybooks) {
       const watcher = watchPlaybooks(registry, [cfg.configFile, cfg.playbooksDir], (r) => {
