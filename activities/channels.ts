@@ -27,7 +27,7 @@ import { TeamsAdapter } from './teams/adapter';
 import { approvalCard, notifyCard, resolvedCard, type ApproverLinks } from './teams/cards';
 import { EmailAdapter, messageIdFor } from './email/adapter';
 import { approvalEmail, notifyEmail, pageEmail, resolvedEmail } from './email/render';
-import { TwilioAdapter } from './twilio/adapter';
+import { TwilioAdapter, type TwilioAdapterOptions } from './twilio/adapter';
 import { gatherTwiml, sayTwiml } from './twilio/twiml';
 
 /** pino-compatible subset. */
@@ -45,16 +45,11 @@ export interface ChannelConfig {
   /** HMAC key of signed links and voice tokens (NIGHTSHIFT_LINK_SECRET), ≥ 32 random bytes. */
   linkSecret?: string;
   slack?: { botToken?: string; signingSecret?: string; apiUrl?: string; retries?: number };
-  twilio?: {
-    accountSid: string;
-    authToken?: string;
-    apiKey?: string;
-    apiSecret?: string;
-    from: string;
-    apiBase?: string;
+  twilio?: Omit<TwilioAdapterOptions, 'httpClient'> & {
     /** Key of X-Twilio-Signature: the auth token unless Twilio signs with a key you manage. */
     webhookKey?: string;
   };
+
   email?: { smtpUrl: string; from: string };
   /** Lifetime of page acknowledgement links and voice tokens (seconds). */
   linkTtlSec?: number;

@@ -18,7 +18,7 @@ import type {
   Template,
   TemplatedJson,
 } from './ir';
-import { IR_VERSION } from './ir';
+import { IR_VERSION, PER_DEVICE_DEFENDER_ACTIONS } from './ir';
 import { duration } from './org';
 import { parseSource, unescapeEnvRefs } from './source';
 import { didYouMean } from './suggest';
@@ -58,15 +58,6 @@ const DEFENDER: Record<
     },
   },
 };
-const MACHINE_ACTIONS = [
-  'isolate',
-  'release',
-  'scan',
-  'collect_package',
-  'restrict_apps',
-  'unrestrict_apps',
-  'quarantine_file',
-];
 /** The comment a machine action gets when the playbook gives none (Defender requires one). */
 const DEFAULT_COMMENT = 'nightshift ${{ playbook.name }} v${{ playbook.version }}: ${{ detection.id }}';
 
@@ -462,7 +453,7 @@ function compileKind(ctx: Ctx, kind: string, ke: Entry, scope: Scope, stepWhat: 
       );
     }
   }
-  if (MACHINE_ACTIONS.includes(action) && !params.comment) {
+  if ((PER_DEVICE_DEFENDER_ACTIONS as readonly string[]).includes(action) && !params.comment) {
     params.comment = chk.templateOf(DEFAULT_COMMENT, null, scope, `${what}.comment`) ?? {
       parts: [DEFAULT_COMMENT],
       at: '',
