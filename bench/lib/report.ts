@@ -1,0 +1,138 @@
+// bench/RESULTS.md from a results document: machine, commit, one table of figures against the goals.
+// Analysis that needs a human (why a goal is missed, what would move it) lives below the generated
+// part, between the markers, and is kept when the file is regenerated.
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO } from './stack';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the results document is plain JSON */
+type Doc = {
+  startedAt: string;
+  env: Record<string, unknown>;
+  scale: { quick: boolean };
+  cpuProf: boolean;
+  results: Record<string, any>;
+};
+
+const MARK = '<!-- analysis: kept when the file is regenerated -->';
+
+function ms(x: number | undefined): string {
+  return x === undefined || Number.isNaN(x) ? '–' : `${x} ms`;
+}
+
+function goal(ok: boolean | undefined): string {
+  return ok === undefined ? '' : ok ? '**met**' : '**missed**';
+}
+
+export function writeReport(doc: Doc): string {
+  const r = doc.results;
+  const e = doc.env;
+  const rows: string[][] = [];
+  const cmd = (only: string) => `\`npm run bench -- --only=${only}\``;
+  const err = (name: string) =>
+    r[name]?.error ? [[name, 'error', String(r[name].error).split('\n')[0], '', cmd(name)]] : [];
+
+  const lat = r.latency;
+  if (lat && !lat.error) {
+    for (const [name, p] of [
+      ['sequential', lat.sequential],
+      [`concurrency ${lat.concurrent.concurrency}`, lat.concurrent],
+    ] as const) {
+      rows.push([
+        `1. detection → isolate POST, ${name} (n=${p.toIsolatePost.n}, errors ${p.errors})`,
+        `p50 ${ms(p.toIsolatePost.p50)} · p95 ${ms(p.toIsolatePost.p95)} · p99 ${ms(p.toIsolatePost.p99)}`,
+        `intake 202 p50 ${ms(p.intake202.p50)} / p99 ${ms(p.intake202.p99)}; first Defender call p50 ${ms(p.toFirstDefenderCall.p50)}`,
+        `p99 < 250 ms: ${goal(p.toIsolatePost.p99 < 250)}`,
+        cmd('latency'),
+      ]);
+    }
+  } else rows.push(...err('latency'));
+
+  const o = r.overhead;
+  if (o && !o.error) {
+    rows.push([
+      `2. interpreter overhead (n=${o.interpreted.runs} each)`,
+      `ratio p50 ${o.ratio.toIsolatePostP50} (to isolate POST), ${o.ratio.toPageP50} (to page); worker CPU/run ${o.ratio.workerCpuPerRun}`,
+      `interpreted p50 ${ms(o.interpreted.toIsolatePost.p50)} / hand ${ms(o.hand.toIsolatePost.p50)}; CPU ${o.interpreted.workerCpuMsPerRun} / ${o.hand.workerCpuMsPerRun} ms per run; history ${o.interpreted.historyEvents} / ${o.hand.historyEvents} events`,
+      `≤ 1.15: ${goal(o.ratio.toIsolatePostP50 <= 1.15 && o.ratio.toPageP50 <= 1.15)}`,
+      cmd('overhead'),
+    ]);
+  } else rows.push(...err('overhead'));
+
+  const s = r.storm;
+  if (s && !s.error) {
+    rows.push([
+      `3. storm: ${s.detections} detections (${s.uniqueDetections} unique), ${s.devices} devices, ${s.uniqueKeys} incidents`,
+      `intake ${s.intake.perSecond}/s; runs ${s.runsCreated} (keys ${s.uniqueKeys}); isolations ${s.isolations.actions} (once ${s.isolations.devicesIsolatedExactlyOnce}, twice+ ${s.isolations.devicesIsolatedMoreThanOnce}, never ${s.isolations.devicesNeverIsolated}); drain ${(s.drainMs / 1000).toFixed(1)} s`,
+      `Defender quota ${s.defender.quotaPerMinute}/min (raised): peak ${s.defender.peakAttemptedPer60s} calls attempted / ${s.defender.peakAcceptedPer60s} accepted per 60 s, ${s.defender.throttled429} × 429, ${s.failedSteps} failed steps; peak RSS worker ${s.memory.worker.peakMiB} MiB, server ${s.memory.server.peakMiB} MiB, Temporal ${s.memory.temporal.peakMiB} MiB`,
+      `runs = keys: ${goal(s.runsCreatedEqualsUniqueKeys)}; one isolation per device: ${goal(s.isolations.devicesIsolatedExactlyOnce === s.devices)}; quota kept, no 429 failures: ${goal(s.defender.peakAttemptedPer60s <= s.defender.quotaPerMinute && s.failedSteps === 0)}`,
+      cmd('storm'),
+    ]);
+  } else rows.push(...err('storm'));
+
+  const a = r.approval;
+  if (a && !a.error) {
+    for (const [name, p] of [
+      ['sequential', a.sequential],
+      [`concurrency ${a.concurrent.concurrency}`, a.concurrent],
+    ] as const) {
+      rows.push([
+        `4. Slack click → decision applied, ${name} (n=${p.clickToDecision.n})`,
+        `p50 ${ms(p.clickToDecision.p50)} · p95 ${ms(p.clickToDecision.p95)} · p99 ${ms(p.clickToDecision.p99)}`,
+        `non-200 ${p.non200}, not recorded ${p.notRecorded}`,
+        `p99 < 150 ms: ${goal(p.clickToDecision.p99 < 150)}`,
+        cmd('approval'),
+      ]);
+    }
+  } else rows.push(...err('approval'));
+
+  const w = r.waiting;
+  if (w && !w.error) {
+    rows.push([
+      `5. ${w.runs} runs waiting on approval`,
+      `created+asked in ${(w.create.allAskedMs / 1000).toFixed(1)} s (intake ${w.create.intakePerSecond}/s); all answered in ${(w.answer.wallMs / 1000).toFixed(1)} s (${w.answer.perSecond}/s, click p50 ${ms(w.answer.clickToDecision.p50)}, p99 ${ms(w.answer.clickToDecision.p99)}); all completed ${(w.clicksToAllCompletedMs / 1000).toFixed(1)} s after the first click (${w.completedAfterAnswers} completed)`,
+      `while waiting RSS worker ${w.whileWaiting.worker.rssMiB} MiB (peak ${w.whileWaiting.worker.peakMiB}), server ${w.whileWaiting.server.rssMiB} MiB, Temporal ${w.whileWaiting.temporal.rssMiB} MiB; answering peak worker ${w.memoryWhileAnswering.worker.peakMiB} MiB`,
+      '',
+      doc.scale.quick ? cmd('waiting') : `\`npm run bench -- --only=waiting --waiting=${w.runs}\``,
+    ]);
+  } else rows.push(...err('waiting'));
+
+  const v = r.validate;
+  if (v && !v.error) {
+    rows.push([
+      `6. \`nightshift validate\` on ${v.playbooks} playbooks`,
+      `${v.wallMs} ms wall, ${v.playbooksPerSecond} playbooks/s`,
+      `compiler in-process ${v.inProcessMs} ms (${v.inProcessPlaybooksPerSecond}/s); "${v.output}"`,
+      '',
+      cmd('validate'),
+    ]);
+  } else rows.push(...err('validate'));
+
+  const table = [
+    '| measurement | result | detail | goal | reproduce |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((c) => `| ${c.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
+
+  const target = path.join(REPO, 'bench', 'RESULTS.md');
+  const old = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
+  const kept = old.includes(MARK) ? old.slice(old.indexOf(MARK)) : `${MARK}\n`;
+  return [
+    '# Nightshift benchmark results',
+    '',
+    `Generated by \`npm run bench\` (bench/run.ts) on ${doc.startedAt}${doc.scale.quick ? ' — QUICK run, reduced counts' : ''}. Raw figures: \`bench/out/latest.json\`.`,
+    '',
+    '| machine | |',
+    '| --- | --- |',
+    `| CPU | ${String(e.cpu)} × ${String(e.cores)} cores |`,
+    `| memory | ${String(e.memoryGiB)} GiB |`,
+    `| OS | ${String(e.os)} |`,
+    `| Node.js | ${String(e.node)} |`,
+    `| Temporal | ${String(e.temporal).replace(/\n/g, ' ')}, dev server in-memory (SQLite), TS SDK ${String(e.temporalSdk)} |`,
+    `| git commit | ${String(e.commit)} |`,
+    '',
+    table,
+    '',
+    kept,
+  ].join('\n');
+}

@@ -1,0 +1,269 @@
+// One benchmark environment: a fresh Temporal dev server (in-memory, headless, free port), the
+// protocol-faithful fakes in this process, and the product's own `worker` and `server` roles
+// (cli/start.ts runRoles) as two child processes configured purely by environment, as in production.
+// Everything listens on 127.0.0.1; stop() ends exactly the processes started here.
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Pool } from 'undici';
+import { freePort, startDevServer, type DevServer } from '../../worker/dev-server';
+import { DEFENDER_TASK_QUEUE, TASK_QUEUE } from '../../activities/contracts';
+import { FakeDefender, type FakeDefenderOptions } from '../../test/fakes/defender/fake-defender';
+import { startFakeSlack, type FakeSlack } from '../../test/fakes/slack';
+import { startFakeTeams, type FakeTeams } from '../../test/fakes/teams';
+import { startFakeTwilio, type FakeTwilio } from '../../test/fakes/twilio';
+import { startFakeSmtp, type FakeSmtp } from '../../test/fakes/smtp';
+import { procCpuMs, procMem, resetPeak } from './proc';
+import { sleep } from './stats';
+import { FakeWatch } from './watch';
+
+/** The repository root (this file runs from bench/out/build/bench/lib/). */
+export const REPO = path.resolve(__dirname, '..', '..', '..', '..', '..');
+export const OUT = path.join(REPO, 'bench', 'out');
+export const PLAYBOOK = path.join(REPO, 'playbooks', 'contain-confirmed-threat.yaml');
+export const TEMPORAL_BIN =
+  process.env.NIGHTSHIFT_TEMPORAL_BIN || path.join(REPO, '.nightshift', 'bin', 'temporal');
+
+export const SLACK_SIGNING_SECRET = 'bench-slack-signing-secret';
+const SLACK_BOT = 'xoxb-bench';
+const TWILIO_SID = 'AC' + '0'.repeat(32);
+const TWILIO_AUTH = 'bench-twilio-auth-token';
+export const API_TOKEN = 'bench-api-token-0123456789abcdef';
+export const TENANT = '11111111-2222-3333-4444-555555555555';
+const CLIENT_ID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+const SECRET = 'bench-client-secret-value-0123456789';
+
+export interface StackOptions {
+  /** Names the log and profile files. */
+  name: string;
+  org: 'night' | 'day';
+  /** DEFENDER_* limits and poll interval for the worker. */
+  defenderEnv?: Record<string, string>;
+  fakeDefender?: Partial<FakeDefenderOptions>;
+  /** Run worker and server under `node --cpu-prof` (profiles in bench/out/prof/). */
+  cpuProf?: boolean;
+}
+
+export interface Role {
+  name: 'worker' | 'server';
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export class Stack {
+  temporal!: DevServer;
+  connection!: Connection;
+  client!: Client;
+  defender!: FakeDefender;
+  slack!: FakeSlack;
+  teams!: FakeTeams;
+  twilio!: FakeTwilio;
+  smtp!: FakeSmtp;
+  watch!: FakeWatch;
+  serverUrl = '';
+  http!: Pool;
+  worker!: Role;
+  server!: Role;
+  private peaks = new Map<string, number>();
+  private sampler?: NodeJS.Timeout;
+
+  constructor(readonly opts: StackOptions) {}
+
+  static async start(opts: StackOptions): Promise<Stack> {
+    const s = new Stack(opts);
+    try {
+      await s.boot();
+    } catch (err) {
+      await s.stop();
+      throw err;
+    }
+    return s;
+  }
+
+  private async boot(): Promise<void> {
+    const logs = path.join(OUT, 'logs');
+    fs.mkdirSync(logs, { recursive: true });
+    this.temporal = await startDevServer({
+      binary: TEMPORAL_BIN,
+      port: await freePort(),
+      logFile: path.join(logs, `${this.opts.name}-temporal.log`),
+    });
+    this.connection = await Connection.connect({ address: this.temporal.address });
+    this.client = new Client({ connection: this.connection });
+    this.defender = await new FakeDefender({
+      tenantId: TENANT,
+      clientId: CLIENT_ID,
+      clientSecret: SECRET,
+      // "The fakes answer at once": an action is final as soon as it exists.
+      lifecycle: { pendingMs: 0, inProgressMs: 0, final: 'Succeeded' },
+      ...this.opts.fakeDefender,
+    }).start();
+    [this.slack, this.teams, this.twilio, this.smtp] = await Promise.all([
+      startFakeSlack({ token: SLACK_BOT, channels: ['C0SOC0001'] }),
+      startFakeTeams(),
+      startFakeTwilio({ accountSid: TWILIO_SID, authToken: TWILIO_AUTH }),
+      startFakeSmtp(),
+    ]);
+    this.watch = new FakeWatch(this.defender, this.twilio, this.slack);
+
+    const httpPort = await freePort();
+    this.serverUrl = `http://127.0.0.1:${httpPort}`;
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      TEMPORAL_ADDRESS: this.temporal.address,
+      TEMPORAL_NAMESPACE: 'default',
+      NIGHTSHIFT_CONFIG: path.join(REPO, 'bench', 'fixtures', this.opts.org, 'nightshift.yaml'),
+      NIGHTSHIFT_PLAYBOOKS: PLAYBOOK,
+      NIGHTSHIFT_HTTP_HOST: '127.0.0.1',
+      NIGHTSHIFT_HTTP_PORT: String(httpPort),
+      NIGHTSHIFT_API_TOKENS: API_TOKEN,
+      NIGHTSHIFT_WATCH: 'false',
+      NIGHTSHIFT_LOG_LEVEL: 'info',
+      NIGHTSHIFT_PUBLIC_URL: this.serverUrl,
+      NIGHTSHIFT_LINK_SECRET: crypto.randomBytes(32).toString('hex'),
+      SLACK_BOT_TOKEN: SLACK_BOT,
+      SLACK_SIGNING_SECRET,
+      SLACK_API_URL: this.slack.apiUrl,
+      TWILIO_ACCOUNT_SID: TWILIO_SID,
+      TWILIO_AUTH_TOKEN: TWILIO_AUTH,
+      TWILIO_FROM: '+15550000000',
+      TWILIO_API_BASE: this.twilio.url,
+      SMTP_URL: this.smtp.url,
+      EMAIL_FROM: 'Nightshift <nightshift@example.com>',
+      TEAMS_SOC_WEBHOOK: this.teams.webhook('soc'),
+      DEFENDER_INTAKE: 'false',
+      ...this.defender.env({
+        DEFENDER_POLL_INTERVAL_MS: '1000',
+        DEFENDER_CALLS_PER_MINUTE: '6000',
+        DEFENDER_CALLS_PER_HOUR: '360000',
+        ...this.opts.defenderEnv,
+      }),
+    };
+    this.worker = this.spawnRole('worker', env);
+    await this.until('worker polling', () => this.workerReady(), 120_000);
+    this.server = this.spawnRole('server', env);
+    await this.until('server listening', () => this.serverReady(), 60_000);
+    this.http = new Pool(this.serverUrl, { connections: 128, pipelining: 1 });
+    this.sampler = setInterval(() => this.sample(), 250);
+  }
+
+  private spawnRole(name: Role['name'], env: NodeJS.ProcessEnv): Role {
+    const log = fs.openSync(path.join(OUT, 'logs', `${this.opts.name}-${name}.log`), 'w');
+    const prof = path.join(OUT, 'prof', this.opts.name);
+    if (this.opts.cpuProf) fs.mkdirSync(prof, { recursive: true });
+    const args = [
+      ...(this.opts.cpuProf
+        ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${name}.cpuprofile`]
+        : []),
+      path.join(__dirname, '..', 'procs', 'role.js'),
+      name,
+    ];
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', log, log], cwd: REPO });
+    fs.closeSync(log);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    return { name, child, exited };
+  }
+
+  private async until(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      for (const r of [this.worker, this.server]) {
+        if (r && r.child.exitCode !== null)
+          throw new Error(
+            `${r.name} exited (${r.child.exitCode}); see bench/out/logs/${this.opts.name}-${r.name}.log`,
+          );
+      }
+      if (await ok().catch(() => false)) return;
+      await sleep(200);
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  private async workerReady(): Promise<boolean> {
+    const svc = this.connection.workflowService;
+    const wf = await svc.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: TASK_QUEUE },
+      taskQueueType: 1,
+    });
+    const act = await svc.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: DEFENDER_TASK_QUEUE },
+      taskQueueType: 2,
+    });
+    return (wf.pollers?.length ?? 0) > 0 && (act.pollers?.length ?? 0) > 0;
+  }
+
+  private async serverReady(): Promise<boolean> {
+    const res = await fetch(`${this.serverUrl}/healthz`);
+    return res.ok;
+  }
+
+  pids(): Record<string, number> {
+    return {
+      worker: this.worker.child.pid ?? 0,
+      server: this.server.child.pid ?? 0,
+      temporal: this.temporal.process.pid ?? 0,
+      bench: process.pid,
+    };
+  }
+
+  private sample(): void {
+    for (const [name, pid] of Object.entries(this.pids())) {
+      const { rssMiB } = procMem(pid);
+      if (rssMiB > (this.peaks.get(name) ?? 0)) this.peaks.set(name, rssMiB);
+    }
+  }
+
+  /** Starts a new phase: peaks are measured from here. */
+  resetPeaks(): void {
+    this.peaks.clear();
+    for (const pid of Object.values(this.pids())) resetPeak(pid);
+    this.sample();
+  }
+
+  /** Resident memory now and the phase's peak (max of 250 ms samples and the kernel's VmHWM), MiB. */
+  memory(): Record<string, { rssMiB: number; peakMiB: number }> {
+    this.sample();
+    const out: Record<string, { rssMiB: number; peakMiB: number }> = {};
+    for (const [name, pid] of Object.entries(this.pids())) {
+      const m = procMem(pid);
+      const peak = Math.max(this.peaks.get(name) ?? 0, Number.isNaN(m.hwmMiB) ? 0 : m.hwmMiB);
+      out[name] = { rssMiB: Math.round(m.rssMiB), peakMiB: Math.round(peak) };
+    }
+    return out;
+  }
+
+  cpuMs(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(this.pids())) out[name] = procCpuMs(pid);
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    if (this.sampler) clearInterval(this.sampler);
+    this.watch?.stop();
+    // Server first (stops intake), then the worker (drains its activities), as `nightshift start` does.
+    for (const r of [this.server, this.worker]) {
+      if (!r || r.child.exitCode !== null) continue;
+      r.child.kill('SIGTERM');
+      const killed = setTimeout(() => r.child.kill('SIGKILL'), 20_000);
+      await r.exited;
+      clearTimeout(killed);
+    }
+    await this.http?.close().catch(() => undefined);
+    await this.connection?.close().catch(() => undefined);
+    await this.temporal?.stop().catch(() => undefined);
+    await Promise.allSettled([
+      this.defender?.stop(),
+      this.slack?.close(),
+      this.teams?.close(),
+      this.twilio?.close(),
+      this.smtp?.close(),
+    ]);
+  }
+}

@@ -1,0 +1,195 @@
+// `npm run bench` — Nightshift's benchmarks against a real Temporal dev server and the fakes.
+//   node bench/out/build/bench/run.js [--quick] [--only=latency,overhead,storm,approval,waiting,validate]
+//                                     [--cpu-prof] [--waiting=N]
+// Each scenario gets a fresh environment (bench/lib/stack.ts). Results go to bench/out/ (JSON); a full
+// run (no --quick, no --only) also rewrites bench/RESULTS.md. These are measurements, not tests:
+// nothing here fails on a slow number.
+import fs from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { Stack, OUT, REPO, TEMPORAL_BIN } from './lib/stack';
+import { machineInfo } from './lib/proc';
+import { execFileSync } from 'node:child_process';
+import { latencyScenario } from './scenarios/latency';
+import { overheadScenario } from './scenarios/overhead';
+import { stormScenario } from './scenarios/storm';
+import { approvalScenario } from './scenarios/approval';
+import { waitingScenario } from './scenarios/waiting';
+import { validateScenario } from './scenarios/validate';
+import { writeReport } from './lib/report';
+
+export interface Scale {
+  quick: boolean;
+  warmup: number;
+  latencyN: number;
+  concurrency: number;
+  overheadN: number;
+  stormDetections: number;
+  stormDevices: number;
+  stormIncidents: number;
+  /** Raised Defender quota for the storm (calls per minute), applied to Nightshift and the fake alike. */
+  stormCallsPerMinute: number;
+  approvalsN: number;
+  waitingN: number;
+  validateN: number;
+}
+
+const FULL: Scale = {
+  quick: false,
+  warmup: 30,
+  latencyN: 500,
+  concurrency: 50,
+  overheadN: 200,
+  stormDetections: 2000,
+  stormDevices: 300,
+  stormIncidents: 40,
+  stormCallsPerMinute: 600,
+  approvalsN: 300,
+  waitingN: 10_000,
+  validateN: 500,
+};
+
+const QUICK: Scale = {
+  quick: true,
+  warmup: 5,
+  latencyN: 40,
+  concurrency: 10,
+  overheadN: 20,
+  stormDetections: 200,
+  stormDevices: 30,
+  stormIncidents: 6,
+  stormCallsPerMinute: 600,
+  approvalsN: 30,
+  waitingN: 200,
+  validateN: 50,
+};
+
+export const SCENARIOS = ['latency', 'overhead', 'storm', 'approval', 'waiting', 'validate'] as const;
+type Name = (typeof SCENARIOS)[number];
+
+function parseArgs(argv: string[]): { scale: Scale; only: Name[]; cpuProf: boolean; partial: boolean } {
+  let scale = { ...FULL };
+  let only: Name[] = [...SCENARIOS];
+  let cpuProf = false;
+  let partial = false;
+  for (const a of argv) {
+    if (a === '--quick') scale = { ...QUICK };
+    else if (a === '--cpu-prof') cpuProf = true;
+    else if (a.startsWith('--only=')) {
+      only = a.slice(7).split(',') as Name[];
+      partial = true;
+      for (const o of only) if (!SCENARIOS.includes(o)) throw new Error(`unknown scenario ${o}`);
+    } else if (a.startsWith('--waiting=')) {
+      partial = true;
+      scale.waitingN = Number(a.slice(10));
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (argv.includes('--quick')) {
+    // --quick replaced the scale: re-apply an explicit --waiting.
+    const w = argv.find((a) => a.startsWith('--waiting='));
+    if (w) scale.waitingN = Number(w.slice(10));
+  }
+  return { scale, only, cpuProf, partial: partial || scale.quick };
+}
+
+/** The Temporal TS SDK's version, from its package.json. */
+function sdkVersion(): string {
+  const pkg = path.join(REPO, 'node_modules', '@temporalio', 'worker', 'package.json');
+  return (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+/** The workflow bundle with the hand-written workflow, where worker/worker.ts looks for a prebuilt one. */
+async function bundle(): Promise<void> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+  fs.writeFileSync(path.join(__dirname, '..', 'workflow-bundle.js'), code);
+}
+
+async function main(): Promise<void> {
+  const { scale, only, cpuProf, partial } = parseArgs(process.argv.slice(2));
+  fs.mkdirSync(OUT, { recursive: true });
+  const started = new Date();
+  const env = {
+    ...machineInfo(),
+    temporal: execFileSync(TEMPORAL_BIN, ['--version'], { encoding: 'utf8' }).trim(),
+    temporalSdk: sdkVersion(),
+  };
+  console.log(`bench: ${JSON.stringify(env)}`);
+  await bundle();
+  const results: Record<string, unknown> = {};
+  const save = () => {
+    const doc = { startedAt: started.toISOString(), env, scale, cpuProf, results };
+    const stamp = started.toISOString().replace(/[:.]/g, '-');
+    fs.writeFileSync(path.join(OUT, `results-${stamp}.json`), JSON.stringify(doc, null, 2));
+    fs.writeFileSync(path.join(OUT, 'latest.json'), JSON.stringify(doc, null, 2));
+    return doc;
+  };
+  for (const name of only) {
+    const t0 = Date.now();
+    console.log(`bench: ${name}…`);
+    try {
+      if (name === 'validate') {
+        results[name] = await validateScenario(scale);
+      } else {
+        const stack = await Stack.start({
+          name,
+          org: name === 'approval' || name === 'waiting' ? 'day' : 'night',
+          cpuProf,
+          ...stackOptions(name, scale),
+        });
+        try {
+          results[name] = await run(name, stack, scale);
+        } finally {
+          await stack.stop();
+        }
+      }
+    } catch (err) {
+      results[name] = { error: String((err as Error).stack ?? err) };
+    }
+    console.log(`bench: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(JSON.stringify(results[name], null, 2));
+    save();
+  }
+  const doc = save();
+  const md = writeReport(doc);
+  const target = partial ? path.join(OUT, 'RESULTS.partial.md') : path.join(REPO, 'bench', 'RESULTS.md');
+  fs.writeFileSync(target, md);
+  console.log(
+    `bench: results in ${path.relative(REPO, path.join(OUT, 'latest.json'))}, table in ${path.relative(REPO, target)}`,
+  );
+}
+
+function stackOptions(name: Name, scale: Scale): Partial<ConstructorParameters<typeof Stack>[0]> {
+  if (name !== 'storm') return {};
+  const perMinute = scale.stormCallsPerMinute;
+  return {
+    // Nightshift's Temporal task-queue limit and the fake's own quota are the same raised number.
+    defenderEnv: {
+      DEFENDER_CALLS_PER_MINUTE: String(perMinute),
+      DEFENDER_CALLS_PER_HOUR: String(perMinute * 60),
+    },
+    fakeDefender: { rateLimit: { limit: perMinute, windowMs: 60_000, retryAfterS: 5 } },
+  };
+}
+
+async function run(name: Exclude<Name, 'validate'>, stack: Stack, scale: Scale): Promise<unknown> {
+  switch (name) {
+    case 'latency':
+      return latencyScenario(stack, scale, 'lat');
+    case 'overhead':
+      return overheadScenario(stack, scale);
+    case 'storm':
+      return stormScenario(stack, scale);
+    case 'approval':
+      return approvalScenario(stack, scale);
+    case 'waiting':
+      return waitingScenario(stack, scale);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

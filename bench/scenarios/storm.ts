@@ -1,0 +1,140 @@
+// 3. Alert storm: D detections for V devices in I incidents (many re-deliveries, many detections per
+// device), posted as fast as the intake accepts them. Checks the product's promises under load: one run
+// per group key, one isolation per device, the Defender quota kept with no step failing on 429s.
+import type { Stack } from '../lib/stack';
+import { detection, machine, postDetection, type Posted } from '../lib/load';
+import { peakInWindow, pool, sleep, summarize } from '../lib/stats';
+import { stateQuery, type RunState } from '../../workflows/messages';
+import type { Scale } from '../run';
+
+/** A small deterministic PRNG (mulberry32), so every run posts the same storm. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a |= 0;
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function stormScenario(stack: Stack, scale: Scale) {
+  const rand = rng(20261122);
+  const devices = Array.from({ length: scale.stormDevices }, (_, d) => {
+    const label = `storm-wks-${d}`;
+    return { id: machine(stack, label), name: label, incident: `storm-inc-${d % scale.stormIncidents}` };
+  });
+  // Every device once, then random devices; about a third of all posts re-deliver an earlier detection.
+  const bodies: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < scale.stormDetections; i++) {
+    if (i >= scale.stormDevices && rand() < 0.33) {
+      bodies.push(bodies[Math.floor(rand() * bodies.length)]);
+      continue;
+    }
+    const dev = i < scale.stormDevices ? devices[i] : devices[Math.floor(rand() * devices.length)];
+    bodies.push(
+      detection({ id: `storm-det-${i}`, incident: dev.incident, devices: [{ id: dev.id, name: dev.name }] }),
+    );
+  }
+  // Shuffle so incidents and devices interleave as in a real storm.
+  for (let i = bodies.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [bodies[i], bodies[j]] = [bodies[j], bodies[i]];
+  }
+  const uniqueDetections = new Set(bodies.map((b) => b.id as string)).size;
+  const uniqueKeys = new Set(devices.map((d) => d.incident)).size;
+
+  stack.resetPeaks();
+  const posted: Posted[] = [];
+  const t0 = Date.now();
+  await pool(bodies.length, 64, async (i) => {
+    posted.push(await postDetection(stack, bodies[i]));
+  });
+  const postWallMs = Date.now() - t0;
+  const results: Record<string, number> = {};
+  const runIds = new Set<string>();
+  let non202 = 0;
+  for (const p of posted) {
+    if (p.status !== 202) non202++;
+    for (const r of p.body.runs ?? []) {
+      results[r.result] = (results[r.result] ?? 0) + 1;
+      if (r.result === 'started') runIds.add(r.workflowId);
+    }
+  }
+
+  // Drained: every run has finished its isolate step (or the deadline passed).
+  const allRuns = [...new Set(posted.flatMap((p) => (p.body.runs ?? []).map((r) => r.workflowId)))];
+  const deadline = Date.now() + (scale.quick ? 180_000 : 600_000);
+  const queryState = (id: string) => stack.client.workflow.getHandle(id).query(stateQuery);
+  let states: RunState[] = [];
+  for (;;) {
+    states = await Promise.all(allRuns.map(queryState));
+    const pending = states.filter((s) => !s.steps.find((x) => x.id === 'isolate')?.finished_at).length;
+    if (pending === 0 || Date.now() > deadline) break;
+    await sleep(1000);
+  }
+  const drainMs = Date.now() - t0;
+  const memory = stack.memory();
+
+  // Isolations as Defender saw them: accepted Isolate actions per machine.
+  const perMachine = new Map<string, number>();
+  for (const a of stack.defender.actions)
+    if (a.type === 'Isolate') perMachine.set(a.machineId, (perMachine.get(a.machineId) ?? 0) + 1);
+  const isolatedOnce = devices.filter((d) => perMachine.get(d.id) === 1).length;
+  const isolatedTwice = devices.filter((d) => (perMachine.get(d.id) ?? 0) > 1).length;
+  const neverIsolated = devices.filter((d) => !perMachine.has(d.id));
+  // Devices a run knows about (joined its incident) but never isolated: joined after the isolate step ran.
+  const knownToRuns = new Set(states.flatMap((s) => s.deviceIds));
+  const failedSteps = states.flatMap((s) =>
+    s.steps
+      .filter((x) => x.status === 'failed' || x.status === 'timed_out')
+      .map((x) => `${x.id}: ${String(x.reason)}`),
+  );
+
+  const calls = stack.defender.apiCalls();
+  const accepted = calls.filter((c) => c.status !== 429);
+  const throttled = calls.length - accepted.length;
+  const spanMin = calls.length ? (calls[calls.length - 1].at - calls[0].at) / 60_000 : 0;
+  return {
+    detections: bodies.length,
+    uniqueDetections,
+    devices: devices.length,
+    uniqueKeys,
+    intake: {
+      wallMs: postWallMs,
+      perSecond: Math.round((bodies.length / postWallMs) * 1000 * 10) / 10,
+      latency: summarize(posted.map((p) => p.doneAt - p.sentAt)),
+      non202,
+      results,
+    },
+    runsCreated: runIds.size,
+    runsCreatedEqualsUniqueKeys: runIds.size === uniqueKeys,
+    isolations: {
+      actions: [...perMachine.values()].reduce((a, c) => a + c, 0),
+      devicesIsolatedExactlyOnce: isolatedOnce,
+      devicesIsolatedMoreThanOnce: isolatedTwice,
+      devicesNeverIsolated: neverIsolated.length,
+      neverIsolatedButKnownToTheirRun: neverIsolated.filter((d) => knownToRuns.has(d.id)).length,
+    },
+    defender: {
+      quotaPerMinute: scale.stormCallsPerMinute,
+      apiCalls: calls.length,
+      throttled429: throttled,
+      peakAttemptedPer60s: peakInWindow(
+        calls.map((c) => c.at),
+        60_000,
+      ),
+      peakAcceptedPer60s: peakInWindow(
+        accepted.map((c) => c.at),
+        60_000,
+      ),
+      meanPerMinute: spanMin > 0 ? Math.round(calls.length / spanMin) : calls.length,
+    },
+    failedSteps: failedSteps.length,
+    failedStepReasons: [...new Set(failedSteps)].slice(0, 10),
+    drainMs,
+    drained: states.every((s) => !!s.steps.find((x) => x.id === 'isolate')?.finished_at),
+    memory,
+  };
+}
