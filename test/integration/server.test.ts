@@ -363,10 +363,27 @@ describe('operations', () => {
       /contain\.yaml:\d+:\d+: error: .*nobody/,
     );
     expect(bad.body.serving).toEqual([expect.objectContaining({ name: 'contain', version: 1 })]);
+    // A run started on version 1 keeps version 1 (its IR is pinned in its input); new runs get version 2.
+    const before = await post('/v1/detections', detection());
+    const oldRun = (before.body.runs as Array<{ workflowId: string }>)[0].workflowId;
     fs.writeFileSync(file, good.replace('version: 1', 'version: 2'));
     const fixed = await post('/v1/playbooks/reload', {});
     expect(fixed.status).toBe(200);
     expect(fixed.body.serving).toEqual([expect.objectContaining({ name: 'contain', version: 2 })]);
+    const after = await post('/v1/detections', detection());
+    const newRun = (after.body.runs as Array<{ workflowId: string; version: number }>)[0];
+    expect(newRun.version).toBe(2);
+    const v1 = await until(
+      () => get(`/v1/runs/${encodeURIComponent(oldRun)}`),
+      (r) => r.status === 200,
+    );
+    const v2 = await until(
+      () => get(`/v1/runs/${encodeURIComponent(newRun.workflowId)}`),
+      (r) => r.status === 200,
+    );
+    expect(v1.body.version).toBe(1);
+    expect(v2.body.version).toBe(2);
+    expect(v1.body.hash).not.toBe(v2.body.hash);
   });
 
   it('serves health, readiness and Prometheus metrics', async () => {
