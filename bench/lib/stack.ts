@@ -44,6 +44,11 @@ export interface StackOptions {
   fakeDefender?: Partial<FakeDefenderOptions>;
   /** Run worker and server under `node --cpu-prof` (profiles in bench/out/prof/). */
   cpuProf?: boolean;
+  /**
+   * Extra dynamic config of the dev server (key=value), for experiments on what moves a figure. The
+   * product's startDevServer takes no extra arguments, so a wrapper script appends them.
+   */
+  temporalDynamicConfig?: string[];
 }
 
 export interface Role {
@@ -85,8 +90,14 @@ export class Stack {
   private async boot(): Promise<void> {
     const logs = path.join(OUT, 'logs');
     fs.mkdirSync(logs, { recursive: true });
+    let binary = TEMPORAL_BIN;
+    if (this.opts.temporalDynamicConfig?.length) {
+      binary = path.join(OUT, 'temporal-with-dynamic-config.sh');
+      const extra = this.opts.temporalDynamicConfig.map((kv) => `--dynamic-config-value '${kv}'`).join(' ');
+      fs.writeFileSync(binary, `#!/bin/sh\nexec '${TEMPORAL_BIN}' "$@" ${extra}\n`, { mode: 0o755 });
+    }
     this.temporal = await startDevServer({
-      binary: TEMPORAL_BIN,
+      binary,
       port: await freePort(),
       logFile: path.join(logs, `${this.opts.name}-temporal.log`),
     });

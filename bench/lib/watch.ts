@@ -56,7 +56,7 @@ export class FakeWatch {
     const now = Date.now();
     const sms = this.twilio.messages;
     for (; this.cursors.twilio < sms.length; this.cursors.twilio++) {
-      const m = /^Isolated (\S+) /.exec(sms[this.cursors.twilio].body);
+      const m = /Isolated (\S+) /.exec(sms[this.cursors.twilio].body);
       if (m && !this.pageSms.has(m[1])) this.pageSms.set(m[1], now);
     }
     const msgs = this.slack.messages;

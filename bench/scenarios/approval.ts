@@ -36,6 +36,12 @@ export async function askRuns(
   return { incidents, rejected, postedMs, allAskedMs: Date.now() - t0, asked: waiting() };
 }
 
+function countBy(xs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
+}
+
 export async function clickAll(stack: Stack, incidents: string[], concurrency: number) {
   const ms: number[] = [];
   let non200 = 0;
@@ -56,6 +62,8 @@ export async function clickAll(stack: Stack, incidents: string[], concurrency: n
     clickToDecision: summarize(ms),
     non200,
     notRecorded: stack.slack.ephemerals.length - ephemerals0,
+    // Why, by the first words of the explanation the server sent (e.g. "Nightshift is slow to answer").
+    notRecordedWhy: countBy(stack.slack.ephemerals.slice(ephemerals0).map((e) => e.text.split(':')[0])),
   };
 }
 

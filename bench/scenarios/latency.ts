@@ -5,6 +5,7 @@ import { Stack } from '../lib/stack';
 import { detection, machine, postDetection } from '../lib/load';
 import { pool, summarize, type Summary } from '../lib/stats';
 import type { Scale } from '../run';
+import { meanTimeline, timeline, type TimelineEvent } from '../lib/history';
 
 export interface LatencyPhase {
   concurrency: number;
@@ -21,6 +22,8 @@ export interface LatencyPhase {
 
 export async function latencyScenario(stack: Stack, scale: Scale, tag: string) {
   let seq = 0;
+  // Histories of a sample of runs (every 10th), for the breakdown of where the time goes.
+  const traced: Array<{ workflowId: string; sentAt: number }> = [];
   const one = async (samples: { iso: number[]; first: number[]; http: number[] }, errors: { n: number }) => {
     const n = seq++;
     const label = `${tag}-wks-${n}`;
@@ -40,6 +43,7 @@ export async function latencyScenario(stack: Stack, scale: Scale, tag: string) {
       samples.iso.push(at - p.sentAt);
       samples.first.push((stack.watch.firstCall.get(id) ?? at) - p.sentAt);
       samples.http.push(p.doneAt - p.sentAt);
+      if (n % 10 === 0) traced.push({ workflowId: p.body.runs[0].workflowId, sentAt: p.sentAt });
     } catch {
       errors.n++;
     }
@@ -62,7 +66,17 @@ export async function latencyScenario(stack: Stack, scale: Scale, tag: string) {
   // Warm-up (JIT, the Defender token, the blast-radius entity, sticky caches): not recorded.
   await phase(scale.warmup, 1);
   stack.resetPeaks();
+  traced.length = 0;
   const sequential = await phase(scale.latencyN, 1);
+  const breakdownSequential = await breakdown(traced.splice(0));
   const concurrent = await phase(scale.latencyN, scale.concurrency);
-  return { sequential, concurrent, memory: stack.memory() };
+  const breakdownConcurrent = await breakdown(traced.splice(0));
+  return { sequential, concurrent, breakdownSequential, breakdownConcurrent, memory: stack.memory() };
+
+  async function breakdown(runs: typeof traced): Promise<TimelineEvent[]> {
+    const lines = await Promise.all(
+      runs.map((r) => timeline(stack.client, r.workflowId, r.sentAt, 'defenderSubmit')),
+    );
+    return meanTimeline(lines);
+  }
 }
