@@ -38,6 +38,12 @@ pidfile="$prod/temporal-server.pid"
 dynconfig="$root/deploy/dynamicconfig/production-sql.yaml"
 cli="${NIGHTSHIFT_TEMPORAL_BIN:-$root/.nightshift/bin/temporal}"
 address="127.0.0.1:$t_port"
+# Temporal stores each service's membership port in a PostgreSQL smallint column
+# (cluster_membership.rpc_port): every port must stay below 32768, or the server dies at start-up.
+if ! [[ "$t_port" =~ ^[0-9]+$ ]] || [ "$t_port" -lt 1024 ] || [ $((t_port + 26)) -gt 32767 ]; then
+  echo "prod-temporal: NIGHTSHIFT_PROD_TEMPORAL_PORT=$t_port must be from 1024 to 32741 (Temporal keeps its ports in a smallint column)." >&2
+  exit 1
+fi
 
 fail() {
   echo "prod-temporal: $*" >&2
@@ -113,7 +119,7 @@ start_postgres() {
     fi
     as_pg "$pg_bin/pg_ctl" -D "$pgdata" -l "$logs/postgres.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$pgsock -c unix_socket_permissions=0700 -c max_connections=200" \
-      start >/dev/null ||
+      start >/dev/null 9>&- ||
       fail "PostgreSQL did not start (log: ${logs#"$root"/}/postgres.log)."
     say "PostgreSQL is running on 127.0.0.1:$pg_port"
   fi
@@ -245,8 +251,10 @@ wait_healthy() {
       return 0
     fi
     server_running || {
-      tail -5 "$logs/temporal-server.log" >&2
-      fail "the Temporal server exited (log: ${logs#"$root"/}/temporal-server.log)."
+      local why
+      why=$(grep '"level":"fatal"' "$logs/temporal-server.log" | tail -1 |
+        sed -E 's/.*"msg":"([^"]*)".*"error":"(([^"\\]|\\.)*)".*/\1: \2/' || true)
+      fail "the Temporal server exited${why:+: $why} (log: ${logs#"$root"/}/temporal-server.log)."
     }
     sleep 0.5
   done
@@ -291,7 +299,8 @@ stop_temporal() {
 
 cmd="${1:-start}"
 mkdir -p "$bin" "$logs"
-# One invocation at a time (a test and a terminal, say).
+# One invocation at a time (a test and a terminal, say). The daemons started below get this file
+# descriptor closed (9>&-): an inherited copy would hold the lock for as long as they run.
 exec 9>"$prod/lock"
 flock 9
 

@@ -28,7 +28,8 @@ interface Proc {
 /** A base port whose +0…+26 range (every port the Temporal server binds) is free. */
 async function freeTemporalBase(): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const base = 20000 + Math.floor(Math.random() * 20000);
+    // Below 32768 - 26: Temporal stores its membership ports in a smallint column.
+    const base = 20000 + Math.floor(Math.random() * 12000);
     const all = [0, 1, 2, 6, 10, 20, 21, 22, 26].map((d) => base + d);
     if ((await Promise.all(all.map((p) => isPortFree(p)))).every(Boolean)) return base;
   }
@@ -102,6 +103,7 @@ describe('production topology: PostgreSQL + Temporal server + nightshift worker 
   let server: Proc | undefined;
   let httpPort = 0;
   let workflowId = '';
+  let started: string[] = [];
   const timings: Record<string, number> = {};
 
   beforeAll(async () => {
@@ -132,17 +134,17 @@ describe('production topology: PostgreSQL + Temporal server + nightshift worker 
   });
 
   afterAll(async () => {
-    // The run waits for a human: terminate it so the next test run starts clean.
-    if (workflowId && address) {
-      try {
-        const connection = await Connection.connect({ address });
-        await new Client({ connection, namespace: NAMESPACE }).workflow
-          .getHandle(workflowId)
-          .terminate('prod-topology test finished');
-        await connection.close();
-      } catch {
-        // Already closed, or Temporal is gone: nothing to clean.
+    // The runs wait for a human: terminate them so the next test run starts clean.
+    if (started.length && address) {
+      const connection = await Connection.connect({ address }).catch(() => undefined);
+      const client = connection && new Client({ connection, namespace: NAMESPACE });
+      for (const id of started) {
+        await client?.workflow
+          .getHandle(id)
+          .terminate('prod-topology test finished')
+          .catch(() => undefined); // already closed
       }
+      await connection?.close();
     }
     await stop(server);
     await stop(worker);
@@ -207,7 +209,9 @@ describe('production topology: PostgreSQL + Temporal server + nightshift worker 
     const detection = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'detection.json'), 'utf8'));
     const suffix = crypto.randomBytes(6).toString('hex');
     detection.id = `prod-e2e-${suffix}`;
-    // A fresh device too, so the run is not an attach to a run left by an earlier test.
+    // A fresh incident and device too: the run key is the incident, and a run left by an earlier
+    // test would make this an attach instead of a start.
+    detection.incident_id = `prod-e2e-${suffix}`;
     detection.devices[0].id = crypto.createHash('sha1').update(suffix).digest('hex');
     detection.detected_at = new Date().toISOString();
     const posted = await api(httpPort, 'POST', '/v1/detections', detection);
@@ -216,6 +220,7 @@ describe('production topology: PostgreSQL + Temporal server + nightshift worker 
     expect(runs.length).toBeGreaterThan(0);
     expect(runs[0].result).toBe('started');
     workflowId = runs[0].workflowId;
+    started = runs.map((r) => r.workflowId);
 
     // The worker (another process) executes it until it waits for a human: an approval by day,
     // a page by night (America/Chicago calendar in nightshift.yaml).
@@ -255,7 +260,9 @@ describe('production topology: PostgreSQL + Temporal server + nightshift worker 
     ];
     const count = execFileSync(psql[0], psql.slice(1), { encoding: 'utf8' }).trim();
     expect(Number(count)).toBeGreaterThanOrEqual(1);
-    process.stderr.write(`prod-topology timings: ${JSON.stringify(timings)}\n`);
+    process.stderr.write(
+      `prod-topology: run ${workflowId} waits on ${String(state.currentStep)}; timings ${JSON.stringify(timings)}\n`,
+    );
   });
 
   test('SIGTERM stops both roles cleanly', async () => {
