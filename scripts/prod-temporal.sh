@@ -11,7 +11,7 @@
 #   stop    stop Temporal and PostgreSQL (data is kept; delete .nightshift/prod/pg to start afresh)
 #   status  say what is running
 # Settings (environment):
-#   NIGHTSHIFT_PROD_PG_PORT        PostgreSQL port            (default 55432)
+#   NIGHTSHIFT_PROD_PG_PORT        PostgreSQL port            (default 15432; outside the ephemeral range)
 #   NIGHTSHIFT_PROD_TEMPORAL_PORT  Temporal frontend gRPC port (default 7333; the server's other ports
 #                                  are this +1…+26, see ports() below)
 #   NIGHTSHIFT_PROD_NAMESPACE      namespace to create        (default "default")
@@ -26,7 +26,7 @@ TEMPORAL_SERVER_VERSION=1.32.1
 TEMPORAL_SERVER_GO=1.26.8
 
 prod="${NIGHTSHIFT_PROD_DIR:-$root/.nightshift/prod}"
-pg_port="${NIGHTSHIFT_PROD_PG_PORT:-55432}"
+pg_port="${NIGHTSHIFT_PROD_PG_PORT:-15432}"
 t_port="${NIGHTSHIFT_PROD_TEMPORAL_PORT:-7333}"
 namespace="${NIGHTSHIFT_PROD_NAMESPACE:-default}"
 bin="$prod/bin"
@@ -130,11 +130,13 @@ start_postgres() {
     (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$pwfile")
   fi
   pg_password=$(cat "$pwfile")
-  # psql variables (:'pw') quote the value, so no password can break the statement.
+  # psql variables (:'pw') quote the value, so no password can break the statement. CREATEDB: the
+  # schema tool's `create` (run by docker-compose's schema job, where the role owns the cluster)
+  # needs it even when the database exists.
   psql_admin -v pw="$pg_password" <<'SQL'
-SELECT format('CREATE ROLE temporal LOGIN PASSWORD %L', :'pw')
+SELECT format('CREATE ROLE temporal LOGIN CREATEDB PASSWORD %L', :'pw')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'temporal') \gexec
-SELECT format('ALTER ROLE temporal LOGIN PASSWORD %L', :'pw') \gexec
+SELECT format('ALTER ROLE temporal LOGIN CREATEDB PASSWORD %L', :'pw') \gexec
 SELECT 'CREATE DATABASE temporal OWNER temporal'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'temporal') \gexec
 SELECT 'CREATE DATABASE temporal_visibility OWNER temporal'

@@ -7,6 +7,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freePort, isPortFree } from '../../worker/dev-server';
@@ -16,7 +17,10 @@ const BIN = path.join(ROOT, 'bin', 'nightshift.js');
 const SCRIPT = path.join(ROOT, 'scripts', 'prod-temporal.sh');
 const PROD = path.join(ROOT, '.nightshift', 'prod');
 const TOKEN = crypto.randomBytes(18).toString('base64url');
-const NAMESPACE = 'default';
+// A namespace of its own per test run: Nightshift's durable per-namespace state (the blast-radius
+// limit of auto-isolations per hour, in nightshift.yaml) must not carry over from earlier runs on the
+// same PostgreSQL data, or a later run would be refused isolation and finish at once.
+const NAMESPACE = `e2e-${crypto.randomBytes(4).toString('hex')}`;
 
 interface Proc {
   name: string;
@@ -82,7 +86,11 @@ async function api(port: number, method: string, url: string, body?: unknown, to
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+async function until<T>(
+  what: string | (() => string),
+  fn: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -94,7 +102,9 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+  throw new Error(
+    `timed out waiting for ${typeof what === 'string' ? what : what()}${last ? `: ${(last as Error).message}` : ''}`,
+  );
 }
 
 describe('production topology: PostgreSQL + Temporal server + nightshift worker + nightshift server', () => {
@@ -146,6 +156,19 @@ describe('production topology: PostgreSQL + Temporal server + nightshift worker 
       }
       await connection?.close();
     }
+    if (address) {
+      // Best effort: the namespace and its runs are deleted in the background by Temporal.
+      spawnSync(path.join(ROOT, '.nightshift', 'bin', 'temporal'), [
+        'operator',
+        'namespace',
+        'delete',
+        '--address',
+        address,
+        '-n',
+        NAMESPACE,
+        '--yes',
+      ]);
+    }
     await stop(server);
     await stop(worker);
     execFileSync('bash', [SCRIPT, 'stop'], { cwd: ROOT, stdio: 'inherit' });
@@ -165,12 +188,63 @@ describe('production topology: PostgreSQL + Temporal server + nightshift worker 
 
   test('start is idempotent: a second run reuses everything and prints the same address', () => {
     const t0 = Date.now();
-    const r = spawnSync('bash', [SCRIPT, 'start'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync('bash', [SCRIPT, 'start'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NIGHTSHIFT_PROD_NAMESPACE: NAMESPACE },
+    });
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split('\n').pop()).toBe(`TEMPORAL_ADDRESS=${address}`);
     expect(r.stderr).toMatch(/already running/);
-    expect(r.stderr).toMatch(/namespace default exists/);
+    expect(r.stderr).toContain(`namespace ${NAMESPACE} exists`);
     expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+
+  test("docker-compose's schema and namespace scripts work against this cluster (POSIX sh)", () => {
+    // The admin-tools image provides temporal-sql-tool, temporal and busybox nc; here the same Go-built
+    // tool, the dev CLI and a bash /dev/tcp stand-in for `nc -z`, under dash (POSIX sh, like busybox).
+    const shims = fs.mkdtempSync(path.join(os.tmpdir(), 'nightshift-admin-tools-'));
+    fs.symlinkSync(path.join(PROD, 'bin', 'temporal-sql-tool'), path.join(shims, 'temporal-sql-tool'));
+    fs.symlinkSync(path.join(ROOT, '.nightshift', 'bin', 'temporal'), path.join(shims, 'temporal'));
+    fs.writeFileSync(
+      path.join(shims, 'nc'),
+      '#!/usr/bin/env bash\n# nc -z [-w N] HOST PORT\nhost=${@: -2:1}; port=${@: -1}\nexec 3<>"/dev/tcp/$host/$port"\n',
+      { mode: 0o755 },
+    );
+    const pgPort = fs.readFileSync(path.join(PROD, 'pg', 'data', 'postmaster.pid'), 'utf8').split('\n')[3];
+    const gomodcache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
+    const version = fs.readFileSync(path.join(PROD, 'bin', 'temporal-server.version'), 'utf8').trim();
+    const env = {
+      ...process.env,
+      PATH: `${shims}:${process.env.PATH}`,
+      POSTGRES_SEEDS: '127.0.0.1',
+      DB_PORT: pgPort,
+      POSTGRES_USER: 'temporal',
+      POSTGRES_PWD: fs.readFileSync(path.join(PROD, 'postgres-password'), 'utf8').trim(),
+      SCHEMA_DIR: path.join(gomodcache, `go.temporal.io/server@v${version}`, 'schema', 'postgresql', 'v12'),
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: `compose-check-${crypto.randomBytes(3).toString('hex')}`,
+    };
+    const schema = spawnSync('sh', [path.join(ROOT, 'deploy', 'temporal', 'setup-postgres.sh')], {
+      env,
+      encoding: 'utf8',
+    });
+    if (schema.status !== 0) throw new Error(`setup-postgres.sh failed:\n${schema.stdout}${schema.stderr}`);
+    expect(schema.stdout).toContain('setup-postgres: schemas are up to date');
+    const ns = spawnSync('sh', [path.join(ROOT, 'deploy', 'temporal', 'create-namespace.sh')], {
+      env,
+      encoding: 'utf8',
+    });
+    if (ns.status !== 0) throw new Error(`create-namespace.sh failed:\n${ns.stdout}${ns.stderr}`);
+    expect(ns.stdout).toContain(`namespace ${env.TEMPORAL_NAMESPACE} is ready`);
+    // Idempotent: a second run (a restarted job) leaves the namespace as it is.
+    const again = spawnSync('sh', [path.join(ROOT, 'deploy', 'temporal', 'create-namespace.sh')], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('already exists');
+    fs.rmSync(shims, { recursive: true, force: true });
   });
 
   test('worker and server as separate processes: a posted detection runs and is reported', async () => {
@@ -224,10 +298,12 @@ describe('production topology: PostgreSQL + Temporal server + nightshift worker 
 
     // The worker (another process) executes it until it waits for a human: an approval by day,
     // a page by night (America/Chicago calendar in nightshift.yaml).
+    let last: unknown;
     const state = await until(
-      `run ${workflowId} to reach approval or page`,
+      () => `run ${workflowId} to reach approval or page (last state: ${JSON.stringify(last)})`,
       async () => {
         const r = await api(httpPort, 'GET', `/v1/runs/${encodeURIComponent(workflowId)}`);
+        last = r.body;
         if (r.status !== 200) return undefined;
         return ['approval', 'page'].includes(String(r.body.currentStep)) ? r.body : undefined;
       },
