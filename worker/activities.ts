@@ -51,7 +51,10 @@ export function buildActivities(opts: {
       ...createIntakeActivities(opts.client, opts.registry, taskQueue),
       ...smoke,
     },
-    defender: instrumentDefender(createDefenderActivities(defenderCfg, { logger: opts.logger }), opts.metrics),
+    defender: instrumentDefender(
+      createDefenderActivities(defenderCfg, { logger: opts.logger }),
+      opts.metrics,
+    ),
     defenderOptions: defenderWorkerOptions(defenderCfg, { taskQueue: defenderTaskQueue(taskQueue) }),
     defenderLive: defenderCfg.mode === 'live',
     channelConfig: channelCfg,

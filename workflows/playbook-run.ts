@@ -95,7 +95,12 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
     workflowId: info.workflowId,
     effects: temporalEffects(defenderTaskQueue(info.taskQueue)),
     onApprovalDecided: (d, askedAt) =>
-      metrics.approvalDecided(input.ir.name, d.channel, d.outcome, (Date.parse(d.decidedAt) - askedAt.getTime()) / 1000),
+      metrics.approvalDecided(
+        input.ir.name,
+        d.channel,
+        d.outcome,
+        (Date.parse(d.decidedAt) - askedAt.getTime()) / 1000,
+      ),
     onStateChange: () => {
       if (!live.interp) return;
       const s = live.interp.state();
@@ -142,7 +147,8 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
   const outcome = await self.run();
   metrics.runFinished(input.ir.name, outcome.outcome);
   // Runs finished before this change have no outcome attribute; replaying them must not add one.
-  if (patched('outcome-search-attribute')) upsertSearchAttributes([{ key: SA_OUTCOME, value: outcome.outcome }]);
+  if (patched('outcome-search-attribute'))
+    upsertSearchAttributes([{ key: SA_OUTCOME, value: outcome.outcome }]);
   await condition(allHandlersFinished);
   return outcome;
 }
