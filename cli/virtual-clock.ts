@@ -43,14 +43,16 @@ export class VirtualClock {
     return new Promise((resolve) => this.at(this.nowMs + ms, resolve));
   }
 
-  waitFor(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+  waitFor(ready: () => boolean, timeoutMs: number | undefined): Promise<boolean> {
     if (ready()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const w: { ready: () => boolean; resolve: (v: boolean) => void; timer?: Timer } = { ready, resolve };
-      w.timer = this.at(this.nowMs + timeoutMs, () => {
-        this.waiters.delete(w);
-        resolve(ready());
-      });
+      if (timeoutMs !== undefined) {
+        w.timer = this.at(this.nowMs + timeoutMs, () => {
+          this.waiters.delete(w);
+          resolve(ready());
+        });
+      }
       this.waiters.add(w);
     });
   }

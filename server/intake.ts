@@ -117,25 +117,38 @@ async function startOrAttachOne(
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
   const input: RunInput = { ir: pb, org, detection: det, groupKey: key };
-  try {
-    // Signal-with-start is atomic: two deliveries racing here still make one run.
-    await client.workflow.signalWithStart<typeof playbookRun, [Detection]>('playbookRun', {
-      workflowId: id,
-      taskQueue,
-      args: [input],
-      signal: attachDetectionSignal,
-      signalArgs: [det],
-      typedSearchAttributes: [
-        { key: SA_PLAYBOOK, value: pb.name },
-        { key: SA_DETECTION_IDS, value: [det.id] },
-        { key: SA_DEVICE_IDS, value: det.devices.map((d) => d.id) },
-        ...(det.incident_id ? [{ key: SA_INCIDENT_ID, value: det.incident_id }] : []),
-      ],
-      memo: { playbookVersion: pb.version, playbookHash: pb.hash, groupBy: pb.on.groupBy, groupKey: key },
-    });
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { ...ref, result: 'duplicate' };
-    throw err;
+  const handle = client.workflow.getHandle(id);
+  // Start; if a run of this key is already running (perhaps started a moment ago by a racing
+  // delivery), attach to it instead. The answer says which happened. A run that closes between the
+  // two calls is started anew on the next turn.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (!running) {
+      try {
+        await client.workflow.start<typeof playbookRun>('playbookRun', {
+          workflowId: id,
+          taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'FAIL',
+          typedSearchAttributes: [
+            { key: SA_PLAYBOOK, value: pb.name },
+            { key: SA_DETECTION_IDS, value: [det.id] },
+            { key: SA_DEVICE_IDS, value: det.devices.map((d) => d.id) },
+            ...(det.incident_id ? [{ key: SA_INCIDENT_ID, value: det.incident_id }] : []),
+          ],
+          memo: { playbookVersion: pb.version, playbookHash: pb.hash, groupBy: pb.on.groupBy, groupKey: key },
+        });
+        return { ...ref, result: 'started' };
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+    }
+    try {
+      await handle.signal(attachDetectionSignal, det);
+      return { ...ref, result: 'attached' };
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      running = false;
+    }
   }
-  return { ...ref, result: running ? 'attached' : 'started' };
+  throw new Error(`could not start or attach run ${id}: it kept closing and reopening`);
 }

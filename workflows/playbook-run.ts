@@ -44,7 +44,8 @@ const channels = proxyActivities<NightshiftActivities>({
 
 const blast = proxyActivities<BlastRadiusActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
+  // The activity retries congestion itself; this is for a worker that died mid-call.
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds' },
 });
 
 // Defender calls go to their own task queue, where a task-queue rate limit shared by every worker
@@ -89,7 +90,9 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
   let lastAttrs = '';
   const runtime: Runtime = {
     now: () => new Date(),
-    waitFor: (ready, timeoutMs) => condition(ready, timeoutMs),
+    // Without a timeout no timer is scheduled, so an idle wait leaves no trace in the history.
+    waitFor: (ready, timeoutMs) =>
+      timeoutMs === undefined ? condition(ready).then(() => true) : condition(ready, timeoutMs),
     sleep: (ms) => sleep(ms),
     random: () => Math.random(),
     workflowId: info.workflowId,

@@ -422,6 +422,45 @@ describe('playbook runs on Temporal', () => {
     }
   });
 
+  it('isolates a device that joins after the isolate step ran, at once, without waiting for the page', async () => {
+    const h = await harness();
+    try {
+      const pb = dayNight('never');
+      const d1 = detection();
+      const d2 = detection({ incident_id: d1.incident_id });
+      const { handle } = await startRun(h, pb, d1);
+      const st = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.pendingPages.length === 1,
+      );
+      expect(h.rec.defender.map((r) => r.machineId)).toEqual([d1.devices[0].id]);
+
+      const second = await startOrAttach(client, { org, playbooks: [pb] }, d2, { taskQueue: h.taskQueue });
+      expect(second.runs[0].result).toBe('attached');
+      // The page is still waiting, and the new device is already isolated.
+      await until(
+        async () => h.rec.defender.map((r) => r.machineId),
+        (ids) => ids.length === 2,
+      );
+      expect(h.rec.defender[1]).toMatchObject({ action: 'isolate', machineId: d2.devices[0].id });
+      expect((await handle.query(stateQuery)).pendingPages).toHaveLength(1);
+
+      await handle.executeUpdate(ackUpdate, {
+        args: [{ pageId: st.pendingPages[0].pageId, personId: 'cho', channel: 'sms' }],
+      });
+      const out = await handle.result();
+      await keepHistory('late-device-catch-up', handle);
+      expect(out.outcome).toBe('completed');
+      expect((step(out, 'isolate').actions as Array<{ device: string }>).map((a) => a.device)).toEqual([
+        d1.devices[0].id,
+        d2.devices[0].id,
+      ]);
+      expect(h.rec.defender).toHaveLength(2); // nobody isolated twice
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('never isolates a protected device without a human approval', async () => {
     const h = await harness();
     try {

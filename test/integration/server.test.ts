@@ -149,6 +149,16 @@ describe('POST /v1/detections', () => {
     );
   });
 
+  it('reports one run started and the others attached when deliveries of one incident race', async () => {
+    const first = detection();
+    const racing = Array.from({ length: 5 }, () => detection({ incident_id: first.incident_id }));
+    const answers = await Promise.all(racing.map((d) => post('/v1/detections', d)));
+    const results = answers.map((a) => (a.body.runs as Array<{ result: string; workflowId: string }>)[0]);
+    expect(results.filter((r) => r.result === 'started')).toHaveLength(1);
+    expect(results.filter((r) => r.result === 'attached')).toHaveLength(4);
+    expect(new Set(results.map((r) => r.workflowId)).size).toBe(1);
+  });
+
   it('accepts a Defender alert as the API returns it', async () => {
     const id = uid();
     const alert = {

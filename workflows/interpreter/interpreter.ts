@@ -84,6 +84,11 @@ export class PlaybookInterpreter {
   private status: RunState['status'] = 'running';
   /** An approval step of this run decided `approved` by a person (spec §2 "human approval"). */
   private humanApproved = false;
+  /** Per-device steps (no for_each): the devices each has acted on, and its per-device results. */
+  private readonly perDeviceSeen = new Map<string, Set<string>>();
+  private readonly elementResults = new Map<string, StepResult[]>();
+  private mainDone = false;
+  private stopCatchUp = false;
 
   constructor(
     private readonly input: RunInput,
@@ -176,6 +181,8 @@ export class PlaybookInterpreter {
   // The run
 
   async run(): Promise<RunOutcome> {
+    // Devices that join after a per-device step has run get that step too, as soon as they join.
+    const catchingUp = this.catchUpLoop();
     let failed = false;
     for (const step of this.input.ir.steps) {
       this.current = step.id;
@@ -196,6 +203,13 @@ export class PlaybookInterpreter {
       }
     }
     this.current = null;
+    this.mainDone = true;
+    this.stopCatchUp = failed;
+    await catchingUp;
+    // A catch-up element that failed fails its step, and so the run, as it would have in the step.
+    failed ||= this.input.ir.steps.some(
+      (st) => !st.continueOnError && this.results.get(st.id)?.status === 'failed',
+    );
     this.status = failed ? 'failed' : 'completed';
     this.rt.onStateChange?.();
     const state = this.state();
@@ -206,6 +220,50 @@ export class PlaybookInterpreter {
       detectionIds: state.detectionIds,
       deviceIds: state.deviceIds,
     };
+  }
+
+  /** Per-device steps already run (without for_each) that have not yet acted on every device. */
+  private catchUpDue(): boolean {
+    if (this.stopCatchUp) return false;
+    for (const [stepId, seen] of this.perDeviceSeen) {
+      if (this.results.has(stepId) && this.devices.some((d) => !seen.has(d.id))) return true;
+    }
+    return false;
+  }
+
+  private async catchUpLoop(): Promise<void> {
+    for (;;) {
+      // No timeout: waiting here adds nothing to the history until a device actually joins.
+      await this.rt.waitFor(() => this.mainDone || this.catchUpDue(), undefined);
+      if (!this.catchUpDue()) return;
+      for (const step of this.input.ir.steps) {
+        const seen = this.perDeviceSeen.get(step.id);
+        const before = this.results.get(step.id);
+        if (!seen || !before) continue;
+        const fresh = this.devices.filter((d) => !seen.has(d.id));
+        for (const d of fresh) seen.add(d.id);
+        const outcomes: StepResult[] = [];
+        for (const device of fresh) {
+          let r: StepResult;
+          try {
+            if (step.if && !this.ev.bool(step.if, this.scope({ device }))) continue;
+            r = await this.runElement(step, { device }, this.devices.indexOf(device));
+          } catch (err) {
+            r = { id: step.id, status: 'failed', reason: errorMessage(err) };
+          }
+          outcomes.push(r);
+        }
+        if (outcomes.length === 0) continue;
+        const merged = this.aggregate(step, [...(this.elementResults.get(step.id) ?? []), ...outcomes]);
+        this.elementResults.set(step.id, [...(this.elementResults.get(step.id) ?? []), ...outcomes]);
+        this.results.set(step.id, {
+          ...merged,
+          started_at: before.started_at,
+          finished_at: iso(this.rt.now()),
+        });
+        this.rt.onStateChange?.();
+      }
+    }
   }
 
   private scope(extra: { device?: Device; item?: unknown } = {}): EvalScope {
@@ -244,6 +302,7 @@ export class PlaybookInterpreter {
       elements = items.map((item) => (perDevice ? { item, device: this.asDevice(item, step) } : { item }));
     } else if (perDevice) {
       elements = [...this.devices].map((device) => ({ device }));
+      this.perDeviceSeen.set(step.id, new Set(elements.map((e) => (e.device as Device).id)));
     } else {
       elements = [{}];
     }
@@ -262,6 +321,7 @@ export class PlaybookInterpreter {
       outcomes.push(r);
     }
     if (single) return outcomes[0] ?? { id: step.id, status: 'skipped' };
+    this.elementResults.set(step.id, outcomes);
     return this.aggregate(step, outcomes);
   }
 

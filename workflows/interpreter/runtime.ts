@@ -45,8 +45,8 @@ export interface Effects {
 export interface Runtime {
   /** The run's current time: workflow time, or the virtual clock. */
   now(): Date;
-  /** Resolves when `ready()` holds (true) or after `timeoutMs` (false). */
-  waitFor(ready: () => boolean, timeoutMs: number): Promise<boolean>;
+  /** Resolves when `ready()` holds (true) or after `timeoutMs` (false); without a timeout, only the former. */
+  waitFor(ready: () => boolean, timeoutMs: number | undefined): Promise<boolean>;
   sleep(ms: number): Promise<void>;
   /** Deterministic randomness in [0, 1): workflow Math.random, or a seeded generator. */
   random(): number;
