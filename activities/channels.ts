@@ -432,14 +432,39 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
       return emailSend('askApproval', req.key, progress, ch.to, (address) => mailFor(address)());
     }
     const p = to.person;
-    switch (personKind(p)) {
+    switch (req.via ?? personKind(p)) {
+      case 'voice':
+        return voiceCall('askApproval', req.key, progress, p, {
+          id: req.approvalId,
+          q: 'approval',
+          say: `Nightshift approval needed. ${req.question}`,
+          prompt: 'Press 1 to approve. Press 2 to deny.',
+          fallback: `Reply YES ${req.code.split('').join(' ')} or NO ${req.code.split('').join(' ')} by text message.`,
+          // The call's token lives as long as the approval (plus a little for a late keypress).
+          exp: Math.min(Math.floor(Date.parse(req.expiresAt) / 1000) + 300, nowSec() + 7 * 86400),
+        });
       case 'slack':
-        return slackPost('askApproval', req.key, progress, { user: p.slack }, text, blocks);
-      case 'email':
+        return slackPost(
+          'askApproval',
+          req.key,
+          progress,
+          { user: need(p.slack, `person ${p.id} has no slack id`) },
+          text,
+          blocks,
+        );
+      case 'email': {
+        const address = need(p.email, `person ${p.id} has no email`);
         warnNoLinks(`email approval ${req.approvalId}`);
-        return emailSend('askApproval', req.key, progress, [p.email!], mailFor(p.email!, p));
+        return emailSend('askApproval', req.key, progress, [address], mailFor(address, p));
+      }
       case 'sms':
-        return smsSend('askApproval', req.key, progress, p.phone!, smsQuestion(req));
+        return smsSend(
+          'askApproval',
+          req.key,
+          progress,
+          need(p.phone, `person ${p.id} has no phone`),
+          smsQuestion(req),
+        );
     }
   }
 
@@ -506,6 +531,38 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
     if (failures.length) throw failures[0];
   }
 
+  /**
+   * A call that reads `say` and gathers one keypress; the callback URL carries a signed token naming the
+   * approval or page and the callee, so only that person's keypress on that call counts.
+   */
+  async function voiceCall(
+    op: 'askApproval' | 'page',
+    key: string,
+    progress: Progress,
+    p: PersonIR,
+    o: { id: string; q: 'approval' | 'page'; say: string; prompt: string; fallback: string; exp: number },
+  ): Promise<PostedMessage> {
+    const to = need(p.phone, `person ${p.id} has no phone for a call`);
+    const l = links();
+    let twiml: string;
+    if (l) {
+      const token = signLink(l.secret, { k: 'voice', id: o.id, sub: p.id, q: o.q, tel: to, exp: o.exp });
+      twiml = gatherTwiml({ say: o.say, action: voiceCallbackUrl(l.publicUrl, token), prompt: o.prompt });
+    } else {
+      warnNoLinks(`voice ${o.q} ${o.id}`);
+      twiml = sayTwiml(`${o.say} ${o.fallback}`);
+    }
+    if (!sms) return dryRun(op, 'voice', to, key, o.say);
+    const step = `voice:${to}`;
+    let sid = progress.get<string>(step);
+    if (!sid) {
+      sid = await sms.call(to, twiml);
+      progress.set(step, sid);
+      done(step, key);
+    }
+    return { channel: 'voice', target: to, ref: sid, dryRun: false };
+  }
+
   async function page(req: PageRequest): Promise<PostedMessage> {
     const progress = progressFor(req.key);
     const p = req.person;
@@ -519,40 +576,15 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
           need(p.phone, `person ${p.id} has no phone for an SMS page`),
           `Nightshift PAGE: ${req.message} Reply ACK ${req.code}.`,
         );
-      case 'voice': {
-        const to = need(p.phone, `person ${p.id} has no phone for a voice page`);
-        const say = `Nightshift page. ${req.message}`;
-        let twiml: string;
-        if (l) {
-          const token = signLink(l.secret, {
-            k: 'voice',
-            id: req.pageId,
-            sub: p.id,
-            q: 'page',
-            tel: to,
-            exp: nowSec() + ttl,
-          });
-          twiml = gatherTwiml({
-            say,
-            action: voiceCallbackUrl(l.publicUrl, token),
-            prompt: 'Press 1 to acknowledge.',
-          });
-        } else {
-          warnNoLinks(`voice page ${req.pageId}`);
-          twiml = sayTwiml(
-            `${say} Reply A C K ${req.code.split('').join(' ')} by text message to acknowledge.`,
-          );
-        }
-        if (!sms) return dryRun('page', 'voice', to, req.key, say);
-        const step = `voice:${to}`;
-        let sid = progress.get<string>(step);
-        if (!sid) {
-          sid = await sms.call(to, twiml);
-          progress.set(step, sid);
-          done(step, req.key);
-        }
-        return { channel: 'voice', target: to, ref: sid, dryRun: false };
-      }
+      case 'voice':
+        return voiceCall('page', req.key, progress, p, {
+          id: req.pageId,
+          q: 'page',
+          say: `Nightshift page. ${req.message}`,
+          prompt: 'Press 1 to acknowledge.',
+          fallback: `Reply A C K ${req.code.split('').join(' ')} by text message to acknowledge.`,
+          exp: nowSec() + ttl,
+        });
       case 'slack':
         return slackPost(
           'page',

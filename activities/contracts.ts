@@ -95,6 +95,8 @@ export interface ApprovalAskRequest {
   question: string;
   approvers: PersonIR[];
   expiresAt: string;
+  /** For a person: the way to reach them (the approval's `via`); absent = their best configured channel. */
+  via?: 'sms' | 'voice' | 'slack' | 'email';
 }
 
 /** A posted message that can be updated later (Slack ts, email Message-ID, …). */

@@ -136,6 +136,11 @@ export type StepKindIR =
       question: Template;
       timeoutMs: DurationMs;
       onTimeout: 'approved' | 'denied';
+      /**
+       * Extension: how people named in `ask` are reached (each way at once), e.g. [sms, voice] for a
+       * call with "press 1 to approve, 2 to deny". Absent: each person's best configured channel.
+       */
+      via?: Array<'sms' | 'voice' | 'slack' | 'email'>;
     }
   | {
       kind: 'page';

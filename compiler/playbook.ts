@@ -317,11 +317,12 @@ function compileKind(ctx: Ctx, kind: string, ke: Entry, scope: Scope, stepWhat: 
         ke.value,
         what,
         ke.keyAt,
-        ['ask', 'approvers', 'question', 'timeout', 'on_timeout'],
+        ['ask', 'approvers', 'question', 'timeout', 'on_timeout', 'via'],
         ['ask', 'approvers', 'question', 'timeout'],
       );
       if (!m) return null;
       const ask = targets(ctx, m.get('ask'), `${what}.ask`);
+      const via = m.has('via') ? viaList(w, m.get('via'), `${what}.via`) : undefined;
       const approvers = people(ctx, m.get('approvers'), `${what}.approvers`);
       const question = tpl(m, 'question');
       const timeoutMs = duration(w, m.get('timeout'), `${what}.timeout`);
@@ -334,6 +335,7 @@ function compileKind(ctx: Ctx, kind: string, ke: Entry, scope: Scope, stepWhat: 
         question,
         timeoutMs,
         onTimeout: ot as 'approved' | 'denied',
+        ...(via ? { via } : {}),
       };
     }
     case 'page': {
@@ -356,11 +358,7 @@ function compileKind(ctx: Ctx, kind: string, ke: Entry, scope: Scope, stepWhat: 
       const to = m.has('to') ? targets(ctx, m.get('to'), `${what}.to`, true) : undefined;
       if (m.has('rotation') === m.has('to'))
         w.rep.error(ke.keyAt, `${what} needs exactly one of 'rotation' or 'to'`);
-      const via = w.strList(m.get('via'), `${what}.via`) ?? [];
-      const vias = ['sms', 'voice', 'slack', 'email'];
-      for (const v of via)
-        if (!vias.includes(v.v))
-          w.rep.error(v.at, `${what}.via: '${v.v}' is not one of ${vias.join(', ')}${didYouMean(v.v, vias)}`);
+      const via = viaList(w, m.get('via'), `${what}.via`);
       const message = tpl(m, 'message');
       const ack = duration(w, m.get('ack_timeout'), `${what}.ack_timeout`);
       const escalateTo = m.has('escalate_to') ? people(ctx, m.get('escalate_to'), `${what}.escalate_to`) : [];
@@ -369,7 +367,7 @@ function compileKind(ctx: Ctx, kind: string, ke: Entry, scope: Scope, stepWhat: 
         kind: 'page',
         ...(rotation !== null ? { rotation } : {}),
         ...(to ? { to } : {}),
-        via: [...new Set(via.map((v) => v.v))] as Array<'sms' | 'voice' | 'slack' | 'email'>,
+        via,
         message,
         ackTimeoutMs: ack,
         escalateTo,
@@ -553,4 +551,18 @@ function templatedJson(ctx: Ctx, n: Node | null, scope: Scope, what: string): Te
     return { t: 'object', v: out };
   }
   return undefined;
+}
+
+const VIAS = ['sms', 'voice', 'slack', 'email'] as const;
+type Via = (typeof VIAS)[number];
+
+/** A `via` list (page, and the approval extension): known ways only, each once. */
+function viaList(w: Walker, e: Entry | undefined, what: string): Via[] {
+  const via = w.strList(e, what) ?? [];
+  for (const v of via) {
+    if (!(VIAS as readonly string[]).includes(v.v)) {
+      w.rep.error(v.at, `${what}: '${v.v}' is not one of ${VIAS.join(', ')}${didYouMean(v.v, [...VIAS])}`);
+    }
+  }
+  return [...new Set(via.map((v) => v.v))].filter((v): v is Via => (VIAS as readonly string[]).includes(v));
 }

@@ -431,6 +431,37 @@ describe('channels: approvals end to end', () => {
   });
 });
 
+describe('channels: approval by phone call', () => {
+  it('calls an approver, reads the question, and a keypress 2 denies; another callee is refused', async () => {
+    const c = code();
+    const handle = await client.workflow.start<typeof channelsApprovalTest>('channelsApprovalTest', {
+      taskQueue,
+      workflowId: `voice-approval-${randomUUID()}`,
+      args: [
+        {
+          code: c,
+          question: `Isolate dc-0${c}?`,
+          asks: [{ type: 'person', person: ana }],
+          approvers: [ana],
+          via: 'voice',
+        },
+      ],
+    });
+    const call = await until(() => twilio.calls.find((x) => x.twiml.includes(`dc-0${c}`)));
+    expect(call.to).toBe(ana.phone);
+    expect(call.twiml).toMatch(/Press 1 to approve\. Press 2 to deny\./);
+    expect((await pressDigits(call, '2', { authToken: AUTH, accountSid: SID, to: ben.phone })).status).toBe(
+      403,
+    );
+    const pressed = await pressDigits(call, '2', { authToken: AUTH, accountSid: SID });
+    expect(pressed.status).toBe(200);
+    expect(pressed.body).toMatch(/<Say>Recorded: denied/);
+    const { decision } = await handle.result();
+    expect(decision).toMatchObject({ outcome: 'denied', decidedBy: 'ana', channel: 'voice' });
+    expect(twilio.calls.filter((x) => x.twiml.includes(`dc-0${c}`))).toHaveLength(1);
+  });
+});
+
 describe('channels: pages', () => {
   it('pages by SMS, voice, Slack and email; a keypress acknowledges; forged callbacks are refused', async () => {
     const c = code();

@@ -463,24 +463,43 @@ export class PlaybookInterpreter {
     this.rt.onStateChange?.();
 
     const approvers = run.approvers.map((id) => this.input.org.people[id]).filter((p) => p !== undefined);
-    const recipients = this.recipients(run.ask);
-    for (const r of recipients) this.record({ kind: 'approval.ask', target: r.key });
+    // Channels are asked once each; people once per `via` (the extension), else on their best channel.
+    type Ask = {
+      target: string;
+      to: Recipient;
+      via?: 'sms' | 'voice' | 'slack' | 'email';
+      kind: string;
+      key: string;
+    };
+    const asks: Ask[] = this.recipients(run.ask).flatMap((r): Ask[] =>
+      r.to.type === 'person' && run.via?.length
+        ? run.via.map((via) => ({
+            target: r.key,
+            to: r.to,
+            via,
+            kind: `approval.ask.${via}`,
+            key: `${approval.approvalId}/${r.key}/${via}`,
+          }))
+        : [{ target: r.key, to: r.to, kind: 'approval.ask', key: `${approval.approvalId}/${r.key}` }],
+    );
+    for (const a of asks) this.record({ kind: a.kind, target: a.target });
     const asked = await Promise.allSettled(
-      recipients.map((r) =>
+      asks.map((a) =>
         this.rt.effects.askApproval({
-          key: `${approval.approvalId}/${r.key}`,
+          key: a.key,
           run: this.runRef(step),
           approvalId: approval.approvalId,
           code: approval.code,
-          to: r.to,
+          to: a.to,
           question,
           approvers,
           expiresAt: approval.expiresAt,
+          ...(a.via ? { via: a.via } : {}),
         }),
       ),
     );
     const messages: PostedMessage[] = asked.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
-    if (recipients.length > 0 && messages.length === 0) {
+    if (asks.length > 0 && messages.length === 0) {
       // Nobody could be asked: waiting for an answer that cannot come would only delay the timeout path.
       const why = asked.map((a) => (a.status === 'rejected' ? errorMessage(a.reason) : '')).filter(Boolean);
       approval.unreachable = why;

@@ -61,6 +61,8 @@ export interface ApprovalTestInput {
   question: string;
   asks: Recipient[];
   approvers: PersonIR[];
+  /** How people in `asks` are reached (the approval step's `via`). */
+  via?: 'sms' | 'voice' | 'slack' | 'email';
 }
 
 export async function channelsApprovalTest(
@@ -119,6 +121,7 @@ export async function channelsApprovalTest(
         question: input.question,
         approvers: input.approvers,
         expiresAt,
+        ...(input.via ? { via: input.via } : {}),
       }),
     ),
   );
