@@ -1,6 +1,11 @@
 // Activities that talk to the blast-radius entity workflow. A workflow cannot send an Update to another
 // workflow, so runs reserve through this activity (update-with-start: the entity starts on first use).
-import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  type Client,
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import type { ReserveIsolationRequest } from '../workflows/interpreter/runtime';
 import {
   blastRadiusWorkflowId,
@@ -10,6 +15,9 @@ import {
 } from '../workflows/blast-radius';
 
 export interface BlastRadiusActivities {
+  /** Starts the deployment's blast-radius entity if it is not running (runs then ask it by signal). */
+  ensureBlastRadius(): Promise<void>;
+  /** Kept for runs recorded before the signal protocol (they replay these activities). */
   reserveIsolation(req: ReserveIsolationRequest): Promise<boolean>;
   releaseIsolation(req: { key: string }): Promise<void>;
 }
@@ -25,7 +33,7 @@ const ATTEMPT_BUDGET_MS = 20_000;
  */
 async function withCongestionRetry<T>(call: () => Promise<T>): Promise<T> {
   const until = Date.now() + ATTEMPT_BUDGET_MS;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
     try {
       return await call();
     } catch (err) {
@@ -36,29 +44,55 @@ async function withCongestionRetry<T>(call: () => Promise<T>): Promise<T> {
 }
 
 export function createBlastRadiusActivities(client: Client, taskQueue: string): BlastRadiusActivities {
+  const workflowId = blastRadiusWorkflowId(taskQueue);
   const start = () =>
     new WithStartWorkflowOperation<typeof blastRadius>('blastRadius', {
-      workflowId: blastRadiusWorkflowId(taskQueue),
+      workflowId,
       taskQueue,
-      args: [[]],
+      args: [[], []],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
+  // A plain Update to the running entity; update-with-start only when it does not exist yet. Sending
+  // update-with-start every time makes concurrent requests conflict on the start and abort each other.
+  const firstUse = (err: unknown) => {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  };
+  const reserve = async (req: ReserveIsolationRequest): Promise<boolean> => {
+    try {
+      return await client.workflow.getHandle(workflowId).executeUpdate(reserveUpdate, { args: [req] });
+    } catch (err) {
+      firstUse(err);
+      return client.workflow.executeUpdateWithStart(reserveUpdate, {
+        args: [req],
+        startWorkflowOperation: start(),
+      });
+    }
+  };
+  const release = async (req: { key: string }): Promise<void> => {
+    try {
+      await client.workflow.getHandle(workflowId).executeUpdate(releaseUpdate, { args: [req] });
+    } catch (err) {
+      firstUse(err);
+      await client.workflow.executeUpdateWithStart(releaseUpdate, {
+        args: [req],
+        startWorkflowOperation: start(),
+      });
+    }
+  };
   return {
+    async ensureBlastRadius() {
+      await client.workflow.start<typeof blastRadius>('blastRadius', {
+        workflowId,
+        taskQueue,
+        args: [[], []],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    },
     async reserveIsolation(req) {
-      return withCongestionRetry(() =>
-        client.workflow.executeUpdateWithStart(reserveUpdate, {
-          args: [req],
-          startWorkflowOperation: start(),
-        }),
-      );
+      return withCongestionRetry(() => reserve(req));
     },
     async releaseIsolation(req) {
-      await withCongestionRetry(() =>
-        client.workflow.executeUpdateWithStart(releaseUpdate, {
-          args: [req],
-          startWorkflowOperation: start(),
-        }),
-      );
+      await withCongestionRetry(() => release(req));
     },
   };
 }

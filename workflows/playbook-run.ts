@@ -12,6 +12,7 @@ import {
   workflowInfo,
   allHandlersFinished,
   patched,
+  getExternalWorkflowHandle,
   proxyLocalActivities,
   proxySinks,
 } from '@temporalio/workflow';
@@ -20,6 +21,8 @@ import type { DefenderActivities, NightshiftActivities } from '../activities/con
 import { defenderTaskQueue } from '../activities/contracts';
 import { defenderActivityOptions } from '../activities/defender/options';
 import type { BlastRadiusActivities } from '../activities/blast-radius';
+import type { ReserveIsolationRequest } from './interpreter/runtime';
+import { blastRadiusWorkflowId, releaseSignal, reservationAnswerSignal, reserveSignal } from './blast-radius';
 import {
   DEFAULT_DEFENDER_TIMEOUT_MS,
   PlaybookInterpreter,
@@ -67,7 +70,29 @@ function defender(taskQueue: string, timeoutMs: number) {
   };
 }
 
-function temporalEffects(defenderQueue: string): Effects {
+/** How long a run waits for the blast-radius entity before treating the isolation as not allowed. */
+const RESERVATION_WAIT = '2 minutes';
+
+async function reserveBySignal(
+  req: ReserveIsolationRequest,
+  answers: Map<string, boolean>,
+): Promise<boolean> {
+  const entity = getExternalWorkflowHandle(blastRadiusWorkflowId(workflowInfo().taskQueue));
+  const ask = () => entity.signal(reserveSignal, req);
+  try {
+    await ask();
+  } catch {
+    // The entity has not started yet in this deployment: start it, then ask again.
+    await blast.ensureBlastRadius();
+    await ask();
+  }
+  // Fail closed: without an answer there is no automatic isolation (the step fails with blast_radius).
+  if (!(await condition(() => answers.has(req.key), RESERVATION_WAIT))) return false;
+  return answers.get(req.key) as boolean;
+}
+
+/** `answers`: the blast-radius entity's answers to this run's requests, by key (signal handler). */
+function temporalEffects(defenderQueue: string, answers: Map<string, boolean>): Effects {
   return {
     notify: (req) => channels.notify(req),
     askApproval: (req) => channels.askApproval(req),
@@ -85,10 +110,21 @@ function temporalEffects(defenderQueue: string): Effects {
         throw err;
       }
     },
-    // Runs recorded before the local activity keep replaying the regular one.
-    reserveIsolation: (req) =>
-      patched('blast-radius-local-activity') ? blastLocal.reserveIsolation(req) : blast.reserveIsolation(req),
-    releaseIsolation: (req) => blast.releaseIsolation(req),
+    reserveIsolation: (req) => {
+      if (patched('blast-radius-signals')) return reserveBySignal(req, answers);
+      // Runs recorded before the signal protocol keep replaying what they did then.
+      return patched('blast-radius-local-activity')
+        ? blastLocal.reserveIsolation(req)
+        : blast.reserveIsolation(req);
+    },
+    releaseIsolation: async (req) => {
+      if (patched('blast-radius-signals')) {
+        await getExternalWorkflowHandle(blastRadiusWorkflowId(workflowInfo().taskQueue)).signal(
+          releaseSignal,
+          req,
+        );
+      } else await blast.releaseIsolation(req);
+    },
   };
 }
 
@@ -96,6 +132,7 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
   const info = workflowInfo();
   // Set once the interpreter exists; callbacks made before that (from its constructor) see nothing.
   const live: { interp?: PlaybookInterpreter } = {};
+  const reservationAnswers = new Map<string, boolean>();
   const { metrics } = proxySinks<NightshiftSinks>();
   let lastAttrs = '';
   const runtime: Runtime = {
@@ -106,7 +143,7 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
     sleep: (ms) => sleep(ms),
     random: () => Math.random(),
     workflowId: info.workflowId,
-    effects: temporalEffects(defenderTaskQueue(info.taskQueue)),
+    effects: temporalEffects(defenderTaskQueue(info.taskQueue), reservationAnswers),
     onApprovalDecided: (d, askedAt) =>
       metrics.approvalDecided(
         input.ir.name,
@@ -155,6 +192,7 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
   setHandler(ackUpdate, (a) => self.ack(a), { validator: (a) => refuse(() => self.validateAck(a)) });
   setHandler(attachDetectionSignal, (d) => self.attach(d));
   setHandler(stateQuery, () => self.state());
+  setHandler(reservationAnswerSignal, ({ key, granted }) => void reservationAnswers.set(key, granted));
 
   runtime.onStateChange?.();
   const outcome = await self.run();
