@@ -63,14 +63,23 @@ export async function stormScenario(stack: Stack, scale: Scale) {
     }
   }
 
-  // Drained: every run has finished its isolate step (or the deadline passed).
+  // Drained: every run's isolate step has finished and acted on every device of the run — devices that
+  // joined after the step are isolated by the run's catch-up, after the step's first finish (or the
+  // deadline passed).
+  const isolatedAll = (s: RunState) => {
+    const isolate = s.steps.find((x) => x.id === 'isolate');
+    const acted = new Set(
+      ((isolate?.actions as Array<{ device: string }> | undefined) ?? []).map((a) => a.device),
+    );
+    return !!isolate?.finished_at && s.deviceIds.every((d) => acted.has(d));
+  };
   const allRuns = [...new Set(posted.flatMap((p) => (p.body.runs ?? []).map((r) => r.workflowId)))];
   const deadline = Date.now() + (scale.quick ? 180_000 : 600_000);
   const queryState = (id: string) => stack.client.workflow.getHandle(id).query(stateQuery);
   let states: RunState[] = [];
   for (;;) {
     states = await Promise.all(allRuns.map(queryState));
-    const pending = states.filter((s) => !s.steps.find((x) => x.id === 'isolate')?.finished_at).length;
+    const pending = states.filter((s) => !isolatedAll(s)).length;
     if (pending === 0 || Date.now() > deadline) break;
     await sleep(1000);
   }
@@ -134,7 +143,7 @@ export async function stormScenario(stack: Stack, scale: Scale) {
     failedSteps: failedSteps.length,
     failedStepReasons: [...new Set(failedSteps)].slice(0, 10),
     drainMs,
-    drained: states.every((s) => !!s.steps.find((x) => x.id === 'isolate')?.finished_at),
+    drained: states.every(isolatedAll),
     memory,
   };
 }
