@@ -80,6 +80,16 @@ async function harness(opts: Parameters<typeof recordingActivities>[0] = {}): Pr
   return h;
 }
 
+/** Runs `fn` with workers on fresh task queues, stopped afterwards whatever happens. */
+async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
+  const h = await harness();
+  try {
+    await fn(h);
+  } finally {
+    await h.stop();
+  }
+}
+
 async function startRun(h: Harness, pb: PlaybookIR, d: Detection) {
   const res = await startOrAttach(client, { org, playbooks: [pb] }, d, { taskQueue: h.taskQueue });
   expect(res.runs).toHaveLength(1);
@@ -155,8 +165,7 @@ describe('playbook runs on Temporal', () => {
   jest.setTimeout(60_000);
 
   it('day path: a permitted approver approves in the run, then the device is isolated', async () => {
-    const h = await harness();
-    try {
+    await withHarness(async (h) => {
       const pb = dayNight('always');
       const d = detection();
       const { handle } = await startRun(h, pb, d);
@@ -218,14 +227,11 @@ describe('playbook runs on Temporal', () => {
           steps: out.steps.map((s: StepResult) => (s.id === 'approval' ? { ...s, channel: 'simulate' } : s)),
         }),
       );
-    } finally {
-      await h.stop();
-    }
+    });
   });
 
   it('refuses an approver who is not allowed, leaving no trace in history; a deny then skips isolation', async () => {
-    const h = await harness();
-    try {
+    await withHarness(async (h) => {
       const pb = dayNight('always');
       const { handle } = await startRun(h, pb, detection());
       const st = await until(
@@ -267,14 +273,11 @@ describe('playbook runs on Temporal', () => {
       expect(step(out, 'approval')).toMatchObject({ outcome: 'denied', decided_by: 'ana', channel: 'email' });
       expect(step(out, 'isolate').status).toBe('skipped');
       expect(h.rec.defender).toHaveLength(0);
-    } finally {
-      await h.stop();
-    }
+    });
   });
 
   it('night path: isolates without asking and pages the on-call, who acknowledges', async () => {
-    const h = await harness();
-    try {
+    await withHarness(async (h) => {
       const pb = dayNight('never');
       const d = detection();
       const { handle } = await startRun(h, pb, d);
@@ -309,14 +312,11 @@ describe('playbook runs on Temporal', () => {
         ackAfterMs: 60_000,
       });
       expect(comparable(sim)).toEqual(comparable(out));
-    } finally {
-      await h.stop();
-    }
+    });
   });
 
   it('escalates an unacknowledged page to escalate_to, and times out when nobody answers', async () => {
-    const h = await harness();
-    try {
+    await withHarness(async (h) => {
       const pb = dayNight('never', { '@ACK@': '2s' });
       const d = detection();
       const { handle } = await startRun(h, pb, d);
@@ -340,14 +340,11 @@ describe('playbook runs on Temporal', () => {
       });
       expect(comparable(sim)).toEqual(comparable(out));
       expect(new Date(sim.finished_at).getTime() - new Date(sim.started_at).getTime()).toBe(4000);
-    } finally {
-      await h.stop();
-    }
+    });
   });
 
   it('an approval that times out takes on_timeout, and the next step sees it', async () => {
-    const h = await harness();
-    try {
+    await withHarness(async (h) => {
       const pb = dayNight('always', { '@TIMEOUT@': '2s', '@ON_TIMEOUT@': 'approved' });
       const d = detection();
       const { handle } = await startRun(h, pb, d);
@@ -368,14 +365,11 @@ describe('playbook runs on Temporal', () => {
         ackAfterMs: null,
       });
       expect(comparable(sim)).toEqual(comparable(out));
-    } finally {
-      await h.stop();
-    }
+    });
   });
 
   it('attaches a second alert of the same incident to the running run, and ignores a duplicate delivery', async () => {
-    const h = await harness();
-    try {
+    await withHarness(async (h) => {
       const pb = dayNight('always');
       const d1 = detection();
       const d2 = detection({ incident_id: d1.incident_id });
@@ -417,14 +411,11 @@ describe('playbook runs on Temporal', () => {
       // After the run closed, the same detection delivered again is still not run twice.
       const late = await startOrAttach(client, { org, playbooks: [pb] }, d1, { taskQueue: h.taskQueue });
       expect(late.runs[0].result).toBe('duplicate');
-    } finally {
-      await h.stop();
-    }
+    });
   });
 
   it('isolates a device that joins after the isolate step ran, at once, without waiting for the page', async () => {
-    const h = await harness();
-    try {
+    await withHarness(async (h) => {
       const pb = dayNight('never');
       const d1 = detection();
       const d2 = detection({ incident_id: d1.incident_id });
@@ -456,14 +447,11 @@ describe('playbook runs on Temporal', () => {
         d2.devices[0].id,
       ]);
       expect(h.rec.defender).toHaveLength(2); // nobody isolated twice
-    } finally {
-      await h.stop();
-    }
+    });
   });
 
   it('never isolates a protected device without a human approval', async () => {
-    const h = await harness();
-    try {
+    await withHarness(async (h) => {
       const pb = fixturePlaybook('protected.yaml', org);
       const d = detection({
         devices: [{ id: 'dc-01', name: 'dc-01.corp.example', tags: ['domain-controller'] }],
@@ -503,14 +491,11 @@ describe('playbook runs on Temporal', () => {
           steps: out.steps.map((s: StepResult) => (s.id === 'approval' ? { ...s, channel: 'simulate' } : s)),
         }),
       );
-    } finally {
-      await h.stop();
-    }
+    });
   });
 
   it('holds the blast-radius limit across concurrent runs', async () => {
-    const h = await harness();
-    try {
+    await withHarness(async (h) => {
       const pb = dayNight('never', { '@ACK@': '1s' });
       const ds = Array.from({ length: 5 }, () => detection());
       const runs = await Promise.all(ds.map((d) => startRun(h, pb, d)));
@@ -523,14 +508,11 @@ describe('playbook runs on Temporal', () => {
         .getHandle(blastRadiusWorkflowId(h.taskQueue))
         .query(reservationsQuery);
       expect(reservations).toHaveLength(2);
-    } finally {
-      await h.stop();
-    }
+    });
   });
 
   it('a run waiting for approval survives a worker restart and continues', async () => {
-    const h = await harness();
-    try {
+    await withHarness(async (h) => {
       const pb = dayNight('always');
       const { handle } = await startRun(h, pb, detection());
       const st = await until(
@@ -553,8 +535,6 @@ describe('playbook runs on Temporal', () => {
       await keepHistory('worker-restart', handle);
       expect(step(out, 'isolate').status).toBe('succeeded');
       expect(h.rec.ask).toHaveLength(2); // asked once, not again after the restart
-    } finally {
-      await h.stop();
-    }
+    });
   });
 });
