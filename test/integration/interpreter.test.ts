@@ -96,6 +96,17 @@ async function startRun(h: Harness, pb: PlaybookIR, d: Detection) {
   return { handle: client.workflow.getHandle(res.runs[0].workflowId), ref: res.runs[0] };
 }
 
+/** An answer to a pending approval, as an interaction endpoint would submit it. */
+function decide(
+  handle: WorkflowHandle,
+  approvalId: string,
+  personId: string,
+  outcome: 'approved' | 'denied',
+  channel: string,
+) {
+  return handle.executeUpdate(decideUpdate, { args: [{ approvalId, personId, outcome, channel }] });
+}
+
 /** The validator's reason for refusing an Update. */
 async function refused(p: Promise<unknown>): Promise<string> {
   try {
@@ -175,9 +186,7 @@ describe('playbook runs on Temporal', () => {
       );
       const approvalId = st.pendingApprovals[0].approvalId;
       expect(st.pendingApprovals[0].approvers).toEqual(['ana', 'ben']);
-      const decision = await handle.executeUpdate(decideUpdate, {
-        args: [{ approvalId, personId: 'ben', outcome: 'approved', channel: 'slack' }],
-      });
+      const decision = await decide(handle, approvalId, 'ben', 'approved', 'slack');
       expect(decision).toMatchObject({
         outcome: 'approved',
         decidedBy: 'ben',
@@ -240,34 +249,20 @@ describe('playbook runs on Temporal', () => {
       );
       const approvalId = st.pendingApprovals[0].approvalId;
 
-      expect(
-        await refused(
-          handle.executeUpdate(decideUpdate, {
-            args: [{ approvalId, personId: 'cho', outcome: 'approved', channel: 'slack' }],
-          }),
-        ),
-      ).toBe('cho may not decide this approval');
-      expect(
-        await refused(
-          handle.executeUpdate(decideUpdate, {
-            args: [{ approvalId: `${approvalId}x`, personId: 'ana', outcome: 'approved', channel: 'slack' }],
-          }),
-        ),
-      ).toMatch(/not part of this run/);
+      expect(await refused(decide(handle, approvalId, 'cho', 'approved', 'slack'))).toBe(
+        'cho may not decide this approval',
+      );
+      expect(await refused(decide(handle, `${approvalId}x`, 'ana', 'approved', 'slack'))).toMatch(
+        /not part of this run/,
+      );
       const history = await handle.fetchHistory();
       expect(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(0);
 
-      await handle.executeUpdate(decideUpdate, {
-        args: [{ approvalId, personId: 'ana', outcome: 'denied', channel: 'email' }],
-      });
+      await decide(handle, approvalId, 'ana', 'denied', 'email');
       // A second answer, even by a permitted person, is refused: the first valid answer won.
-      expect(
-        await refused(
-          handle.executeUpdate(decideUpdate, {
-            args: [{ approvalId, personId: 'ben', outcome: 'approved', channel: 'slack' }],
-          }),
-        ),
-      ).toMatch(/already decided: denied by ana/);
+      expect(await refused(decide(handle, approvalId, 'ben', 'approved', 'slack'))).toMatch(
+        /already decided: denied by ana/,
+      );
       const out = await handle.result();
       await keepHistory('deny', handle);
       expect(step(out, 'approval')).toMatchObject({ outcome: 'denied', decided_by: 'ana', channel: 'email' });
@@ -391,16 +386,7 @@ describe('playbook runs on Temporal', () => {
         (s: RunState) => s.deviceIds.length === 2,
       );
 
-      await handle.executeUpdate(decideUpdate, {
-        args: [
-          {
-            approvalId: st.pendingApprovals[0].approvalId,
-            personId: 'ana',
-            outcome: 'approved',
-            channel: 'api',
-          },
-        ],
-      });
+      await decide(handle, st.pendingApprovals[0].approvalId, 'ana', 'approved', 'api');
       const out = await handle.result();
       await keepHistory('attach-incident', handle);
       expect((step(out, 'isolate').actions as Array<{ device: string }>).map((a) => a.device)).toEqual([
@@ -462,16 +448,7 @@ describe('playbook runs on Temporal', () => {
         (s: RunState) => s.pendingApprovals.length === 1,
       );
       expect(h.rec.defender).toHaveLength(0);
-      await handle.executeUpdate(decideUpdate, {
-        args: [
-          {
-            approvalId: st.pendingApprovals[0].approvalId,
-            personId: 'ana',
-            outcome: 'approved',
-            channel: 'slack',
-          },
-        ],
-      });
+      await decide(handle, st.pendingApprovals[0].approvalId, 'ana', 'approved', 'slack');
       const out = await handle.result();
       await keepHistory('protected-then-approved', handle);
       expect(step(out, 'isolate')).toMatchObject({ status: 'failed', reason: 'protected' });
@@ -521,16 +498,7 @@ describe('playbook runs on Temporal', () => {
       );
       await h.stop();
       await h.start();
-      await handle.executeUpdate(decideUpdate, {
-        args: [
-          {
-            approvalId: st.pendingApprovals[0].approvalId,
-            personId: 'ana',
-            outcome: 'approved',
-            channel: 'slack',
-          },
-        ],
-      });
+      await decide(handle, st.pendingApprovals[0].approvalId, 'ana', 'approved', 'slack');
       const out = await handle.result();
       await keepHistory('worker-restart', handle);
       expect(step(out, 'isolate').status).toBe('succeeded');
