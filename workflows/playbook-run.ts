@@ -3,7 +3,6 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  TimeoutFailure,
   condition,
   proxyActivities,
   setHandler,
@@ -19,7 +18,7 @@ import {
 import type { NightshiftSinks } from './sinks';
 import type { DefenderActivities, NightshiftActivities } from '../activities/contracts';
 import { defenderTaskQueue } from '../activities/contracts';
-import { defenderActivityOptions } from '../activities/defender/options';
+import { defenderActivityOptions, isPendingTimeout } from '../activities/defender/options';
 import type { BlastRadiusActivities } from '../activities/blast-radius';
 import type { ReserveIsolationRequest } from './interpreter/runtime';
 import { blastRadiusWorkflowId, releaseSignal, reservationAnswerSignal, reserveSignal } from './blast-radius';
@@ -106,7 +105,7 @@ function temporalEffects(defenderQueue: string, answers: Map<string, boolean>): 
         return status;
       } catch (err) {
         // The step's timeout is the poll's schedule-to-close timeout.
-        if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) return 'timed_out';
+        if (err instanceof ActivityFailure && isPendingTimeout(err)) return 'timed_out';
         throw err;
       }
     },

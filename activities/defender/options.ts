@@ -68,3 +68,17 @@ export function defenderActivityOptions(
     },
   };
 }
+
+/**
+ * Did a defenderPoll end because the step ran out of time with the action still pending? Temporal reports
+ * that as a TimeoutFailure, or, when the next retry would start after the schedule-to-close deadline, as
+ * the last attempt's own failure: the BENIGN ActionPending.
+ */
+export function isPendingTimeout(err: unknown): boolean {
+  const cause = (err as { cause?: { name?: string; type?: string | null } } | undefined)?.cause;
+  if (!cause) return false;
+  return (
+    cause.name === 'TimeoutFailure' ||
+    (cause.name === 'ApplicationFailure' && cause.type === DEFENDER_ACTION_PENDING)
+  );
+}

@@ -81,8 +81,11 @@ async function harness(opts: Parameters<typeof recordingActivities>[0] = {}): Pr
 }
 
 /** Runs `fn` with workers on fresh task queues, stopped afterwards whatever happens. */
-async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await harness();
+async function withHarness(
+  fn: (h: Harness) => Promise<void>,
+  opts: Parameters<typeof recordingActivities>[0] = {},
+): Promise<void> {
+  const h = await harness(opts);
   try {
     await fn(h);
   } finally {
@@ -434,6 +437,22 @@ describe('playbook runs on Temporal', () => {
       ]);
       expect(h.rec.defender).toHaveLength(2); // nobody isolated twice
     });
+  });
+
+  it('a Defender step whose action stays pending past its timeout is timed_out, not failed', async () => {
+    await withHarness(
+      async (h) => {
+        const pb = fixturePlaybook('slow-isolate.yaml', org);
+        const { handle } = await startRun(h, pb, detection());
+        const out = await handle.result();
+        expect(step(out, 'isolate')).toMatchObject({
+          status: 'timed_out',
+          actions: [expect.objectContaining({ status: 'timed_out' })],
+        });
+        expect(out.outcome).toBe('completed');
+      },
+      { stuck: () => true },
+    );
   });
 
   it('never isolates a protected device without a human approval', async () => {

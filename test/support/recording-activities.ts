@@ -1,5 +1,7 @@
 // Activities with the final interfaces that record what they would do, for interpreter tests (the
 // Defender and channel adapters have their own tests against protocol-faithful fakes).
+import { ApplicationFailure } from '@temporalio/common';
+import { DEFENDER_ACTION_PENDING } from '../../activities/defender/options';
 import type {
   ApprovalAskRequest,
   ApprovalResolvedRequest,
@@ -20,7 +22,13 @@ export interface Recorded {
   defender: DefenderSubmitRequest[];
 }
 
-export function recordingActivities(opts: { finalStatus?: (machineId: string) => MachineActionStatus } = {}) {
+export function recordingActivities(
+  opts: {
+    finalStatus?: (machineId: string) => MachineActionStatus;
+    /** Machines whose action never leaves Pending (the poll keeps failing with ActionPending). */
+    stuck?: (machineId: string) => boolean;
+  } = {},
+) {
   const rec: Recorded = { notify: [], ask: [], resolved: [], page: [], webhook: [], defender: [] };
   const posted = (channel: PostedMessage['channel'], target: string): PostedMessage => ({
     channel,
@@ -61,6 +69,15 @@ export function recordingActivities(opts: { finalStatus?: (machineId: string) =>
       };
     },
     async defenderPoll(req: { actionId: string; machineId: string }) {
+      if (opts.stuck?.(req.machineId)) {
+        // As the real activity does while an action is not final.
+        throw ApplicationFailure.create({
+          message: `machine action ${req.actionId} is still Pending`,
+          type: DEFENDER_ACTION_PENDING,
+          // Longer than the test's step timeout: Temporal then ends the poll with this failure itself.
+          nextRetryDelay: 5_000,
+        });
+      }
       return { status: opts.finalStatus?.(req.machineId) ?? ('Succeeded' as MachineActionStatus) };
     },
   };

@@ -1,13 +1,13 @@
 // Test-only workflows: one Defender step the way the interpreter runs it (submit, then poll to a final
 // state with the exported activity options), reporting failures as data for assertions.
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type {
   DefenderActivities,
   DefenderSubmitRequest,
   DefenderSubmitResult,
 } from '../../../activities/contracts';
 import { FINAL_MACHINE_ACTION_STATES } from '../../../activities/contracts';
-import { defenderActivityOptions } from '../../../activities/defender/options';
+import { defenderActivityOptions, isPendingTimeout } from '../../../activities/defender/options';
 
 export { defenderAlertPoller } from '../../../workflows/defender-intake';
 
@@ -38,9 +38,9 @@ export async function defenderStep(input: {
   } catch (err) {
     if (err instanceof ActivityFailure) {
       const c = err.cause;
+      if (isPendingTimeout(err)) return { submit, error: { type: 'Timeout', message: c?.message } };
       if (c instanceof ApplicationFailure)
         return { submit, error: { type: c.type ?? undefined, message: c.message } };
-      if (c instanceof TimeoutFailure) return { submit, error: { type: 'Timeout', message: c.message } };
       return { submit, error: { type: c?.name, message: c?.message } };
     }
     throw err;
