@@ -51,6 +51,13 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   await linkRoutes(app, d);
 }
 
-export function rawBody(body: unknown): string | undefined {
-  return typeof body === 'string' ? body : undefined;
+/**
+ * The raw body of a form post, or undefined when the request is not
+ * `application/x-www-form-urlencoded` (Slack and Twilio post nothing else). Fastify's default text/plain
+ * parser also yields a string, so the media type itself is checked: anything else is a 415.
+ */
+export function rawForm(req: { body: unknown; headers: Record<string, unknown> }): string | undefined {
+  const header = req.headers['content-type'];
+  const type = (typeof header === 'string' ? header : '').split(';')[0].trim().toLowerCase();
+  return type === FORM && typeof req.body === 'string' ? req.body : undefined;
 }

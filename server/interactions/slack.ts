@@ -5,7 +5,7 @@ import { SlackAdapter } from '../../activities/slack/adapter';
 import { ACTION_ACK, ACTION_APPROVE, ACTION_DENY } from '../../activities/slack/blocks';
 import { verifySlackRequest } from './signatures';
 import { personBySlack, submitAck, submitDecision, type SubmitResult } from './submit';
-import { rawBody, SLACK_BODY_LIMIT, type ResolvedDeps } from './index';
+import { rawForm, SLACK_BODY_LIMIT, type ResolvedDeps } from './index';
 
 export const SLACK_UPDATE_DEADLINE_MS = 2000;
 
@@ -51,7 +51,7 @@ export async function slackRoutes(app: FastifyInstance, d: ResolvedDeps): Promis
   }
 
   app.post('/v1/slack/interactions', { bodyLimit: SLACK_BODY_LIMIT }, async (req, reply) => {
-    const raw = rawBody(req.body);
+    const raw = rawForm(req);
     if (raw === undefined)
       return reply.code(415).send({ error: 'expected application/x-www-form-urlencoded' });
     const check = verifySlackRequest({

@@ -11,7 +11,7 @@ import { SA_PENDING_CODES } from '../../workflows/search-attributes';
 import { parseForm, verifyTwilioRequest, type FormParams } from './signatures';
 import { parseSmsReply } from './sms-reply';
 import { normalizePhone, personByPhone, submitAck, submitDecision, type SubmitResult } from './submit';
-import { rawBody, TWILIO_BODY_LIMIT, type ResolvedDeps } from './index';
+import { rawForm, TWILIO_BODY_LIMIT, type ResolvedDeps } from './index';
 
 export const TWILIO_UPDATE_DEADLINE_MS = 5000;
 const MAX_RUNS_PER_CODE = 10;
@@ -81,7 +81,7 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
     req: { body: unknown; url: string; headers: Record<string, unknown> },
     reply: FastifyReply,
   ) {
-    const raw = rawBody(req.body);
+    const raw = rawForm(req);
     if (raw === undefined) {
       void xml(reply, 415, messageTwiml());
       return undefined;

@@ -3,6 +3,7 @@ import Fastify from 'fastify';
 import type { Client } from '@temporalio/client';
 import { interactionRoutes } from '../../../server/interactions';
 import { signedClick } from '../../fakes/slack';
+import { twilioSign } from '../../fakes/twilio';
 import type { OrgIR } from '../../../compiler/ir';
 
 const org = { people: {}, channels: {} } as unknown as OrgIR;
@@ -59,6 +60,10 @@ describe('interaction routes: transport refusals', () => {
     expect(r.statusCode).toBe(401);
     expect(r.json().error).toMatch(/5 minutes/);
     expect((await post('{}', { ...c.headers, 'content-type': 'application/json' })).statusCode).toBe(415);
+    // A correctly signed click sent as text/plain is not a click: only Slack's form encoding is.
+    const asText = await post(c.body, { ...c.headers, 'content-type': 'text/plain' });
+    expect(asText.statusCode).toBe(415);
+    expect(asText.json().error).toMatch(/application\/x-www-form-urlencoded/);
     expect((await post('payload=' + 'x'.repeat(300 * 1024), c.headers)).statusCode).toBe(413);
     const ts = String(Math.floor(Date.now() / 1000));
     const { createHmac } = await import('node:crypto');
@@ -79,6 +84,20 @@ describe('interaction routes: transport refusals', () => {
   it('Twilio: missing and invalid signatures; links: malformed and forged tokens', async () => {
     const a = await app();
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    // Twilio posts form-encoded bodies only; a validly signed text/plain body is refused first.
+    const params = { From: '+15555550101', Body: 'YES 1234' };
+    for (const url of ['/v1/twilio/sms', '/v1/twilio/voice?t=abc.def']) {
+      const r = await a.inject({
+        method: 'POST',
+        url,
+        payload: new URLSearchParams(params).toString(),
+        headers: {
+          'content-type': 'text/plain',
+          'x-twilio-signature': twilioSign('tok', `https://soar.example${url}`, params),
+        },
+      });
+      expect(r.statusCode).toBe(415);
+    }
     expect(
       (
         await a.inject({
