@@ -1,7 +1,8 @@
 // POST /v1/twilio/sms and POST /v1/twilio/voice?t=<token> (reference/channels.md §2.3–2.5).
 // The signature covers the public URL Twilio called (NIGHTSHIFT_PUBLIC_URL + path + query), not the
-// address we listen on behind a proxy. Transport failures get 4xx; authenticated but refused answers
-// get 200 with TwiML that explains, because Twilio shows the caller nothing on an error status.
+// address we listen on behind a proxy. Transport failures (content type, signature, forged token) get
+// 4xx; authentic but refused answers (not the callee, expired, already decided) get 200 with TwiML that
+// explains, because Twilio does not play the TwiML of a non-2xx answer.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Client } from '@temporalio/client';
 import { messageTwiml, sayTwiml } from '../../activities/twilio/twiml';
@@ -186,7 +187,14 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
       const v = verifyLink(d.cfg.linkSecret ?? '', req.query.t, d.nowSec(), ['voice']);
       if (!v.ok) {
         d.log.warn({ reason: v.reason }, 'voice callback with a bad token refused');
-        return xml(reply, 403, sayTwiml('This call can no longer be answered. Goodbye.'));
+        // An expired token is still ours (its MAC is good): the caller hears why. A forged or
+        // malformed one is a bad request and gets no explanation.
+        const status = v.reason === 'expired' ? 200 : 403;
+        return xml(
+          reply,
+          status,
+          sayTwiml('This call can no longer be answered. Nothing was recorded. Goodbye.'),
+        );
       }
       const c = v.claims;
       const person = d.org().people[c.sub];
@@ -201,9 +209,11 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
         !workflowIdOf(c.id)
       ) {
         d.log.warn({ id: c.id }, 'voice callback for another callee refused');
+        // Authentic (Twilio signature and token are good) but refused: 200, or Twilio plays its own
+        // generic error instead of our words.
         return xml(
           reply,
-          403,
+          200,
           sayTwiml('This call is not for a registered approver. Nothing was recorded. Goodbye.'),
         );
       }

@@ -450,15 +450,38 @@ describe('channels: approval by phone call', () => {
     const call = await until(() => twilio.calls.find((x) => x.twiml.includes(`dc-0${c}`)));
     expect(call.to).toBe(ana.phone);
     expect(call.twiml).toMatch(/Press 1 to approve\. Press 2 to deny\./);
-    expect((await pressDigits(call, '2', { authToken: AUTH, accountSid: SID, to: ben.phone })).status).toBe(
-      403,
-    );
+    // Authentic requests that are refused are answered 200 with spoken TwiML: Twilio does not play
+    // the TwiML of an error status, and the caller would hear a generic failure instead.
+    const other = await pressDigits(call, '2', { authToken: AUTH, accountSid: SID, to: ben.phone });
+    expect(other.status).toBe(200);
+    expect(other.body).toMatch(/<Say>This call is not for a registered approver\. Nothing was recorded/);
+    const expiredToken = signLink(LINK_SECRET, {
+      k: 'voice',
+      id: `${handle.workflowId}|approval|1`,
+      sub: 'ana',
+      q: 'approval',
+      tel: ana.phone,
+      exp: Math.floor(Date.now() / 1000) - 1,
+    });
+    const expiredCall = { ...call, twiml: `<Gather action="${base}/v1/twilio/voice?t=${expiredToken}">` };
+    const expired = await pressDigits(expiredCall, '1', { authToken: AUTH, accountSid: SID });
+    expect(expired.status).toBe(200);
+    expect(expired.body).toMatch(/<Say>This call can no longer be answered\. Nothing was recorded/);
+    expect((await handle.query(stateQuery)).pendingApprovals).toHaveLength(1);
+
     const pressed = await pressDigits(call, '2', { authToken: AUTH, accountSid: SID });
     expect(pressed.status).toBe(200);
     expect(pressed.body).toMatch(/<Say>Recorded: denied/);
     const { decision } = await handle.result();
     expect(decision).toMatchObject({ outcome: 'denied', decidedBy: 'ana', channel: 'voice' });
     expect(twilio.calls.filter((x) => x.twiml.includes(`dc-0${c}`))).toHaveLength(1);
+    // A second call's keypress after the decision: refused, spoken, 200.
+    const late = await pressDigits({ ...call, sid: `CA${'1'.repeat(32)}` }, '1', {
+      authToken: AUTH,
+      accountSid: SID,
+    });
+    expect(late.status).toBe(200);
+    expect(late.body).toMatch(/<Say>Nothing was recorded: /);
   });
 });
 
@@ -491,10 +514,11 @@ describe('channels: pages', () => {
     expect(twilio.calls.filter((x) => x.twiml.includes(`web-0${c}`))).toHaveLength(1);
     expect(twilio.messages.filter((m) => m.body.includes(`ACK ${c}`))).toHaveLength(1);
 
-    // A call answered on another number, a forged token, a bad signature: refused.
-    expect((await pressDigits(call, '1', { authToken: AUTH, accountSid: SID, to: ben.phone })).status).toBe(
-      403,
-    );
+    // A call answered on another number (authentic, refused: 200 and spoken), a forged token, a bad
+    // signature (4xx): nothing recorded.
+    const other = await pressDigits(call, '1', { authToken: AUTH, accountSid: SID, to: ben.phone });
+    expect(other.status).toBe(200);
+    expect(other.body).toMatch(/Nothing was recorded/);
     const forged = {
       ...call,
       twiml: call.twiml.replace(/voice\?t=([\w-]+)\.([\w-]+)/, (_m, a: string) => `voice?t=${a}.AAAA`),
