@@ -238,8 +238,18 @@ function compileCalendar(w: Walker, name: string, e: Entry): CalendarIR | null {
       const mm = WINDOW.exec(s);
       const from = mm ? Number(mm[1]) * 60 + Number(mm[2]) : NaN;
       const to = mm ? Number(mm[3]) * 60 + Number(mm[4]) : NaN;
-      if (!mm || to > 1440 || from === to) {
+      if (!mm || to > 1440) {
         w.rep.error(w.pos(n, de.keyAt), `${what}: ${day}: '${s}' is not a window like "08:00-18:00"`);
+        continue;
+      }
+      if (from === to) {
+        // Equal ends could mean "nothing" or "24 hours"; neither reading is safe to guess.
+        w.rep.error(
+          w.pos(n, de.keyAt),
+          `${what}: ${day}: '${s}' starts and ends at the same time, so it is open for no time at all; ` +
+            `write '00:00-24:00' for a day open all day, or leave ${day} out to keep it closed ` +
+            `(weekly: {} is a calendar that is always closed)`,
+        );
         continue;
       }
       windows.push({ from, to });

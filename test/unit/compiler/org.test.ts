@@ -55,6 +55,18 @@ describe('nightshift.yaml', () => {
     ],
     ['bad window', "calendars:\n  c: { timezone: UTC, weekly: { mon: '8-17' } }\n", "'8-17'", /not a window/],
     [
+      'an empty window says why and what to write instead',
+      "calendars:\n  c: { timezone: UTC, weekly: { mon: '00:00-00:00' } }\n",
+      "'00:00-00:00'",
+      /'00:00-00:00' starts and ends at the same time, so it is open for no time at all; write '00:00-24:00' for a day open all day, or leave mon out to keep it closed \(weekly: \{\} is a calendar that is always closed\)/,
+    ],
+    [
+      'an empty window inside a list',
+      "calendars:\n  c: { timezone: UTC, weekly: { tue: ['08:00-12:00', '13:00-13:00'] } }\n",
+      "'13:00-13:00'",
+      /'13:00-13:00' starts and ends at the same time/,
+    ],
+    [
       'unknown weekday',
       "calendars:\n  c: { timezone: UTC, weekly: { mnd: '08:00-17:00' } }\n",
       'mnd',
@@ -110,6 +122,22 @@ describe('nightshift.yaml', () => {
     expect(r.diagnostics).toHaveLength(1);
     expect(r.diagnostics[0].message).toMatch(msg);
     expect(r.diagnostics[0]).toMatchObject(posOf(text, needle));
+  });
+
+  test('always open is 00:00-24:00 every day; always closed is weekly: {}', () => {
+    const days = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => `${d}: '00:00-24:00'`);
+    const r = loadOrg(
+      'o.yaml',
+      `calendars:\n  open: { timezone: Europe/Paris, weekly: { ${days.join(', ')} } }\n` +
+        '  closed: { timezone: Europe/Paris, weekly: {} }\n',
+    );
+    expect(r.diagnostics).toEqual([]);
+    const { open, closed } = r.org!.calendars;
+    // Across a DST change (2026-03-29 in Paris) and at midnight: open, with no edge within 400 days.
+    for (const at of ['2026-03-29T01:30:00Z', '2026-03-29T22:00:00Z', '2026-06-01T00:00:00Z']) {
+      expect(calendarState(open, new Date(at))).toEqual({ open: true, nextOpen: null, nextClose: null });
+      expect(calendarState(closed, new Date(at))).toEqual({ open: false, nextOpen: null, nextClose: null });
+    }
   });
 
   test('the example file text is what is shipped', () => {
