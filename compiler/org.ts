@@ -1,6 +1,6 @@
 // nightshift.yaml → OrgIR (spec §2).
 import { DateTime } from 'luxon';
-import { isSeq } from 'yaml';
+import { isMap, isSeq } from 'yaml';
 import type { Node } from 'yaml';
 import { ExprChecker } from './check';
 import type { Diagnostic } from './diagnostics';
@@ -21,6 +21,7 @@ const NAME = /^[a-z][a-z0-9_-]*$/;
 const WINDOW = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/;
 const LOCAL_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics: Diagnostic[] } {
   const src = parseSource(file, text);
@@ -292,18 +293,34 @@ function compileChannel(w: Walker, name: string, e: Entry): ChannelIR | null {
   if (kind === 'teams') {
     const tm = w.map(ke.value, `${what}: teams`, ke.keyAt, ['webhook'], ['webhook']);
     const we = tm?.get('webhook');
-    const hook = w.str(we, `${what}: teams webhook`);
-    if (hook === null) return null;
-    const env = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(hook);
-    if (!env) {
-      // A Teams webhook URL carries its own credential; it must never be written into the IR or history.
-      w.rep.error(
-        w.pos(we?.value),
-        `${what}: a Teams webhook URL is a secret; write \${env:NAME} and set NAME in the environment`,
-      );
+    if (!we) return null;
+    // Two spellings of one reference: '${env:NAME}' (the spec) and { env: NAME } (as in SecretRef).
+    let name: string | null;
+    let at = w.pos(we.value, we.keyAt);
+    if (isMap(we.value)) {
+      const em = w.map(we.value, `${what}: teams webhook`, we.keyAt, ['env'], ['env']);
+      const ee = em?.get('env');
+      name = w.str(ee, `${what}: teams webhook env`);
+      if (ee) at = w.pos(ee.value, ee.keyAt);
+    } else {
+      const hook = w.str(we, `${what}: teams webhook`);
+      if (hook === null) return null;
+      name = /^\$\{env:(.*)\}$/.exec(hook)?.[1] ?? null;
+      if (name === null) {
+        // A Teams webhook URL carries its own credential; it must never be written into the IR or history.
+        w.rep.error(
+          at,
+          `${what}: a Teams webhook URL is a secret; write '\${env:NAME}' (or { env: NAME }) and set NAME in the environment`,
+        );
+        return null;
+      }
+    }
+    if (name === null) return null;
+    if (!ENV_NAME.test(name)) {
+      w.rep.error(at, `${what}: '${name}' is not an environment variable name (letters, digits and _)`);
       return null;
     }
-    return { kind: 'teams', webhook: { env: env[1] } };
+    return { kind: 'teams', webhook: { env: name } };
   }
   const em = w.map(ke.value, `${what}: email`, ke.keyAt, ['to'], ['to']);
   const to = w.strList(em?.get('to'), `${what}: email to`);

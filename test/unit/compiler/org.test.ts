@@ -40,7 +40,31 @@ describe('nightshift.yaml', () => {
     expect(r.org?.channels.t).toEqual({ kind: 'teams', webhook: { env: 'HOOK' } });
   });
 
+  test('a Teams webhook may also be written { env: NAME } (the form docs/channels.md shows)', () => {
+    const r = loadOrg('o.yaml', 'channels:\n  t: { teams: { webhook: { env: TEAMS_HOOK } } }\n');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.org?.channels.t).toEqual({ kind: 'teams', webhook: { env: 'TEAMS_HOOK' } });
+  });
+
   test.each([
+    [
+      'a webhook { env } with another key',
+      'channels:\n  t: { teams: { webhook: { env: A, url: x } } }\n',
+      'url',
+      /unknown key 'url' in channel 't': teams webhook/,
+    ],
+    [
+      'a webhook { env } that is no variable name',
+      "channels:\n  t: { teams: { webhook: { env: 'my hook' } } }\n",
+      "'my hook'",
+      /'my hook' is not an environment variable name/,
+    ],
+    [
+      'a webhook ${env:…} that is no variable name',
+      "channels:\n  t: { teams: { webhook: '${env:my-hook}' } }\n",
+      "'${env",
+      /'my-hook' is not an environment variable name/,
+    ],
     [
       'a literal webhook is refused',
       "channels:\n  t: { teams: { webhook: 'https://x.webhook.office.com/abc' } }\n",
