@@ -20,11 +20,6 @@ export function messageIdFor(key: string, address: string, from: string): string
   return `<${h}@${domain}>`;
 }
 
-/** HTML escaping for text placed in message bodies. */
-export function h(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 export class EmailAdapter {
   private readonly transport: Transporter;
 

@@ -1,7 +1,7 @@
 // Email bodies: HTML and plain text of the same content. Links are the signed ones of server/links.ts;
 // following them only shows a confirmation page (mail scanners open every link).
 import type { RunRef } from '../contracts';
-import { h } from './adapter';
+import { cap, htmlText as h, oneLine, plainText } from '../escape';
 
 export interface Rendered {
   subject: string;
@@ -10,18 +10,22 @@ export interface Rendered {
 }
 
 function runText(run: RunRef): string {
-  return `Playbook ${run.playbook} v${run.playbookVersion}, step ${run.stepId}, detection ${run.detectionId}, run ${run.workflowId}`;
+  return oneLine(
+    `Playbook ${run.playbook} v${run.playbookVersion}, step ${run.stepId}, detection ${run.detectionId}, run ${run.workflowId}`,
+  );
 }
+
+/** A subject: one line, bounded (text that is not ours, made visible). */
+const subject = (text: string) => cap(oneLine(text), 200);
 
 function wrap(title: string, inner: string, run: RunRef): string {
   return `<!doctype html><html><body style="font-family:sans-serif"><h2>${h(title)}</h2>${inner}<p style="color:#666;font-size:12px">${h(runText(run))}</p></body></html>`;
 }
 
 export function notifyEmail(run: RunRef, message: string, title?: string): Rendered {
-  const subject = `[Nightshift] ${title ?? run.playbook}`;
   return {
-    subject,
-    text: `${message}\n\n${runText(run)}\n`,
+    subject: subject(`[Nightshift] ${title ?? run.playbook}`),
+    text: `${plainText(message)}\n\n${runText(run)}\n`,
     html: wrap(title ?? 'Nightshift', `<p>${h(message)}</p>`, run),
   };
 }
@@ -41,24 +45,24 @@ export function approvalEmail(opts: {
     ? `<p><a href="${h(links.approve)}">Approve</a> &nbsp; | &nbsp; <a href="${h(links.deny)}">Deny</a></p><p style="font-size:12px">Each link opens a confirmation page; nothing is decided until you confirm there.</p>`
     : `<p>You are not an approver of this request; this message is for information.</p>`;
   return {
-    subject: `[Nightshift] Approval needed: ${question.slice(0, 120)}`,
-    text: `${question}\n\n${how}\nBy SMS: YES ${code} / NO ${code}\nExpires: ${opts.expiresAt}\n\n${runText(run)}\n`,
+    subject: subject(`[Nightshift] Approval needed: ${question}`),
+    text: `${plainText(question)}\n\n${how}\nBy SMS: YES ${code} / NO ${code}\nExpires: ${opts.expiresAt}\n\n${runText(run)}\n`,
     html: wrap('Approval needed', `<p>${h(question)}</p>${htmlHow}<p>Expires: ${h(opts.expiresAt)}</p>`, run),
   };
 }
 
 export function resolvedEmail(run: RunRef, question: string, text: string): Rendered {
   return {
-    subject: `[Nightshift] ${text.split(' ')[0]}: ${question.slice(0, 120)}`,
-    text: `${question}\n\n${text}\n\n${runText(run)}\n`,
+    subject: subject(`[Nightshift] ${text.split(' ')[0]}: ${question}`),
+    text: `${plainText(question)}\n\n${plainText(text)}\n\n${runText(run)}\n`,
     html: wrap(text, `<p>${h(question)}</p><p><strong>${h(text)}</strong></p>`, run),
   };
 }
 
 export function pageEmail(run: RunRef, message: string, code: string, ackUrl?: string): Rendered {
   return {
-    subject: `[Nightshift] PAGE: ${message.slice(0, 120)}`,
-    text: `${message}\n\n${ackUrl ? `Acknowledge: ${ackUrl}\n` : ''}By SMS: ACK ${code}\n\n${runText(run)}\n`,
+    subject: subject(`[Nightshift] PAGE: ${message}`),
+    text: `${plainText(message)}\n\n${ackUrl ? `Acknowledge: ${ackUrl}\n` : ''}By SMS: ACK ${code}\n\n${runText(run)}\n`,
     html: wrap(
       'Page',
       `<p>${h(message)}</p>${ackUrl ? `<p><a href="${h(ackUrl)}">Acknowledge</a></p>` : ''}<p>By SMS: ACK ${h(code)}</p>`,

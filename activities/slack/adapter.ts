@@ -5,6 +5,13 @@
 import { LogLevel, WebClient, type ChatPostMessageArguments, type KnownBlock } from '@slack/web-api';
 import type { Progress } from '../channels';
 import type { Block } from './blocks';
+import { cap, slackText } from '../escape';
+
+/**
+ * The `text` of a message is plain text (the notification fallback, also parsed as mrkdwn): escaped
+ * here, for every message, so nothing in it becomes a mention or a link. Slack's limit is 40,000.
+ */
+const fallback = (text: string) => cap(slackText(text), 4000);
 
 export const METADATA_EVENT = 'nightshift_message';
 
@@ -54,7 +61,7 @@ export class SlackAdapter {
     }
     const args: ChatPostMessageArguments = {
       channel,
-      text,
+      text: fallback(text),
       blocks: blocks as unknown as KnownBlock[],
       unfurl_links: false,
       unfurl_media: false,
@@ -86,10 +93,15 @@ export class SlackAdapter {
   }
 
   async update(channel: string, ts: string, text: string, blocks: Block[]): Promise<void> {
-    await this.client.chat.update({ channel, ts, text, blocks: blocks as unknown as KnownBlock[] });
+    await this.client.chat.update({
+      channel,
+      ts,
+      text: fallback(text),
+      blocks: blocks as unknown as KnownBlock[],
+    });
   }
 
   async ephemeral(channel: string, user: string, text: string): Promise<void> {
-    await this.client.chat.postEphemeral({ channel, user, text });
+    await this.client.chat.postEphemeral({ channel, user, text: fallback(text) });
   }
 }

@@ -2,6 +2,7 @@
 // opaque approval/page id; who may answer is decided server-side from the clicking user.
 import { createHash } from 'node:crypto';
 import type { Decision, RunRef } from '../contracts';
+import { cap, plainText, slackText } from '../escape';
 
 export const ACTION_APPROVE = 'approval.approve';
 export const ACTION_DENY = 'approval.deny';
@@ -9,21 +10,15 @@ export const ACTION_ACK = 'page.ack';
 
 export type Block = Record<string, unknown>;
 
-/** Slack mrkdwn control characters in user-supplied text. */
-export function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function cap(text: string, n: number): string {
-  return text.length <= n ? text : text.slice(0, n - 1) + '…';
-}
+/** Slack mrkdwn control characters in text that is not ours (activities/escape.ts). */
+export const esc = slackText;
 
 /** block_id ≤ 255 and unique per message version: a short hash of the interaction id. */
 function bid(id: string, part: string, version: number): string {
   return `${createHash('sha256').update(id).digest('hex').slice(0, 16)}.${part}.v${version}`;
 }
 
-const plain = (text: string) => ({ type: 'plain_text', text: cap(text, 75) });
+const plain = (text: string) => ({ type: 'plain_text', text: cap(plainText(text), 75) });
 
 function runLine(run: RunRef): string {
   return `Playbook \`${esc(run.playbook)}\` v${run.playbookVersion} · step \`${esc(run.stepId)}\` · detection \`${esc(run.detectionId)}\``;
@@ -77,7 +72,7 @@ export function approvalBlocks(opts: {
           text: plain('Approve'),
           confirm: {
             title: plain('Approve?'),
-            text: { type: 'plain_text', text: cap(question, 300) },
+            text: { type: 'plain_text', text: cap(plainText(question), 300) },
             confirm: plain('Approve'),
             deny: plain('Cancel'),
           },

@@ -2,6 +2,7 @@
 // Approvals therefore carry Action.OpenUrl signed links, one pair per approver.
 import type { Decision, RunRef } from '../contracts';
 import type { Card } from './adapter';
+import { cap, plainText, teamsText } from '../escape';
 
 function card(body: unknown[], actions?: unknown[]): Card {
   return {
@@ -13,20 +14,32 @@ function card(body: unknown[], actions?: unknown[]): Card {
   };
 }
 
+/** Longest text of one element: a hostile detection must not push a card past Teams' 28 KB. */
+const MAX_TEXT = 2000;
+
+// TextBlock text and Fact values are Markdown: everything not ours goes through teamsText.
+const md = (text: string) => teamsText(cap(text, MAX_TEXT));
+
 function facts(run: RunRef, extra: Array<[string, string]> = []): unknown {
   return {
     type: 'FactSet',
     facts: [
-      { title: 'Playbook', value: `${run.playbook} v${run.playbookVersion}` },
-      { title: 'Step', value: run.stepId },
-      { title: 'Detection', value: run.detectionId },
-      ...extra.map(([title, value]) => ({ title, value })),
+      { title: 'Playbook', value: md(`${run.playbook} v${run.playbookVersion}`) },
+      { title: 'Step', value: md(run.stepId) },
+      { title: 'Detection', value: md(run.detectionId) },
+      ...extra.map(([title, value]) => ({ title, value: md(value) })),
     ],
   };
 }
 
-const heading = (text: string) => ({ type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text });
-const para = (text: string) => ({ type: 'TextBlock', wrap: true, text });
+const heading = (text: string) => ({
+  type: 'TextBlock',
+  size: 'Medium',
+  weight: 'Bolder',
+  wrap: true,
+  text: md(text),
+});
+const para = (text: string) => ({ type: 'TextBlock', wrap: true, text: md(text) });
 
 export function notifyCard(run: RunRef, message: string, title?: string): Card {
   return card([heading(title ?? 'Nightshift'), para(message), facts(run)]);
@@ -54,13 +67,18 @@ export function approvalCard(opts: {
     ]),
   ];
   for (const l of opts.links) {
-    body.push(para(`Answer as **${l.name}** (the link is yours alone):`), {
-      type: 'ActionSet',
-      actions: [
-        { type: 'Action.OpenUrl', title: `Approve (${l.name})`, url: l.approve, style: 'positive' },
-        { type: 'Action.OpenUrl', title: `Deny (${l.name})`, url: l.deny, style: 'destructive' },
-      ],
-    });
+    const name = cap(plainText(l.name), 100);
+    body.push(
+      { type: 'TextBlock', wrap: true, text: `Answer as **${teamsText(name)}** (the link is yours alone):` },
+      {
+        type: 'ActionSet',
+        actions: [
+          // Action titles are plain text.
+          { type: 'Action.OpenUrl', title: `Approve (${name})`, url: l.approve, style: 'positive' },
+          { type: 'Action.OpenUrl', title: `Deny (${name})`, url: l.deny, style: 'destructive' },
+        ],
+      },
+    );
   }
   return card(body);
 }

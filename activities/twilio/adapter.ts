@@ -3,6 +3,7 @@
 import twilio from 'twilio';
 import type IRequestClient from 'twilio/lib/base/RequestClient';
 import { ApplicationFailure } from '@temporalio/common';
+import { smsText } from '../escape';
 
 export interface TwilioAdapterOptions {
   accountSid: string;
@@ -51,7 +52,8 @@ export class TwilioAdapter {
       const msg = await this.client.messages.create({
         to,
         from: this.opts.from,
-        body: body.slice(0, MAX_SMS),
+        // Plain text on one line, whatever the message carries (activities/escape.ts).
+        body: smsText(body).slice(0, MAX_SMS),
       });
       return msg.sid;
     } catch (err) {

@@ -1,8 +1,9 @@
 // Minimal HTML pages of the approval links: no script, nothing loaded from elsewhere.
 
-export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { htmlText } from '../../activities/escape';
+
+/** HTML escaping of text that is not ours (one escaper per format: activities/escape.ts). */
+export const esc = htmlText;
 
 export const PAGE_HEADERS: Record<string, string> = {
   'content-type': 'text/html; charset=utf-8',

@@ -193,3 +193,27 @@ export function signedClick(opts: {
     },
   };
 }
+
+/**
+ * What Slack reads as control sequences in mrkdwn or a `text` fallback: every `<…>` span (mentions
+ * `<@U…>`, `<!channel>`, `<#C…>`, dates `<!date^…>`, links `<url|label>`) — Slack "Formatting text".
+ * Text escaped as `&lt;…&gt;` has none.
+ */
+export function slackSequences(text: string): string[] {
+  return [...text.matchAll(/<[^<>]*>/g)].map((m) => m[0]);
+}
+
+/** The `text` of a message and every mrkdwn text of its blocks: everything Slack formats. */
+export function slackFormatted(msg: { text?: string; blocks: Array<Record<string, unknown>> }): string[] {
+  const out: string[] = msg.text ? [msg.text] : [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.type === 'mrkdwn' && typeof o.text === 'string') out.push(o.text);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(msg.blocks);
+  return out;
+}

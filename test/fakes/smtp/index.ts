@@ -10,6 +10,8 @@ export interface SunkMail {
   /** Raw with quoted-printable soft breaks and escapes undone, for assertions on links. */
   decoded: string;
   header(name: string): string | undefined;
+  /** The text/plain and text/html parts, decoded (quoted-printable or base64) as UTF-8. */
+  parts(): { text?: string; html?: string };
 }
 
 export interface FakeSmtp {
@@ -22,6 +24,42 @@ function qp(raw: string): string {
   return raw
     .replace(/=\r?\n/g, '')
     .replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+function unfold(head: string): string {
+  return head.replace(/\r?\n[ \t]+/g, ' ');
+}
+
+/** The text/plain and text/html leaves of a (multipart) message, decoded to UTF-8 strings. */
+export function mimeParts(raw: string): { text?: string; html?: string } {
+  const out: { text?: string; html?: string } = {};
+  const visit = (entity: string): void => {
+    const split = /\r?\n\r?\n/.exec(entity);
+    const head = unfold(split ? entity.slice(0, split.index) : entity);
+    const body = split ? entity.slice(split.index + split[0].length) : '';
+    const type = /^content-type:\s*([^;\s]+)(.*)$/im.exec(head);
+    const boundary = type && /boundary="?([^";]+)"?/i.exec(type[2])?.[1];
+    if (type && type[1].toLowerCase().startsWith('multipart/') && boundary) {
+      for (const part of body.split(`--${boundary}`).slice(1)) {
+        if (part.startsWith('--')) break;
+        visit(part.replace(/^\r?\n/, ''));
+      }
+      return;
+    }
+    const cte = /^content-transfer-encoding:\s*(\S+)/im.exec(head)?.[1]?.toLowerCase();
+    const bytes =
+      cte === 'base64'
+        ? Buffer.from(body.replace(/\s+/g, ''), 'base64')
+        : cte === 'quoted-printable'
+          ? Buffer.from(qp(body), 'latin1')
+          : Buffer.from(body, 'latin1');
+    const text = bytes.toString('utf8');
+    const kind = (type?.[1] ?? 'text/plain').toLowerCase();
+    if (kind === 'text/plain') out.text = text;
+    if (kind === 'text/html') out.html = text;
+  };
+  visit(raw);
+  return out;
 }
 
 export async function startFakeSmtp(): Promise<FakeSmtp> {
@@ -50,6 +88,7 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
           raw,
           decoded: qp(raw),
           header: (name) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1]?.trim(),
+          parts: () => mimeParts(raw),
         });
         cb();
       });

@@ -72,3 +72,35 @@ export async function startFakeTeams(): Promise<FakeTeams> {
     close: srv.close,
   };
 }
+
+/** Every TextBlock text and Fact value of a card: the parts Teams renders as Markdown. */
+export function cardMarkdown(card: unknown): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.type === 'TextBlock' && typeof o.text === 'string') out.push(o.text);
+      if (o.type === 'FactSet' && Array.isArray(o.facts))
+        for (const f of o.facts as Array<{ title?: string; value?: string }>)
+          out.push(f.title ?? '', f.value ?? '');
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(card);
+  return out;
+}
+
+/**
+ * The links a CommonMark renderer (Adaptive Cards' Markdown subset) makes of `text`: inline links
+ * `[label](url)` and autolinks `<scheme:…>`. Backslash-escaped punctuation is literal text, as in
+ * CommonMark, so it starts nothing.
+ */
+export function markdownLinks(text: string): string[] {
+  // An escaped character is literal text: replace it with one that starts no construct.
+  const literal = text.replace(/\\[!-/:-@[-`{-~]/g, '\u2400');
+  return [
+    ...[...literal.matchAll(/\[[^\]]*\]\([^)]*\)/g)].map((m) => m[0]),
+    ...[...literal.matchAll(/<[a-z][a-z0-9+.-]*:[^<>\s]*>/gi)].map((m) => m[0]),
+  ];
+}
