@@ -7,7 +7,7 @@ import { Client } from '@temporalio/client';
 import Fastify from 'fastify';
 import { TASK_QUEUE } from '../activities/contracts';
 import { checkAlertRule, defenderConfigFromEnv } from '../activities/defender';
-import { channelConfigFromEnv } from '../activities/channels';
+import { channelConfigFromEnv, teamsMode } from '../activities/channels';
 import { parseDuration } from '../compiler/time/duration';
 import { DEFENDER_POLLER_WORKFLOW_ID } from '../workflows/defender-intake';
 import { formatDiagnostic } from '../compiler';
@@ -20,6 +20,7 @@ import { createLogger } from '../server/logger';
 import { PlaybookRegistry, watchPlaybooks } from '../server/playbooks';
 import { buildActivities } from '../worker/activities';
 import { ConfigError, loadConfig } from '../worker/config';
+import { linkSettings } from '../worker/link-settings';
 import { connectClient, connectWorker } from '../worker/connection';
 import { PROJECT_ROOT, SetupError, isPortFree, startDevServer, type DevServer } from '../worker/dev-server';
 import { ensureSearchAttributes } from '../worker/search-attributes';
@@ -131,6 +132,15 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         `nightshift ${role} needs TEMPORAL_ADDRESS (host:port of the Temporal frontend).`,
       );
     }
+    // Signed links: generated defaults for the embedded server, required in production roles.
+    const links = linkSettings({
+      env: process.env,
+      embedded: role === 'all' && !cfg.temporal.address,
+      http: cfg.http,
+      stateDir: path.join(PROJECT_ROOT, '.nightshift'),
+    });
+    const env = { ...process.env, ...links.env };
+    teamsMode(registry.current.org, env); // a Teams channel without its webhook variable: refused
     if (runsServer && !(await isPortFree(cfg.http.port, cfg.http.host))) {
       throw new SetupError(
         `port ${cfg.http.port} (HTTP API) is already in use: stop the program using it, or set NIGHTSHIFT_HTTP_PORT.`,
@@ -156,7 +166,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
     await ensureSearchAttributes(connection, cfg.temporal.namespace);
 
     const metrics = createMetrics();
-    const acts = buildActivities({ env: process.env, client, registry, logger, metrics });
+    const acts = buildActivities({ env, client, registry, logger, metrics });
     let workersDone: Promise<void> = new Promise(() => undefined);
     if (runsWorker) {
       const nativeConnection = await connectWorker(temporal);
@@ -242,6 +252,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         ...(dev?.uiUrl ? [`  Temporal UI  ${dev.uiUrl}`] : []),
         `  Playbooks    ${registry.current.playbooks.map((p) => p.name).join(', ') || '(none)'}`,
         ...acts.modes.map((m) => `  ${m}`),
+        `  ${links.banner}`,
       ].join('\n'),
     );
 

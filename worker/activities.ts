@@ -5,6 +5,7 @@ import type { WorkerOptions } from '@temporalio/worker';
 import { createBlastRadiusActivities } from '../activities/blast-radius';
 import {
   channelConfigFromEnv,
+  channelModes,
   createChannelActivities,
   type ChannelConfig,
   type Logger,
@@ -45,7 +46,11 @@ export function buildActivities(opts: {
   const defenderCfg = defenderConfigFromEnv(opts.env);
   return {
     main: {
-      ...createChannelActivities(channelCfg, { log: opts.logger, org: () => opts.registry.current.org }),
+      ...createChannelActivities(channelCfg, {
+        log: opts.logger,
+        env: opts.env,
+        org: () => opts.registry.current.org,
+      }),
       webhook,
       ...createBlastRadiusActivities(opts.client, taskQueue),
       ...createIntakeActivities(opts.client, opts.registry, taskQueue),
@@ -58,6 +63,9 @@ export function buildActivities(opts: {
     defenderOptions: defenderWorkerOptions(defenderCfg, { taskQueue: defenderTaskQueue(taskQueue) }),
     defenderLive: defenderCfg.mode === 'live',
     channelConfig: channelCfg,
-    modes: [`Defender: ${defenderCfg.mode === 'live' ? 'live' : 'DRY RUN (no DEFENDER_* credentials)'}`],
+    modes: [
+      `Defender: ${defenderCfg.mode === 'live' ? 'live' : 'DRY RUN (no DEFENDER_* credentials)'}`,
+      ...channelModes(channelCfg, opts.registry.current.org, opts.env),
+    ],
   };
 }

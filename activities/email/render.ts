@@ -35,15 +35,23 @@ export function approvalEmail(opts: {
   question: string;
   code: string;
   expiresAt: string;
+  /** The recipient may answer (whether or not this server can sign links for them). */
+  approver: boolean;
   links?: { approve: string; deny: string };
 }): Rendered {
   const { run, question, code, links } = opts;
+  // An approver without links (no NIGHTSHIFT_PUBLIC_URL/LINK_SECRET, which `nightshift start` refuses
+  // in production) is still told how to answer, never that they are not an approver.
+  const noLinks = `Answer by SMS: YES ${code} to approve, NO ${code} to deny (this server sends no approval links).`;
+  const observer = 'You are not an approver of this request; this message is for information.';
   const how = links
     ? `Approve: ${links.approve}\nDeny:    ${links.deny}\n(Each link opens a confirmation page.)`
-    : 'You are not an approver of this request; this message is for information.';
+    : opts.approver
+      ? noLinks
+      : observer;
   const htmlHow = links
     ? `<p><a href="${h(links.approve)}">Approve</a> &nbsp; | &nbsp; <a href="${h(links.deny)}">Deny</a></p><p style="font-size:12px">Each link opens a confirmation page; nothing is decided until you confirm there.</p>`
-    : `<p>You are not an approver of this request; this message is for information.</p>`;
+    : `<p>${h(opts.approver ? noLinks : observer)}</p>`;
   return {
     subject: subject(`[Nightshift] Approval needed: ${question}`),
     text: `${plainText(question)}\n\n${how}\nBy SMS: YES ${code} / NO ${code}\nExpires: ${opts.expiresAt}\n\n${runText(run)}\n`,

@@ -27,7 +27,12 @@ const all = services(doc);
 const read = (p: string) => fs.readFileSync(path.join(ROOT, p), 'utf8');
 const docs = read('docs/deployment.md');
 const example = read('deploy/env.example');
-const REQUIRED_SECRETS = ['POSTGRES_PASSWORD', 'NIGHTSHIFT_API_TOKENS'];
+const REQUIRED_SECRETS = [
+  'POSTGRES_PASSWORD',
+  'NIGHTSHIFT_API_TOKENS',
+  'NIGHTSHIFT_PUBLIC_URL',
+  'NIGHTSHIFT_LINK_SECRET',
+];
 const clone = (): Doc => structuredClone(doc);
 
 describe('docker-compose.yml', () => {

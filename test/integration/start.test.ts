@@ -11,6 +11,7 @@ import { freePort } from '../../worker/dev-server';
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'nightshift.js');
 const TOKEN = 'start-test-token';
+const LINK_SECRET = 'start-test-link-secret-0123456789abcdef';
 
 interface Started {
   child: ChildProcess;
@@ -28,7 +29,14 @@ function startNightshift(
 ): Promise<Started> {
   const child = spawn(process.execPath, [BIN, 'start'], {
     cwd: ROOT,
-    env: { ...process.env, NIGHTSHIFT_API_TOKENS: TOKEN, NIGHTSHIFT_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      NIGHTSHIFT_API_TOKENS: TOKEN,
+      // Given, so the test does not write .nightshift/link-secret of the checkout.
+      NIGHTSHIFT_LINK_SECRET: LINK_SECRET,
+      NIGHTSHIFT_LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -83,6 +91,15 @@ describe('nightshift start', () => {
     expect(first.out()).toContain(`HTTP API     http://127.0.0.1:${p.http}`);
     expect(first.out()).toContain(`Temporal UI  http://127.0.0.1:${p.ui}`);
     expect(first.out()).toContain('Defender: DRY RUN');
+    // Every channel's mode, and where signed links point (the HTTP API itself by default).
+    for (const line of [
+      'Slack: DRY RUN (no SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)',
+      'SMS and voice (Twilio): DRY RUN (no TWILIO_* credentials)',
+      'Email: DRY RUN (no SMTP_URL, EMAIL_FROM)',
+      'Teams: DRY RUN (TEAMS_SOC_WEBHOOK unset)',
+      `Links        http://127.0.0.1:${p.http}`,
+    ])
+      expect(first.out()).toContain(`  ${line}\n`);
 
     const ready = await api(p.http, 'GET', '/readyz');
     expect(ready).toMatchObject({ status: 200, body: { status: 'ready' } });
@@ -149,7 +166,11 @@ describe('nightshift start', () => {
   it('names an unreachable TEMPORAL_ADDRESS and its fix in one line', async () => {
     const p = await ports();
     const r = await startNightshift(
-      { TEMPORAL_ADDRESS: `127.0.0.1:${p.temporal}`, NIGHTSHIFT_HTTP_PORT: String(p.http) },
+      {
+        TEMPORAL_ADDRESS: `127.0.0.1:${p.temporal}`,
+        NIGHTSHIFT_HTTP_PORT: String(p.http),
+        NIGHTSHIFT_PUBLIC_URL: 'https://soar.example',
+      },
       null,
     );
     expect(await r.exited).toBe(1);
@@ -160,6 +181,60 @@ describe('nightshift start', () => {
         `^nightshift: cannot reach Temporal at 127\\.0\\.0\\.1:${p.temporal} \\(.*\\): check TEMPORAL_ADDRESS`,
       ),
     );
+  });
+
+  it('refuses a half-configured channel or missing link settings before starting anything, in one line', async () => {
+    const p = await ports();
+    const base = {
+      NIGHTSHIFT_TEMPORAL_PORT: String(p.temporal),
+      NIGHTSHIFT_TEMPORAL_UI_PORT: String(p.ui),
+      NIGHTSHIFT_HTTP_PORT: String(p.http),
+      NIGHTSHIFT_DATA_DIR: data,
+    };
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ SLACK_BOT_TOKEN: 'xoxb-1' }, /^nightshift: SLACK_SIGNING_SECRET is not set: /],
+      [
+        { TWILIO_ACCOUNT_SID: 'AC' + '0'.repeat(32) },
+        /^nightshift: TWILIO_FROM, TWILIO_AUTH_TOKEN are not set: /,
+      ],
+      [{ SMTP_URL: 'smtp://127.0.0.1:1' }, /^nightshift: EMAIL_FROM is not set: /],
+      [
+        { NIGHTSHIFT_LINK_SECRET: 'too-short' },
+        /^nightshift: NIGHTSHIFT_LINK_SECRET is 9 bytes; at least 32/,
+      ],
+      [
+        { TEMPORAL_ADDRESS: `127.0.0.1:${p.temporal}`, NIGHTSHIFT_LINK_SECRET: '' },
+        /^nightshift: NIGHTSHIFT_LINK_SECRET and NIGHTSHIFT_PUBLIC_URL are not set: with TEMPORAL_ADDRESS/,
+      ],
+    ];
+    for (const [env, want] of cases) {
+      // Resolves on exit, or once running: then it did not refuse; stop it before failing.
+      const r = await startNightshift({ ...base, ...env });
+      if (r.child.exitCode === null) {
+        r.child.kill('SIGINT');
+        await r.exited;
+        throw new Error(`started despite ${JSON.stringify(env)}:\n${r.out()}`);
+      }
+      expect(await r.exited).toBe(1);
+      const lines = r.out().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(want);
+    }
+    // `nightshift worker` is a production role: the same refusal.
+    const child = spawn(process.execPath, [BIN, 'worker'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: `127.0.0.1:${p.temporal}`,
+        NIGHTSHIFT_PUBLIC_URL: 'https://soar.example',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stderr.on('data', (b) => (out += b));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(out.trim()).toMatch(/^nightshift: NIGHTSHIFT_LINK_SECRET is not set: /);
   });
 
   it('setup says how to install Go when the Temporal binary must be built and Go is missing', () => {

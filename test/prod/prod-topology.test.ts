@@ -255,6 +255,9 @@ describe('production topology: PostgreSQL + Temporal server + nightshift worker 
       NIGHTSHIFT_API_TOKENS: TOKEN,
       NIGHTSHIFT_HTTP_HOST: '127.0.0.1',
       NIGHTSHIFT_HTTP_PORT: String(httpPort),
+      // Required in production roles (signed approval links).
+      NIGHTSHIFT_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+      NIGHTSHIFT_LINK_SECRET: 'prod-topology-link-secret-0123456789abcdef',
       NIGHTSHIFT_LOG_LEVEL: 'warn',
       NIGHTSHIFT_WATCH: 'false',
     };
