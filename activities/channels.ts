@@ -728,6 +728,8 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
     const progress = progressFor(req.key);
     const p = req.person;
     const l = links();
+    // Each channel says how to acknowledge (with the code, a button, a link, a keypress).
+    const message = withoutAckHint(req.message);
     switch (req.via) {
       case 'sms':
         return smsSend(
@@ -735,13 +737,13 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
           req.key,
           progress,
           need(p.phone, `person ${p.id} has no phone for an SMS page`),
-          `Nightshift PAGE: ${req.message} Reply ACK ${req.code}.`,
+          `Nightshift PAGE: ${message} Reply ACK ${req.code} to acknowledge.`,
         );
       case 'voice':
         return voiceCall('page', req.key, progress, p, {
           id: req.pageId,
           q: 'page',
-          say: `Nightshift page. ${req.message}`,
+          say: `Nightshift page. ${message}`,
           prompt: 'Press 1 to acknowledge.',
           fallback: `Reply A C K ${req.code.split('').join(' ')} by text message to acknowledge.`,
           exp: nowSec() + ttl,
@@ -752,8 +754,8 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
           req.key,
           progress,
           { user: need(p.slack, `person ${p.id} has no Slack user id`) },
-          `PAGE: ${req.message}`,
-          pageBlocks(req.run, req.pageId, req.message, req.code),
+          `PAGE: ${message}`,
+          pageBlocks(req.run, req.pageId, message, req.code),
         );
       case 'email': {
         const address = need(p.email, `person ${p.id} has no email address`);
@@ -771,13 +773,23 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
             )
           : undefined;
         return emailSend('page', req.key, progress, [address], () =>
-          pageEmail(req.run, req.message, req.code, ackUrl),
+          pageEmail(req.run, message, req.code, ackUrl),
         );
       }
     }
   }
 
   return { notify, askApproval, approvalResolved, page };
+}
+
+/**
+ * A page message without its own closing "Reply ACK." (the example playbooks end so): every channel
+ * adds how to acknowledge, with the code, so the instruction reads once ("Reply ACK 7757").
+ */
+export function withoutAckHint(message: string): string {
+  const m = /^([\s\S]*?)[\s.,;:-]*\breply\s+ack\b\s*[.!]?\s*$/i.exec(message);
+  if (!m || !m[1].trim()) return message;
+  return /[.!?]$/.test(m[1]) ? m[1] : `${m[1]}.`;
 }
 
 function isSlackPlatformError(err: unknown): boolean {

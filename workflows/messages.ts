@@ -53,6 +53,32 @@ export interface PendingPage {
   pagedAt: string;
 }
 
+/**
+ * An approval or page already answered (or decided by its timeout). Kept in the run's state with its
+ * code, so a late answer — the loser of a race between two channels — is told who answered first.
+ */
+export interface AnsweredInteraction {
+  kind: 'approval' | 'page';
+  id: string;
+  code: string;
+  /** Who could answer it: the approvers, or the people paged. */
+  people: string[];
+  outcome: 'approved' | 'denied' | 'acknowledged';
+  /** Person id; null when the approval's timeout decided. */
+  by: string | null;
+  channel: string;
+  at: string;
+}
+
+/** What a late answer is told: "already approved by Ana Ruiz via slack". */
+export function alreadyAnswered(
+  a: Pick<AnsweredInteraction, 'outcome' | 'by' | 'channel'>,
+  name: (personId: string) => string,
+): string {
+  if (!a.by) return `already ${a.outcome} automatically: nobody answered in time`;
+  return `already ${a.outcome} by ${name(a.by)} via ${a.channel}`;
+}
+
 export interface RunEffect {
   at: string;
   kind: string;
@@ -71,6 +97,8 @@ export interface RunState {
   deviceIds: string[];
   pendingApprovals: PendingApproval[];
   pendingPages: PendingPage[];
+  /** Approvals and pages already answered (absent from runs that report none). */
+  answered?: AnsweredInteraction[];
   steps: Array<Record<string, unknown>>;
   effects: RunEffect[];
 }

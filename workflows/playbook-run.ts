@@ -32,6 +32,7 @@ import {
 import type { Effects, Runtime } from './interpreter/runtime';
 import { ackUpdate, attachDetectionSignal, decideUpdate, stateQuery } from './messages';
 import {
+  answeredCode,
   SA_DETECTION_IDS,
   SA_DEVICE_IDS,
   SA_OUTCOME,
@@ -134,6 +135,8 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
   const reservationAnswers = new Map<string, boolean>();
   const { metrics } = proxySinks<NightshiftSinks>();
   let lastAttrs = '';
+  // Runs started before this patch never listed answered codes; replaying them must not either.
+  const answeredCodes = patched('answered-codes-attribute');
   const runtime: Runtime = {
     now: () => new Date(),
     // Without a timeout no timer is scheduled, so an idle wait leaves no trace in the history.
@@ -157,7 +160,11 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
         detections: s.detectionIds,
         devices: s.deviceIds,
         waiting: s.pendingApprovals.length > 0,
-        codes: [...s.pendingApprovals.map((a) => a.code), ...s.pendingPages.map((p) => p.code)],
+        codes: [
+          ...s.pendingApprovals.map((a) => a.code),
+          ...s.pendingPages.map((p) => p.code),
+          ...(answeredCodes ? (s.answered ?? []).map((a) => answeredCode(a.code)) : []),
+        ],
       };
       // Each upsert is a history event: write only what changed.
       const key = JSON.stringify(attrs);

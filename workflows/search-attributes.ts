@@ -16,11 +16,21 @@ export const SA_WAITING_FOR_APPROVAL = defineSearchAttributeKey(
   'NightshiftWaitingForApproval',
   SearchAttributeType.BOOL,
 );
-/** Codes of pending approvals and pages, so an SMS reply "YES 4821" finds its run. */
+/**
+ * Codes of pending approvals and pages, so an SMS reply "YES 4821" finds its run; and (runs started
+ * after the `answered-codes-attribute` patch) codes already answered, as `answered:4821`, so a late
+ * answer finds the run and is told who answered first. One attribute for both: SQL visibility allows
+ * only three keyword lists per namespace.
+ */
 export const SA_PENDING_CODES = defineSearchAttributeKey(
   'NightshiftPendingCodes',
   SearchAttributeType.KEYWORD_LIST,
 );
+
+/** How an answered code is listed in NightshiftPendingCodes. */
+export function answeredCode(code: string): string {
+  return `answered:${code}`;
+}
 
 /** `completed` or `failed` once the run has finished (a failed step fails the run, not the workflow). */
 export const SA_OUTCOME = defineSearchAttributeKey('NightshiftOutcome', SearchAttributeType.KEYWORD);

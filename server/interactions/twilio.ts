@@ -7,8 +7,14 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Client } from '@temporalio/client';
 import { messageTwiml, sayTwiml } from '../../activities/twilio/twiml';
 import { MAX_TOKEN_LENGTH, verifyLink } from '../links';
-import { stateQuery, workflowIdOf, type RunState } from '../../workflows/messages';
-import { SA_PENDING_CODES } from '../../workflows/search-attributes';
+import {
+  alreadyAnswered,
+  stateQuery,
+  workflowIdOf,
+  type AnsweredInteraction,
+  type RunState,
+} from '../../workflows/messages';
+import { answeredCode, SA_PENDING_CODES } from '../../workflows/search-attributes';
 import { parseForm, verifyTwilioRequest, type FormParams } from './signatures';
 import { parseSmsReply } from './sms-reply';
 import { normalizePhone, personByPhone, submitAck, submitDecision, type SubmitResult } from './submit';
@@ -26,19 +32,26 @@ function xml(reply: FastifyReply, status: number, body: string) {
   return reply.code(status).header('content-type', 'text/xml; charset=utf-8').send(body);
 }
 
-type Candidate =
-  | { kind: 'approval'; id: string; question: string; allowed: boolean }
-  | { kind: 'page'; id: string; question: string; allowed: boolean };
+/** A request with a given code, pending or already answered, in one run. */
+export interface Candidate {
+  kind: 'approval' | 'page';
+  id: string;
+  /** The person may answer it: an approver, or paged. */
+  allowed: boolean;
+  /** Still waiting for an answer; otherwise `answered` says who answered. */
+  pending: boolean;
+  answered?: AnsweredInteraction;
+}
 
-/** Pending approvals/pages with this code, found through visibility, then each run's state query. */
-export async function findByCode(
-  client: Client,
-  code: string,
-  personId: string,
-  wantPage: boolean,
-): Promise<Candidate[]> {
+/**
+ * Requests with this code, pending or already answered, found through visibility (the run's pending
+ * and answered codes), then each run's state query. Both kinds: the route tells a YES to a page code
+ * or an ACK to an approval code what the code is for.
+ */
+export async function findByCode(client: Client, code: string, personId: string): Promise<Candidate[]> {
   if (!/^\d{4,8}$/.test(code)) return [];
-  const query = `${SA_PENDING_CODES.name} = '${code}' AND ExecutionStatus = 'Running'`;
+  const attr = SA_PENDING_CODES.name;
+  const query = `(${attr} = '${code}' OR ${attr} = '${answeredCode(code)}') AND ExecutionStatus = 'Running'`;
   const out: Candidate[] = [];
   let n = 0;
   for await (const wf of client.workflow.list({ query, pageSize: MAX_RUNS_PER_CODE })) {
@@ -51,22 +64,26 @@ export async function findByCode(
     } catch {
       continue; // finished meanwhile, or no worker: not a candidate
     }
-    if (wantPage) {
-      for (const p of state.pendingPages ?? []) {
-        if (p.code === code)
-          out.push({ kind: 'page', id: p.pageId, question: '', allowed: p.paged.includes(personId) });
-      }
-    } else {
-      for (const a of state.pendingApprovals ?? []) {
-        if (a.code === code)
-          out.push({
-            kind: 'approval',
-            id: a.approvalId,
-            question: a.question,
-            allowed: a.approvers.includes(personId),
-          });
-      }
-    }
+    for (const p of state.pendingPages ?? [])
+      if (p.code === code)
+        out.push({ kind: 'page', id: p.pageId, allowed: p.paged.includes(personId), pending: true });
+    for (const a of state.pendingApprovals ?? [])
+      if (a.code === code)
+        out.push({
+          kind: 'approval',
+          id: a.approvalId,
+          allowed: a.approvers.includes(personId),
+          pending: true,
+        });
+    for (const a of state.answered ?? [])
+      if (a.code === code)
+        out.push({
+          kind: a.kind,
+          id: a.id,
+          allowed: a.people.includes(personId),
+          pending: false,
+          answered: a,
+        });
   }
   return out;
 }
@@ -130,16 +147,31 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
         messageTwiml('Nightshift: reply YES <code> or NO <code> to an approval, ACK <code> to a page.'),
       );
     }
-    const found = await findByCode(d.client, parsed.code, person.id, parsed.verb === 'ack');
-    // Several runs may share a short code: the person's own requests disambiguate.
+    const code = parsed.code;
+    const kind = parsed.verb === 'ack' ? 'page' : 'approval';
+    const found = await findByCode(d.client, code, person.id);
     const mine = found.filter((c) => c.allowed);
-    const pick = mine.length === 1 ? mine[0] : mine.length === 0 && found.length === 1 ? found[0] : undefined;
+    // Several runs may share a short code: the person's own requests disambiguate. Someone else's single
+    // pending request is submitted anyway: the run's validator says why it is refused.
+    const open = mine.filter((c) => c.pending && c.kind === kind);
+    const others = found.filter((c) => c.pending && c.kind === kind);
+    const pick =
+      open.length === 1 ? open[0] : open.length === 0 && others.length === 1 ? others[0] : undefined;
     if (!pick) {
-      const why =
-        found.length === 0
-          ? `no pending request has code ${parsed.code}`
-          : `code ${parsed.code} matches several requests; answer in Slack or by link`;
-      return xml(reply, 200, messageTwiml(`Nightshift: not recorded — ${why}.`));
+      let why: string;
+      const otherKind = mine.find((c) => c.pending && c.kind !== kind);
+      const done = mine.find((c) => !c.pending);
+      if (open.length > 1)
+        why = `not recorded — code ${code} matches several requests; answer in Slack or by link.`;
+      else if (otherKind)
+        why =
+          otherKind.kind === 'approval'
+            ? `${code} is an approval: reply YES ${code} to approve or NO ${code} to deny.`
+            : `${code} is a page: reply ACK ${code} to acknowledge.`;
+      else if (done?.answered)
+        why = `not recorded — ${code} was ${alreadyAnswered(done.answered, (id) => d.org().people[id]?.name ?? id)}.`;
+      else why = `not recorded — no pending request of yours has code ${code}.`;
+      return xml(reply, 200, messageTwiml(`Nightshift: ${why}`));
     }
     const updateId = `sms:${str(params, 'MessageSid') || str(params, 'SmsSid')}`;
     const result =

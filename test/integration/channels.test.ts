@@ -405,7 +405,11 @@ describe('channels: approvals end to end', () => {
     expect(otherUrl.status).toBe(403);
     expect((await sms('+15559999999', `YES ${c}`)).body).toMatch(/not registered/);
     expect((await sms(dan.phone!, 'YES')).body).toMatch(/reply YES &lt;code&gt;|reply YES <code>/);
-    expect((await sms(dan.phone!, 'YES 0000')).body).toMatch(/no pending request has code 0000/);
+    expect((await sms(dan.phone!, 'YES 0000')).body).toMatch(/no pending request of yours has code 0000/);
+    // The right code with the verb of a page: told what the code is for.
+    expect((await sms(dan.phone!, `ACK ${c}`)).body).toContain(
+      `Nightshift: ${c} is an approval: reply YES ${c} to approve or NO ${c} to deny.`,
+    );
     expect((await sms(cho.phone!, `YES ${c}`)).body).toMatch(/cho is not an approver/);
     expect((await handle.query(stateQuery)).pendingApprovals).toHaveLength(1);
 
@@ -422,12 +426,71 @@ describe('channels: approvals end to end', () => {
         ? { outcome: 'approved', decidedBy: 'dan', channel: 'sms' }
         : { outcome: 'denied', decidedBy: 'ana', channel: 'slack' },
     );
-    if (!smsWon) expect(smsRes.body).toMatch(/already decided|no pending request/);
+    // The loser is told who answered first, however late its answer arrived.
+    if (!smsWon) expect(smsRes.body).toMatch(/already denied by Ana Ruiz via slack\./);
     else
-      await until(() => slack.ephemerals.find((e) => e.user === 'U01ANA' && /already decided/.test(e.text)));
+      await until(() =>
+        slack.ephemerals.find(
+          (e) => e.user === 'U01ANA' && /already approved by Dan Pike via sms/.test(e.text),
+        ),
+      );
     const history = await handle.fetchHistory();
     const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
     expect(accepted).toHaveLength(1);
+  });
+});
+
+describe('channels: a late SMS answer', () => {
+  it('after the decision is recorded, a late YES is told who decided, not "no pending request"', async () => {
+    const c = code();
+    const handle = await startApproval({
+      code: c,
+      question: `Release host ${c}?`,
+      asks: [ch('soc-slack'), { type: 'person', person: dan }],
+      approvers: [ana, dan],
+      holdMs: 30_000,
+    });
+    try {
+      const approvalId = `${handle.workflowId}|approval|1`;
+      const msg = await until(() =>
+        slack.messages.find((m) => JSON.stringify(m.blocks).includes(approvalId)),
+      );
+      expect((await click('U01ANA', msg, 'approval.deny', approvalId)).status).toBe(200);
+      // Wait until visibility no longer lists the code as pending: the SMS arrives after that.
+      const listed = async (value: string) => {
+        const q = `WorkflowId = '${handle.workflowId}' AND NightshiftPendingCodes = '${value}'`;
+        for await (const _wf of client.workflow.list({ query: q })) return true;
+        return false;
+      };
+      const deadline = Date.now() + 15_000;
+      while ((await listed(c)) || !(await listed(`answered:${c}`))) {
+        if (Date.now() > deadline) throw new Error('visibility did not move the code to answered');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const late = await inboundSms({
+        url: `${base}/v1/twilio/sms`,
+        authToken: AUTH,
+        from: dan.phone!,
+        to: FROM,
+        body: `YES ${c}`,
+        accountSid: SID,
+      });
+      expect(late.body).toContain(
+        `Nightshift: not recorded — ${c} was already denied by Ana Ruiz via slack.`,
+      );
+      // Someone who could not answer it learns nothing about it.
+      const stranger = await inboundSms({
+        url: `${base}/v1/twilio/sms`,
+        authToken: AUTH,
+        from: cho.phone!,
+        to: FROM,
+        body: `YES ${c}`,
+        accountSid: SID,
+      });
+      expect(stranger.body).toContain(`no pending request of yours has code ${c}`);
+    } finally {
+      await handle.terminate('test done').catch(() => undefined);
+    }
   });
 });
 
@@ -492,7 +555,7 @@ describe('channels: pages', () => {
       code: c,
       person: ana,
       via: ['sms', 'voice', 'slack', 'email'],
-      message: `Isolated web-0${c}`,
+      message: `Isolated web-0${c}. Reply ACK.`,
     };
     const handle = await client.workflow.start<typeof channelsPageTest>('channelsPageTest', {
       taskQueue,
@@ -513,6 +576,21 @@ describe('channels: pages', () => {
     // One of each, despite one injected failure per delivery.
     expect(twilio.calls.filter((x) => x.twiml.includes(`web-0${c}`))).toHaveLength(1);
     expect(twilio.messages.filter((m) => m.body.includes(`ACK ${c}`))).toHaveLength(1);
+    // The playbook's own "Reply ACK." is not repeated: the instruction reads once, with the code.
+    expect(twilio.messages.find((m) => m.body.includes(`web-0${c}`))?.body).toBe(
+      `Nightshift PAGE: Isolated web-0${c}. Reply ACK ${c} to acknowledge.`,
+    );
+    expect(call.twiml).toContain(`<Say>Nightshift page. Isolated web-0${c}.</Say>`);
+    // YES to a page code: told what the code is for.
+    const yes = await inboundSms({
+      url: `${base}/v1/twilio/sms`,
+      authToken: AUTH,
+      from: ana.phone!,
+      to: FROM,
+      body: `YES ${c}`,
+      accountSid: SID,
+    });
+    expect(yes.body).toContain(`Nightshift: ${c} is a page: reply ACK ${c} to acknowledge.`);
 
     // A call answered on another number (authentic, refused: 200 and spoken), a forged token, a bad
     // signature (4xx): nothing recorded.

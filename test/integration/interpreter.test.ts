@@ -263,14 +263,46 @@ describe('playbook runs on Temporal', () => {
 
       await decide(handle, approvalId, 'ana', 'denied', 'email');
       // A second answer, even by a permitted person, is refused: the first valid answer won.
-      expect(await refused(decide(handle, approvalId, 'ben', 'approved', 'slack'))).toMatch(
-        /already decided: denied by ana/,
+      expect(await refused(decide(handle, approvalId, 'ben', 'approved', 'slack'))).toBe(
+        'already denied by Ana Ruiz via email',
       );
       const out = await handle.result();
       await keepHistory('deny', handle);
       expect(step(out, 'approval')).toMatchObject({ outcome: 'denied', decided_by: 'ana', channel: 'email' });
       expect(step(out, 'isolate').status).toBe('skipped');
       expect(h.rec.defender).toHaveLength(0);
+    });
+  });
+
+  it('an answered approval stays findable by its code, with who answered (late SMS answers are told)', async () => {
+    await withHarness(async (h) => {
+      const pb = dayNight('always');
+      const { handle } = await startRun(h, pb, detection());
+      const st = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.pendingApprovals.length === 1,
+      );
+      const { approvalId, code } = st.pendingApprovals[0];
+      await decide(handle, approvalId, 'ben', 'approved', 'slack');
+      const codes = async () => {
+        const desc = await handle.describe();
+        return (desc.searchAttributes.NightshiftPendingCodes ?? []) as string[];
+      };
+      // The code moves from pending to answered in the attribute the SMS route searches.
+      expect(await until(codes, (c) => c.includes(`answered:${code}`))).toEqual([`answered:${code}`]);
+      expect((await handle.query(stateQuery)).answered).toEqual([
+        expect.objectContaining({
+          kind: 'approval',
+          id: approvalId,
+          code,
+          people: ['ana', 'ben'],
+          outcome: 'approved',
+          by: 'ben',
+          channel: 'slack',
+        }),
+      ]);
+      await handle.result();
+      await keepHistory('answered-code', handle);
     });
   });
 

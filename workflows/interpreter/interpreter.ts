@@ -11,8 +11,16 @@ import type {
   RunRef,
 } from '../../activities/contracts';
 import { FINAL_MACHINE_ACTION_STATES } from '../../activities/contracts';
-import type { AckInput, DecideInput, PendingApproval, PendingPage, RunEffect, RunState } from '../messages';
-import { interactionId } from '../messages';
+import type {
+  AckInput,
+  AnsweredInteraction,
+  DecideInput,
+  PendingApproval,
+  PendingPage,
+  RunEffect,
+  RunState,
+} from '../messages';
+import { alreadyAnswered, interactionId } from '../messages';
 import type { Runtime } from './runtime';
 
 export const DEFAULT_DEFENDER_TIMEOUT_MS = 10 * 60_000;
@@ -116,8 +124,9 @@ export class PlaybookInterpreter {
     const a = this.approvals.get(input.approvalId);
     if (!a) throw new InteractionRefused(`approval ${input.approvalId} is not part of this run`);
     if (a.decision) {
+      const d = a.decision;
       throw new InteractionRefused(
-        `approval already decided: ${a.decision.outcome} by ${a.decision.decidedBy ?? 'timeout'} via ${a.decision.channel}`,
+        alreadyAnswered({ outcome: d.outcome, by: d.decidedBy, channel: d.channel }, this.personName),
       );
     }
     if (input.outcome !== 'approved' && input.outcome !== 'denied') {
@@ -148,7 +157,12 @@ export class PlaybookInterpreter {
     const p = this.pages.get(input.pageId);
     if (!p) throw new InteractionRefused(`page ${input.pageId} is not part of this run`);
     if (p.ack)
-      throw new InteractionRefused(`page already acknowledged by ${p.ack.ackedBy} via ${p.ack.channel}`);
+      throw new InteractionRefused(
+        alreadyAnswered(
+          { outcome: 'acknowledged', by: p.ack.ackedBy, channel: p.ack.channel },
+          this.personName,
+        ),
+      );
     if (!p.paged.includes(input.personId)) throw new InteractionRefused(`${input.personId} was not paged`);
   }
 
@@ -157,6 +171,41 @@ export class PlaybookInterpreter {
     if (!p) throw new InteractionRefused(`page ${input.pageId} is not part of this run`);
     p.ack ??= { ackedBy: input.personId, ackedAt: iso(this.rt.now()), channel: input.channel };
     return p.ack;
+  }
+
+  private readonly personName = (id: string): string => this.input.org.people[id]?.name ?? id;
+
+  /** Approvals decided and pages acknowledged, with their codes (RunState.answered). */
+  private answered(): AnsweredInteraction[] {
+    const out: AnsweredInteraction[] = [];
+    for (const a of this.approvals.values()) {
+      if (!a.decision) continue;
+      const d = a.decision;
+      out.push({
+        kind: 'approval',
+        id: a.approvalId,
+        code: a.code,
+        people: a.approvers,
+        outcome: d.outcome,
+        by: d.decidedBy,
+        channel: d.channel,
+        at: d.decidedAt,
+      });
+    }
+    for (const p of this.pages.values()) {
+      if (!p.ack) continue;
+      out.push({
+        kind: 'page',
+        id: p.pageId,
+        code: p.code,
+        people: p.paged,
+        outcome: 'acknowledged',
+        by: p.ack.ackedBy,
+        channel: p.ack.channel,
+        at: p.ack.ackedAt,
+      });
+    }
+    return out;
   }
 
   state(): RunState {
@@ -172,6 +221,7 @@ export class PlaybookInterpreter {
         .filter((a) => !a.decision)
         .map(({ decision: _d, ...a }) => a),
       pendingPages: [...this.pages.values()].filter((p) => !p.ack).map(({ ack: _a, ...p }) => p),
+      answered: this.answered(),
       steps: this.input.ir.steps.map((s) => this.results.get(s.id) ?? { id: s.id, status: 'skipped' }),
       effects: [...this.effectLog],
     };

@@ -5,6 +5,7 @@ import {
   condition,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -18,12 +19,13 @@ import type {
 import type { PersonIR } from '../../../compiler/ir';
 import {
   ackUpdate,
+  alreadyAnswered,
   decideUpdate,
   interactionId,
   stateQuery,
   type RunState,
 } from '../../../workflows/messages';
-import { SA_PENDING_CODES } from '../../../workflows/search-attributes';
+import { answeredCode, SA_PENDING_CODES } from '../../../workflows/search-attributes';
 
 const acts = proxyActivities<ChannelActivities>({
   startToCloseTimeout: '20 seconds',
@@ -63,7 +65,11 @@ export interface ApprovalTestInput {
   approvers: PersonIR[];
   /** How people in `asks` are reached (the approval step's `via`). */
   via?: 'sms' | 'voice' | 'slack' | 'email';
+  /** Keep running this long after the decision is shown (late answers find a running run). */
+  holdMs?: number;
 }
+
+const names = (people: PersonIR[]) => (id: string) => people.find((p) => p.id === id)?.name ?? id;
 
 export async function channelsApprovalTest(
   input: ApprovalTestInput,
@@ -82,6 +88,18 @@ export async function channelsApprovalTest(
         channel: d.channel,
         timedOut: false,
       };
+      state.answered = [
+        {
+          kind: 'approval',
+          id: approvalId,
+          code: input.code,
+          people: input.approvers.map((p) => p.id),
+          outcome: decision.outcome,
+          by: decision.decidedBy,
+          channel: decision.channel,
+          at: decision.decidedAt,
+        },
+      ];
       state.pendingApprovals = [];
       return decision;
     },
@@ -90,7 +108,10 @@ export async function channelsApprovalTest(
         if (d.approvalId !== approvalId) throw new Error('unknown approval');
         if (decision)
           throw new Error(
-            `already decided (${decision.outcome} by ${decision.decidedBy} via ${decision.channel})`,
+            alreadyAnswered(
+              { outcome: decision.outcome, by: decision.decidedBy, channel: decision.channel },
+              names(input.approvers),
+            ),
           );
         if (!input.approvers.some((p) => p.id === d.personId))
           throw new Error(`${d.personId} is not an approver of this request`);
@@ -126,7 +147,8 @@ export async function channelsApprovalTest(
     ),
   );
   await condition(() => decision !== undefined, '50 seconds');
-  upsertSearchAttributes([{ key: SA_PENDING_CODES, value: [] }]);
+  // As the playbook run does: the code moves from pending to answered.
+  upsertSearchAttributes([{ key: SA_PENDING_CODES, value: [answeredCode(input.code)] }]);
   if (!decision) throw new Error('no decision');
   await acts.approvalResolved({
     key: `${approvalId}|resolved`,
@@ -136,6 +158,7 @@ export async function channelsApprovalTest(
     decision,
     messages,
   });
+  if (input.holdMs) await sleep(input.holdMs);
   return { decision, messages };
 }
 
@@ -161,7 +184,13 @@ export async function channelsPageTest(input: PageTestInput): Promise<{ ackedBy:
     {
       validator: (a) => {
         if (a.pageId !== pageId) throw new Error('unknown page');
-        if (ack) throw new Error(`already acknowledged by ${ack.ackedBy} via ${ack.channel}`);
+        if (ack)
+          throw new Error(
+            alreadyAnswered(
+              { outcome: 'acknowledged', by: ack.ackedBy, channel: ack.channel },
+              names([input.person]),
+            ),
+          );
         if (a.personId !== input.person.id) throw new Error(`${a.personId} was not paged`);
       },
     },
