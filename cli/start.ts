@@ -205,6 +205,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
               org: () => registry.current.org as OrgIR,
               cfg: acts.channelConfig,
               log: logger,
+              metrics,
             }),
         ],
       });

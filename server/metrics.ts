@@ -14,6 +14,8 @@ export interface Metrics {
   defenderThrottled: client.Counter<'activity'>;
   intakeDetections: client.Counter<'format'>;
   intakeRejections: client.Counter<'reason'>;
+  smsWrongCodes: client.Counter;
+  smsLockouts: client.Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -64,6 +66,16 @@ export function createMetrics(): Metrics {
       'nightshift_intake_rejections_total',
       'Detections refused by the intake, by reason.',
       ['reason'],
+    ),
+    smsWrongCodes: counter(
+      'nightshift_sms_wrong_codes_total',
+      'SMS replies from a registered number whose code matches no request of that person.',
+      [],
+    ),
+    smsLockouts: counter(
+      'nightshift_sms_lockouts_total',
+      'Numbers locked out after too many wrong SMS codes (their replies refused for a while).',
+      [],
     ),
   };
 }

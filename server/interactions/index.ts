@@ -9,6 +9,8 @@ import { silentLogger, type ChannelConfig, type Logger } from '../../activities/
 import { slackRoutes } from './slack';
 import { twilioRoutes } from './twilio';
 import { linkRoutes } from './links';
+import { createMetrics, type Metrics } from '../metrics';
+import { SmsLockout, type SmsLockoutOptions } from './sms-lockout';
 
 export interface InteractionDeps {
   client: Client;
@@ -17,11 +19,16 @@ export interface InteractionDeps {
   log?: Logger;
   /** Clock for signature windows and link expiry (tests). */
   now?: () => Date;
+  /** Counters of wrong SMS codes and lockouts (a registry of its own when absent). */
+  metrics?: Metrics;
+  /** Limits of wrong SMS codes per number (defaults: 5 in 15 minutes, locked 15 minutes). */
+  smsLockout?: SmsLockoutOptions;
 }
 
-export interface ResolvedDeps extends Required<Omit<InteractionDeps, 'log' | 'now'>> {
+export interface ResolvedDeps extends Required<Omit<InteractionDeps, 'log' | 'now' | 'smsLockout'>> {
   log: Logger;
   nowSec: () => number;
+  smsLockout: SmsLockout;
 }
 
 /** Slack interaction payloads echo the message's blocks; 256 KB is ample. */
@@ -39,6 +46,9 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     cfg: deps.cfg,
     log: deps.log ?? silentLogger,
     nowSec: () => Math.floor(now().getTime() / 1000),
+    metrics: deps.metrics ?? createMetrics(),
+    // One per server process: the limit holds across its requests (per replica; sms-lockout.ts).
+    smsLockout: new SmsLockout(deps.smsLockout),
   };
   // Signatures are computed over the exact bytes received: keep form bodies as raw strings here
   // (encapsulated: the rest of the server keeps its own parsers).

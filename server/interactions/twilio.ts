@@ -139,6 +139,18 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
         messageTwiml('Nightshift: this number is not registered; nothing was recorded.'),
       );
     }
+    // A number locked out after too many wrong codes: refused before any lookup, right code or not,
+    // with a reply that says nothing about codes.
+    const phone = normalizePhone(from);
+    if (d.smsLockout.locked(phone)) {
+      return xml(
+        reply,
+        200,
+        messageTwiml(
+          'Nightshift: too many wrong codes from this number; SMS replies are not accepted for a while. Nothing was recorded. Answer in Slack, by email link or by phone.',
+        ),
+      );
+    }
     const parsed = parseSmsReply(str(params, 'Body'));
     if (!parsed) {
       return xml(
@@ -170,7 +182,18 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
             : `${code} is a page: reply ACK ${code} to acknowledge.`;
       else if (done?.answered)
         why = `not recorded — ${code} was ${alreadyAnswered(done.answered, (id) => d.org().people[id]?.name ?? id)}.`;
-      else why = `not recorded — no pending request of yours has code ${code}.`;
+      else {
+        why = `not recorded — no pending request of yours has code ${code}.`;
+        d.metrics.smsWrongCodes.inc();
+        if (d.smsLockout.recordWrong(phone)) {
+          d.metrics.smsLockouts.inc();
+          d.log.warn(
+            { person: person.id, minutes: d.smsLockout.lockMinutes },
+            'SMS replies locked out after too many wrong codes',
+          );
+          why += ` Too many wrong codes: SMS replies from this number are not accepted for ${d.smsLockout.lockMinutes} minutes.`;
+        }
+      }
       return xml(reply, 200, messageTwiml(`Nightshift: ${why}`));
     }
     const updateId = `sms:${str(params, 'MessageSid') || str(params, 'SmsSid')}`;

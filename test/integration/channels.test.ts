@@ -12,6 +12,7 @@ import { createChannelActivities, type ChannelConfig } from '../../activities/ch
 import type { Recipient } from '../../activities/contracts';
 import type { OrgIR, PersonIR } from '../../compiler/ir';
 import { interactionRoutes } from '../../server/interactions';
+import { createMetrics } from '../../server/metrics';
 import { signLink } from '../../server/links';
 import { stateQuery } from '../../workflows/messages';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
@@ -64,11 +65,12 @@ const cho: PersonIR = {
   email: 'cho@example.com',
 };
 const dan: PersonIR = { id: 'dan', name: 'Dan Pike', phone: '+15555550104' };
+const eve: PersonIR = { id: 'eve', name: 'Eve Lind', phone: '+15555550105' };
 
 const org: OrgIR = {
   irVersion: 1,
   calendars: {},
-  people: { ana, ben, cho, dan },
+  people: { ana, ben, cho, dan, eve },
   rotations: {},
   groups: {},
   channels: {
@@ -94,6 +96,13 @@ let workerConn: NativeConnection;
 let running: Promise<void>;
 let taskQueue: string;
 const injected = new Set<string>();
+const metrics = createMetrics();
+const warnings: Array<{ obj: object; msg?: string }> = [];
+const captureLog = {
+  info() {},
+  warn: (obj: object, msg?: string) => warnings.push({ obj, msg }),
+  error() {},
+};
 
 beforeAll(async () => {
   [slack, twilio, teams, smtp] = await Promise.all([
@@ -112,7 +121,7 @@ beforeAll(async () => {
     email: { smtpUrl: smtp.url, from: 'Nightshift <nightshift@example.com>' },
   };
   // The public URL is only known once listening; the routes read cfg at request time.
-  await app.register(interactionRoutes, { client, org: () => org, cfg });
+  await app.register(interactionRoutes, { client, org: () => org, cfg, metrics, log: captureLog });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   cfg.publicUrl = base;
   const activities = createChannelActivities(cfg, {
@@ -488,6 +497,52 @@ describe('channels: a late SMS answer', () => {
         accountSid: SID,
       });
       expect(stranger.body).toContain(`no pending request of yours has code ${c}`);
+    } finally {
+      await handle.terminate('test done').catch(() => undefined);
+    }
+  });
+});
+
+describe('channels: wrong SMS codes', () => {
+  it('five wrong codes lock the number out: even the right code is then refused, logged once, counted', async () => {
+    const c = code();
+    const handle = await startApproval({
+      code: c,
+      question: `Block hash ${c}?`,
+      asks: [{ type: 'person', person: eve }],
+      approvers: [eve],
+    });
+    try {
+      await until(() => twilio.messages.find((m) => m.to === eve.phone && m.body.includes(`YES ${c}`)));
+      const sms = (body: string) =>
+        inboundSms({
+          url: `${base}/v1/twilio/sms`,
+          authToken: AUTH,
+          from: eve.phone!,
+          to: FROM,
+          body,
+          accountSid: SID,
+        });
+      const wrong = [1, 2, 3, 4, 5].map((i) => String(((Number(c) + i * 7) % 9000) + 1000));
+      for (const w of wrong.slice(0, 4))
+        expect((await sms(`YES ${w}`)).body).toMatch(/no pending request of yours/);
+      expect((await sms(`YES ${wrong[4]}`)).body).toMatch(
+        /Too many wrong codes: SMS replies from this number are not accepted for 15 minutes/,
+      );
+      // Locked: the right code is refused too, with a reply that says nothing about codes.
+      for (const body of [`YES ${c}`, `NO ${c}`, `YES ${wrong[0]}`]) {
+        const r = await sms(body);
+        expect(r.body).toContain(
+          'too many wrong codes from this number; SMS replies are not accepted for a while',
+        );
+        expect(r.body).not.toContain(c);
+      }
+      expect((await handle.query(stateQuery)).pendingApprovals).toHaveLength(1);
+      const locks = warnings.filter((w) => w.msg === 'SMS replies locked out after too many wrong codes');
+      expect(locks).toEqual([{ obj: { person: 'eve', minutes: 15 }, msg: expect.any(String) }]);
+      const text = await metrics.registry.metrics();
+      expect(text).toMatch(/^nightshift_sms_lockouts_total 1$/m);
+      expect(Number(/^nightshift_sms_wrong_codes_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(5);
     } finally {
       await handle.terminate('test done').catch(() => undefined);
     }
