@@ -29,6 +29,7 @@ import { EmailAdapter, messageIdFor } from './email/adapter';
 import { approvalEmail, notifyEmail, pageEmail, resolvedEmail } from './email/render';
 import { TwilioAdapter, type TwilioAdapterOptions } from './twilio/adapter';
 import { gatherTwiml, sayTwiml } from './twilio/twiml';
+import { logEffect } from './log-effect';
 
 /** pino-compatible subset. */
 export interface Logger {
@@ -302,6 +303,13 @@ export function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv): string | 
 
 type Kind = PostedMessage['channel'];
 
+/** One delivery of an activity: its idempotency key, progress record and run (for the effect log). */
+interface Delivery {
+  key: string;
+  progress: Progress;
+  run: RunRef;
+}
+
 export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = {}): ChannelActivities {
   const log = deps.log ?? silentLogger;
   const env = deps.env ?? process.env;
@@ -373,8 +381,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
 
   async function slackPost(
     op: DryRunRecord['op'],
-    key: string,
-    progress: Progress,
+    { key, progress, run }: Delivery,
     dest: { channel?: string; user?: string },
     text: string,
     blocks: ReturnType<typeof notifyBlocks>,
@@ -383,14 +390,14 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
     if (!slack) return dryRun(op, 'slack', target, key, text);
     const channel = dest.channel ?? (await slack.dmChannel(dest.user!));
     const posted = await slack.post(key, progress, `slack:${channel}`, channel, text, blocks);
+    if (posted.fresh) logEffect(log, { kind: 'slack.post', run, op, channel: posted.channel, ts: posted.ts });
     done(`slack:${channel}`, key);
     return { channel: 'slack', target: posted.channel, ref: posted.ts, dryRun: false };
   }
 
   async function emailSend(
     op: DryRunRecord['op'],
-    key: string,
-    progress: Progress,
+    { key, progress, run }: Delivery,
     addresses: string[],
     render: (address: string) => { subject: string; text: string; html: string },
     inReplyToKey?: string,
@@ -401,12 +408,14 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
       const step = `email:${address}`;
       if (progress.get(step)) continue;
       const r = render(address);
+      const messageId = messageIdFor(key, address, email.from);
       await email.send({
         to: address,
         ...r,
-        messageId: messageIdFor(key, address, email.from),
+        messageId,
         inReplyTo: inReplyToKey ? messageIdFor(inReplyToKey, address, email.from) : undefined,
       });
+      logEffect(log, { kind: 'email.send', run, op, to: address, messageId });
       progress.set(step, true);
       done(step, key);
     }
@@ -414,12 +423,13 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
     return { channel: 'email', target, ref: key, dryRun: false };
   }
 
-  async function smsSend(op: DryRunRecord['op'], key: string, progress: Progress, to: string, body: string) {
+  async function smsSend(op: DryRunRecord['op'], { key, progress, run }: Delivery, to: string, body: string) {
     if (!sms) return dryRun(op, 'sms', to, key, body);
     const step = `sms:${to}`;
     let sid = progress.get<string>(step);
     if (!sid) {
       sid = await sms.sms(to, body);
+      logEffect(log, { kind: 'sms.send', run, op, to, sid });
       progress.set(step, sid);
       done(step, key);
     }
@@ -428,8 +438,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
 
   async function teamsPost(
     op: DryRunRecord['op'],
-    key: string,
-    progress: Progress,
+    { key, progress, run }: Delivery,
     channelId: string,
     ch: Extract<ChannelIR, { kind: 'teams' }>,
     card: Record<string, unknown>,
@@ -450,6 +459,8 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
     const step = `teams:${channelId}`;
     if (!progress.get(step)) {
       await teams.post(url, card, channelId);
+      // The channel id, never the webhook URL (its sig= is a credential).
+      logEffect(log, { kind: 'teams.post', run, op, channel: channelId });
       progress.set(step, true);
       done(step, key);
     }
@@ -497,6 +508,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
 
   async function notify(req: NotifyRequest): Promise<PostedMessage> {
     const progress = progressFor(req.key);
+    const at: Delivery = { key: req.key, progress, run: req.run };
     const text = req.title ? `${req.title}: ${req.message}` : req.message;
     const to = req.to;
     if (to.type === 'channel') {
@@ -504,48 +516,35 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
       if (ch.kind === 'slack')
         return slackPost(
           'notify',
-          req.key,
-          progress,
+          at,
           { channel: ch.channel },
           text,
           notifyBlocks(req.run, req.message, req.title),
         );
       if (ch.kind === 'teams')
-        return teamsPost(
-          'notify',
-          req.key,
-          progress,
-          to.id,
-          ch,
-          notifyCard(req.run, req.message, req.title),
-          text,
-        );
-      return emailSend('notify', req.key, progress, ch.to, () =>
-        notifyEmail(req.run, req.message, req.title),
-      );
+        return teamsPost('notify', at, to.id, ch, notifyCard(req.run, req.message, req.title), text);
+      return emailSend('notify', at, ch.to, () => notifyEmail(req.run, req.message, req.title));
     }
     const p = to.person;
     switch (personKind(p)) {
       case 'slack':
         return slackPost(
           'notify',
-          req.key,
-          progress,
+          at,
           { user: p.slack },
           text,
           notifyBlocks(req.run, req.message, req.title),
         );
       case 'email':
-        return emailSend('notify', req.key, progress, [p.email!], () =>
-          notifyEmail(req.run, req.message, req.title),
-        );
+        return emailSend('notify', at, [p.email!], () => notifyEmail(req.run, req.message, req.title));
       case 'sms':
-        return smsSend('notify', req.key, progress, p.phone!, `Nightshift: ${text}`);
+        return smsSend('notify', at, p.phone!, `Nightshift: ${text}`);
     }
   }
 
   async function askApproval(req: ApprovalAskRequest): Promise<PostedMessage> {
     const progress = progressFor(req.key);
+    const at: Delivery = { key: req.key, progress, run: req.run };
     const mentions =
       req.approvers.map((p) => (p.slack ? `<@${p.slack}>` : esc(p.name))).join(', ') || 'nobody';
     const blocks = approvalBlocks({
@@ -572,8 +571,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
     const to: Recipient = req.to;
     if (to.type === 'channel') {
       const ch = to.channel;
-      if (ch.kind === 'slack')
-        return slackPost('askApproval', req.key, progress, { channel: ch.channel }, text, blocks);
+      if (ch.kind === 'slack') return slackPost('askApproval', at, { channel: ch.channel }, text, blocks);
       if (ch.kind === 'teams') {
         warnNoLinks(`Teams approval ${req.approvalId}`);
         const approverLinks: ApproverLinks[] = req.approvers.slice(0, 10).flatMap((p) => {
@@ -587,15 +585,15 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
           expiresAt: req.expiresAt,
           links: approverLinks,
         });
-        return teamsPost('askApproval', req.key, progress, to.id, ch, card, text);
+        return teamsPost('askApproval', at, to.id, ch, card, text);
       }
       warnNoLinks(`email approval ${req.approvalId}`);
-      return emailSend('askApproval', req.key, progress, ch.to, (address) => mailFor(address)());
+      return emailSend('askApproval', at, ch.to, (address) => mailFor(address)());
     }
     const p = to.person;
     switch (req.via ?? personKind(p)) {
       case 'voice':
-        return voiceCall('askApproval', req.key, progress, p, {
+        return voiceCall('askApproval', at, p, {
           id: req.approvalId,
           q: 'approval',
           say: `Nightshift approval needed. ${req.question}`,
@@ -607,8 +605,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
       case 'slack':
         return slackPost(
           'askApproval',
-          req.key,
-          progress,
+          at,
           { user: need(p.slack, `person ${p.id} has no slack id`) },
           text,
           blocks,
@@ -616,16 +613,10 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
       case 'email': {
         const address = need(p.email, `person ${p.id} has no email`);
         warnNoLinks(`email approval ${req.approvalId}`);
-        return emailSend('askApproval', req.key, progress, [address], mailFor(address, p));
+        return emailSend('askApproval', at, [address], mailFor(address, p));
       }
       case 'sms':
-        return smsSend(
-          'askApproval',
-          req.key,
-          progress,
-          need(p.phone, `person ${p.id} has no phone`),
-          smsQuestion(req),
-        );
+        return smsSend('askApproval', at, need(p.phone, `person ${p.id} has no phone`), smsQuestion(req));
     }
   }
 
@@ -637,6 +628,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
       ? `<@${decider.slack}> (${esc(decider.name)})`
       : esc(personName(req.decision.decidedBy));
     const failures: Error[] = [];
+    const op = 'approvalResolved';
     for (const [i, m] of req.messages.entries()) {
       const step = `resolved:${i}`;
       if (progress.get(step)) continue;
@@ -651,6 +643,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
             who: slackWho,
           });
           await slack.update(m.target, m.ref, `${plainText}: ${req.question}`, blocks);
+          logEffect(log, { kind: 'slack.update', run: req.run, op, channel: m.target, ts: m.ref });
         } else if (m.channel === 'teams') {
           const ch = org()?.channels[m.target];
           const envName = m.ref?.startsWith('env:') ? m.ref.slice(4) : undefined;
@@ -659,22 +652,30 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
             : ch?.kind === 'teams'
               ? resolveSecret(ch.webhook, env)
               : undefined;
-          if (url) await teams.post(url, resolvedCard(req.question, req.decision, plainText), m.target);
-          else log.warn({ channel: m.target }, 'Teams decision not posted: webhook of the channel unknown');
+          if (url) {
+            await teams.post(url, resolvedCard(req.question, req.decision, plainText), m.target);
+            logEffect(log, { kind: 'teams.post', run: req.run, op, channel: m.target });
+          } else log.warn({ channel: m.target }, 'Teams decision not posted: webhook of the channel unknown');
         } else if (m.channel === 'email' && email && m.ref) {
           for (const address of m.target.split(',').filter(Boolean)) {
             const sub = `${step}:${address}`;
             if (progress.get(sub)) continue;
+            const messageId = messageIdFor(req.key, address, email.from);
             await email.send({
               to: address,
               ...resolvedEmail(req.run, req.question, plainText),
-              messageId: messageIdFor(req.key, address, email.from),
+              messageId,
               inReplyTo: messageIdFor(m.ref, address, email.from),
             });
+            logEffect(log, { kind: 'email.send', run: req.run, op, to: address, messageId });
             progress.set(sub, true);
           }
         } else if (m.channel === 'sms' && sms) {
-          await sms.sms(m.target, `Nightshift: ${plainText} at ${req.decision.decidedAt}: ${req.question}`);
+          const sid = await sms.sms(
+            m.target,
+            `Nightshift: ${plainText} at ${req.decision.decidedAt}: ${req.question}`,
+          );
+          logEffect(log, { kind: 'sms.send', run: req.run, op, to: m.target, sid });
         }
         // voice: a call cannot be edited; nothing to show.
         progress.set(step, true);
@@ -698,8 +699,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
    */
   async function voiceCall(
     op: 'askApproval' | 'page',
-    key: string,
-    progress: Progress,
+    { key, progress, run }: Delivery,
     p: PersonIR,
     o: { id: string; q: 'approval' | 'page'; say: string; prompt: string; fallback: string; exp: number },
   ): Promise<PostedMessage> {
@@ -718,6 +718,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
     let sid = progress.get<string>(step);
     if (!sid) {
       sid = await sms.call(to, twiml);
+      logEffect(log, { kind: 'voice.call', run, op, to, sid });
       progress.set(step, sid);
       done(step, key);
     }
@@ -726,6 +727,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
 
   async function page(req: PageRequest): Promise<PostedMessage> {
     const progress = progressFor(req.key);
+    const at: Delivery = { key: req.key, progress, run: req.run };
     const p = req.person;
     const l = links();
     // Each channel says how to acknowledge (with the code, a button, a link, a keypress).
@@ -734,13 +736,12 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
       case 'sms':
         return smsSend(
           'page',
-          req.key,
-          progress,
+          at,
           need(p.phone, `person ${p.id} has no phone for an SMS page`),
           `Nightshift PAGE: ${message} Reply ACK ${req.code} to acknowledge.`,
         );
       case 'voice':
-        return voiceCall('page', req.key, progress, p, {
+        return voiceCall('page', at, p, {
           id: req.pageId,
           q: 'page',
           say: `Nightshift page. ${message}`,
@@ -751,8 +752,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
       case 'slack':
         return slackPost(
           'page',
-          req.key,
-          progress,
+          at,
           { user: need(p.slack, `person ${p.id} has no Slack user id`) },
           `PAGE: ${message}`,
           pageBlocks(req.run, req.pageId, message, req.code),
@@ -772,9 +772,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
               }),
             )
           : undefined;
-        return emailSend('page', req.key, progress, [address], () =>
-          pageEmail(req.run, message, req.code, ackUrl),
-        );
+        return emailSend('page', at, [address], () => pageEmail(req.run, message, req.code, ackUrl));
       }
     }
   }

@@ -49,7 +49,15 @@ export class SlackAdapter {
     return id;
   }
 
-  async post(key: string, progress: Progress, step: string, channel: string, text: string, blocks: Block[]) {
+  /** Posts once per `step`; `fresh` is set only when this call really posted (not found again). */
+  async post(
+    key: string,
+    progress: Progress,
+    step: string,
+    channel: string,
+    text: string,
+    blocks: Block[],
+  ): Promise<SlackPosted & { fresh?: true }> {
     const done = progress.get<SlackPosted>(step);
     if (done) return done;
     if (progress.attempt > 1) {
@@ -70,7 +78,7 @@ export class SlackAdapter {
     const res = await this.client.chat.postMessage(args);
     const posted: SlackPosted = { channel: res.channel ?? channel, ts: String(res.ts) };
     progress.set(step, posted);
-    return posted;
+    return { ...posted, fresh: true };
   }
 
   /** A message this request already posted, found by its metadata in the channel's recent history. */

@@ -103,6 +103,13 @@ const captureLog = {
   warn: (obj: object, msg?: string) => warnings.push({ obj, msg }),
   error() {},
 };
+/** The activities' info lines: one per real delivery (the effect log). */
+const effects: Array<Record<string, unknown> & { msg?: string }> = [];
+const effectLog = {
+  info: (obj: object, msg?: string) => effects.push({ ...obj, msg }),
+  warn() {},
+  error() {},
+};
 
 beforeAll(async () => {
   [slack, twilio, teams, smtp] = await Promise.all([
@@ -127,6 +134,7 @@ beforeAll(async () => {
   const activities = createChannelActivities(cfg, {
     env: { TEAMS_SOC: teams.webhook('soc') },
     org: () => org,
+    log: effectLog,
     afterDelivery(step, key) {
       const id = `${key}#${step}`;
       if (injected.has(id)) return;
@@ -302,6 +310,32 @@ describe('channels: approvals end to end', () => {
     expect(twilio.messages.filter((m) => m.to === dan.phone).at(-1)?.body).toMatch(
       /Approved by Ana Ruiz via slack/,
     );
+
+    // One info line per real delivery, despite the injected failure after each: kind, op, run, step,
+    // ids — and no secret (bot token, Twilio token, Teams webhook sig, link secret) in any of them.
+    const mine = effects.filter((e) => e.run === handle.workflowId);
+    const count = (effect: string, op: string) =>
+      mine.filter((e) => e.effect === effect && e.op === op).length;
+    expect({
+      slackPost: count('slack.post', 'askApproval'),
+      slackUpdate: count('slack.update', 'approvalResolved'),
+      teams: [count('teams.post', 'askApproval'), count('teams.post', 'approvalResolved')],
+      email: [count('email.send', 'askApproval'), count('email.send', 'approvalResolved')],
+      sms: [count('sms.send', 'askApproval'), count('sms.send', 'approvalResolved')],
+    }).toEqual({ slackPost: 1, slackUpdate: 1, teams: [1, 1], email: [3, 3], sms: [1, 1] });
+    expect(mine.find((e) => e.effect === 'slack.post')).toEqual({
+      effect: 'slack.post',
+      run: handle.workflowId,
+      step: 'approval',
+      playbook: 'contain-host',
+      op: 'askApproval',
+      channel: msg.channel,
+      ts: msg.ts,
+      msg: 'effect slack.post',
+    });
+    expect(mine.find((e) => e.effect === 'teams.post')).toMatchObject({ channel: 'soc-teams' });
+    const text = JSON.stringify(mine);
+    for (const secret of [BOT, AUTH, LINK_SECRET, 'sig=', SIGNING]) expect(text).not.toContain(secret);
   });
 
   it('email links: GET/HEAD change nothing, POST decides once, tampered/expired/replayed links are refused', async () => {
@@ -636,6 +670,10 @@ describe('channels: pages', () => {
       `Nightshift PAGE: Isolated web-0${c}. Reply ACK ${c} to acknowledge.`,
     );
     expect(call.twiml).toContain(`<Say>Nightshift page. Isolated web-0${c}.</Say>`);
+    // One effect line per delivery, with the Twilio SIDs.
+    const paged = effects.filter((e) => e.run === handle.workflowId && e.op === 'page');
+    expect(paged.map((e) => e.effect).sort()).toEqual(['email.send', 'slack.post', 'sms.send', 'voice.call']);
+    expect(paged.find((e) => e.effect === 'voice.call')).toMatchObject({ to: ana.phone, sid: call.sid });
     // YES to a page code: told what the code is for.
     const yes = await inboundSms({
       url: `${base}/v1/twilio/sms`,

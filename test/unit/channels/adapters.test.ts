@@ -108,7 +108,8 @@ describe('Slack adapter', () => {
         'hello',
         [],
       );
-      expect(again).toEqual(p);
+      expect(p.fresh).toBe(true); // posted by this call
+      expect(again).toEqual({ channel: p.channel, ts: p.ts }); // found again, not posted: not fresh
       expect(fake.messages).toHaveLength(1);
     } finally {
       await fake.close();
