@@ -16,7 +16,7 @@ import { createMetrics } from '../server/metrics';
 import { metricsSinks } from '../worker/sinks';
 import { interactionRoutes } from '../server/interactions';
 import type { OrgIR } from '../compiler/ir';
-import { createLogger } from '../server/logger';
+import { createLogger, secretValuesFromEnv } from '../server/logger';
 import { PlaybookRegistry, watchPlaybooks } from '../server/playbooks';
 import { buildActivities } from '../worker/activities';
 import { ConfigError, loadConfig } from '../worker/config';
@@ -111,7 +111,13 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
     defenderConfigFromEnv(process.env);
     channelConfigFromEnv(process.env);
     webhookSecrets(process.env);
-    const logger = createLogger(cfg.logLevel);
+    const runsWorker = role !== 'server';
+    const runsServer = role !== 'worker';
+    const tokens = runsServer ? apiTokens(process.env) : { tokens: [] };
+    // Every configured secret (and the generated API token) is scrubbed from every log line by value.
+    const logger = createLogger(cfg.logLevel, {
+      secrets: [...secretValuesFromEnv(process.env), ...tokens.tokens],
+    });
 
     const registry = new PlaybookRegistry(cfg.configFile, [cfg.playbooksDir]);
     const loaded = registry.reload();
@@ -124,8 +130,6 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
     }
     if (!loaded.ok) io.err('nightshift: the files with errors above are not served; the others are.');
 
-    const runsWorker = role !== 'server';
-    const runsServer = role !== 'worker';
     if (role !== 'all' && !cfg.temporal.address) {
       throw new ConfigError(
         `nightshift ${role} needs TEMPORAL_ADDRESS (host:port of the Temporal frontend).`,
@@ -178,7 +182,6 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
       stops.push(() => workers.shutdown());
     }
 
-    const tokens = runsServer ? apiTokens(process.env) : { tokens: [] };
     if (runsServer) {
       const server = await buildServer({
         client,

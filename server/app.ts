@@ -18,6 +18,7 @@ import { startOrAttach } from './intake';
 import { createMetrics, type Metrics } from './metrics';
 import { OPENAPI } from './openapi';
 import type { PlaybookRegistry } from './playbooks';
+import { RequestLog } from './request-log';
 import { listRuns, RunFilterError } from './runs';
 import { SIGNATURE_HEADER, verifySignature } from './signature';
 
@@ -58,7 +59,11 @@ declare module 'fastify' {
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_BODY_BYTES });
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new RequestLog(),
+    bodyLimit: MAX_BODY_BYTES,
+  });
   // Every route, for the OpenAPI consistency test.
   const routes: Array<{ method: string; url: string }> = [];
   app.decorate('nightshiftRoutes', routes);
@@ -144,6 +149,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       .code(status)
       .send({ error: status >= 500 ? 'internal' : status === 413 ? 'too_large' : 'bad_request', message });
   });
+
+  // Fastify's default echoes the whole URL (query included) in its answer; the path is enough.
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0].slice(0, 200)}` }),
+  );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
