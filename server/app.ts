@@ -195,7 +195,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           .code(400)
           .send({ error: 'bad_request', message: `format must be one of ${DETECTION_FORMATS.join(', ')}` });
       }
-      const parsed = parseAnyDetection(req.body, format as DetectionFormat | undefined);
+      const parsed = parseAnyDetection(req.body, format as DetectionFormat | undefined, { now: new Date() });
       if (!parsed.detection) {
         metrics.intakeRejections.inc({ reason: 'invalid' });
         return reply.code(400).send({

@@ -1,5 +1,10 @@
 // The OpenAPI 3.1 document of the HTTP API, served at /openapi.json. A test checks that every route
-// the server registers is described here, so the document cannot drift from the code.
+// the server registers is described here, so the document cannot drift from the code; the detection
+// schemas are derived from the zod schemas that check them.
+import { z } from 'zod';
+import { defenderAlertSchema } from '../activities/defender/alert-schema';
+import { detectionSchema } from './detections/generic';
+import { redCanarySchema } from './detections/redcanary';
 const error = {
   type: 'object',
   required: ['error', 'message'],
@@ -24,40 +29,16 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Not ready',
 };
 
-const device = {
-  type: 'object',
-  required: ['id'],
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    os: { type: 'string' },
-    tags: { type: 'array', items: { type: 'string' } },
-    ip: { type: 'string' },
-  },
-};
+/** A request schema derived from the zod schema that checks it (one fact, two uses). */
+function fromZod(title: string, schema: z.ZodType) {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return { title, ...rest };
+}
 
-const detection = {
-  title: 'Normalized detection (spec §5)',
-  type: 'object',
-  required: ['id', 'title', 'severity', 'status', 'detected_at'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string' },
-    source: { enum: ['defender', 'redcanary', 'generic'] },
-    title: { type: 'string' },
-    severity: { enum: ['informational', 'low', 'medium', 'high', 'critical'] },
-    status: { enum: ['confirmed', 'suspected', 'false_positive', 'resolved'] },
-    category: { type: 'string' },
-    mitre: { type: 'array', items: { type: 'string' } },
-    incident_id: { type: 'string' },
-    alert_ids: { type: 'array', items: { type: 'string' } },
-    detected_at: { type: 'string', format: 'date-time' },
-    url: { type: 'string' },
-    devices: { type: 'array', items: device },
-    users: { type: 'array', items: { type: 'object' } },
-    evidence: { type: 'object' },
-  },
-};
+const detection = fromZod(
+  'Normalized detection (spec §5; detected_at defaults to the time of receipt)',
+  detectionSchema,
+);
 
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const bearer = [{ bearer: [] }];
@@ -109,8 +90,11 @@ export const OPENAPI = {
           ...json({
             oneOf: [
               detection,
-              { type: 'object', title: 'Defender alert' },
-              { type: 'object', title: 'Red Canary detection' },
+              fromZod(
+                'Defender alert (the fields Nightshift reads; others are ignored)',
+                defenderAlertSchema,
+              ),
+              fromZod('Red Canary detection (API v3; bare or in its {data} envelope)', redCanarySchema),
             ],
           }),
         },
