@@ -26,7 +26,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'Refused by the run: not an allowed approver, not pending, or already decided',
   413: 'Body larger than 1 MiB',
   422: 'Some files failed to load; they keep serving their previous version',
-  503: 'Not ready',
+  503: 'Not ready, or Temporal did not answer in time (Retry-After says when to retry; nothing was recorded)',
 };
 
 /** A request schema derived from the zod schema that checks it (one fact, two uses). */
@@ -82,7 +82,9 @@ export const OPENAPI = {
         description:
           'Accepts a normalized detection (spec §5), a Microsoft Defender for Endpoint alert as the API returns it, ' +
           'or a Red Canary detection (API v3). The format is recognised by shape or forced with ?format=. ' +
-          'Idempotent: the same detection again returns the same runs with result "duplicate".',
+          'Idempotent: the same detection again returns the same runs with result "duplicate", as the run itself ' +
+          'records it (also under racing re-deliveries and after a restart). 503 with Retry-After when Temporal ' +
+          'does not answer within 5 s: nothing was acknowledged, send it again.',
         security: [{ bearer: [] }, { signature: [] }],
         parameters: [{ name: 'format', in: 'query', schema: { enum: ['generic', 'defender', 'redcanary'] } }],
         requestBody: {
@@ -111,7 +113,7 @@ export const OPENAPI = {
               },
             }),
           },
-          ...errors(400, 401, 413),
+          ...errors(400, 401, 413, 503),
         },
       },
     },
@@ -133,7 +135,7 @@ export const OPENAPI = {
             schema: { type: 'string' },
           }),
         ),
-        responses: { 200: { description: 'Runs, newest first' }, ...errors(400, 401) },
+        responses: { 200: { description: 'Runs, newest first' }, ...errors(400, 401, 503) },
       },
     },
     '/v1/runs/{id}': {
@@ -141,7 +143,7 @@ export const OPENAPI = {
         summary: "A run's live state: current step, pending approvals and pages, step results, effects",
         security: bearer,
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 200: { description: 'The run' }, ...errors(401, 404) },
+        responses: { 200: { description: 'The run' }, ...errors(401, 404, 503) },
       },
     },
     '/v1/approvals': {
@@ -160,7 +162,7 @@ export const OPENAPI = {
             },
           }),
         },
-        responses: { 200: { description: 'The decision in force' }, ...errors(400, 401, 404, 409) },
+        responses: { 200: { description: 'The decision in force' }, ...errors(400, 401, 404, 409, 503) },
       },
     },
     '/v1/acks': {
@@ -175,7 +177,10 @@ export const OPENAPI = {
             properties: { pageId: { type: 'string' }, person: { type: 'string' } },
           }),
         },
-        responses: { 200: { description: 'The acknowledgement in force' }, ...errors(400, 401, 404, 409) },
+        responses: {
+          200: { description: 'The acknowledgement in force' },
+          ...errors(400, 401, 404, 409, 503),
+        },
       },
     },
     '/v1/slack/interactions': {
