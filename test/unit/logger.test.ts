@@ -1,5 +1,6 @@
 // The last line of defence of the logs: whatever wrote a line, secrets are gone from it.
 import { Writable } from 'node:stream';
+import { logEffect } from '../../server/effect-log';
 import { createLogger, scrub, secretValuesFromEnv } from '../../server/logger';
 
 function capture() {
@@ -74,4 +75,35 @@ it('scrubs every line the logger writes, child loggers included, and redacts sec
   log.info({ headers: { authorization: 'Bearer zzz' }, token: 'plain' }, 'fields');
   expect(lines.join('\n')).not.toMatch(/tok\.en|the-api-token-123|zzz|plain/);
   expect(lines).toHaveLength(2);
+});
+
+describe('logEffect', () => {
+  it('writes one info line per effect with a stable message and the ids, bounded', () => {
+    const { lines, destination } = capture();
+    const log = createLogger('info', { destination });
+    logEffect(log, {
+      kind: 'defender.isolate',
+      run: 'nightshift/contain/incident/4521',
+      step: 'isolate',
+      machineId: 'm1',
+      actionId: 'a1',
+      adopted: false,
+      note: undefined,
+      comment: 'x'.repeat(1000),
+    });
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]);
+    expect(line).toMatchObject({
+      level: 30,
+      msg: 'effect defender.isolate',
+      effect: 'defender.isolate',
+      run: 'nightshift/contain/incident/4521',
+      step: 'isolate',
+      machineId: 'm1',
+      actionId: 'a1',
+      adopted: false,
+    });
+    expect(line).not.toHaveProperty('note');
+    expect(line.comment).toHaveLength(301);
+  });
 });
