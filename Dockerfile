@@ -24,8 +24,8 @@ COPY worker/ worker/
 COPY server/ server/
 COPY cli/ cli/
 COPY deploy/bundle-workflows.js deploy/
+# npm run build compiles and bundles the workflows (dist/workflow-bundle.js).
 RUN npm run build \
-  && node deploy/bundle-workflows.js dist/workflow-bundle.js \
   && npm prune --omit=dev --no-audit --no-fund
 
 # --- runtime: production dependencies and compiled code only, as a non-root user --------------------

@@ -114,7 +114,8 @@ export async function runSimulate(argv: string[], io: CliIO): Promise<number> {
     io.err(`${values.detection}:1:1: error: not valid JSON: ${(err as Error).message}`);
     return 1;
   }
-  const parsed = parseDetection(raw);
+  // A detection without detected_at was detected at the simulated instant.
+  const parsed = parseDetection(raw, { now: at });
   if (!parsed.detection) {
     for (const e of parsed.errors) io.err(`${values.detection}:1:1: error: ${e.path}: ${e.message}`);
     return 1;

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import Fastify from 'fastify';
+import pino, { type Logger } from 'pino';
 import { TASK_QUEUE } from '../activities/contracts';
 import { checkAlertRule, defenderConfigFromEnv } from '../activities/defender';
 import { channelConfigFromEnv, teamsMode } from '../activities/channels';
@@ -16,7 +17,8 @@ import { createMetrics } from '../server/metrics';
 import { metricsSinks } from '../worker/sinks';
 import { interactionRoutes } from '../server/interactions';
 import type { OrgIR } from '../compiler/ir';
-import { createLogger } from '../server/logger';
+import { createLogger, secretValuesFromEnv } from '../server/logger';
+import { installTemporalLogging, temporalLogger, temporalServerLines } from '../worker/temporal-logger';
 import { PlaybookRegistry, watchPlaybooks } from '../server/playbooks';
 import { buildActivities } from '../worker/activities';
 import { ConfigError, loadConfig } from '../worker/config';
@@ -25,6 +27,7 @@ import { connectClient, connectWorker } from '../worker/connection';
 import { PROJECT_ROOT, SetupError, isPortFree, startDevServer, type DevServer } from '../worker/dev-server';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createWorkers } from '../worker/worker';
+import { abortedExitCode, describe, exitCode, watchLifetime } from './lifetime';
 import type { CliIO } from './simulate';
 
 /** Secrets of signed detection webhooks (NIGHTSHIFT_WEBHOOK_SECRETS, comma-separated for rotation). */
@@ -96,42 +99,67 @@ export function runStart(argv: string[], io: CliIO): Promise<number> {
  * `worker` and `server` run one role each against TEMPORAL_ADDRESS, for production deployments.
  */
 export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<number> {
+  // stdout carries the JSON log lines only; people's text (the banner, diagnostics, one-line errors)
+  // goes to stderr, so `nightshift start | jq` and log shippers read one JSON stream.
+  const stdout = pino.destination({ dest: 1, sync: false });
+  const lifetime = watchLifetime([
+    { name: 'stdout', stream: stdout },
+    { name: 'stdout', stream: process.stdout },
+    { name: 'stderr', stream: process.stderr },
+  ]);
+  let logger: Logger | undefined;
   const stops: Array<() => Promise<void>> = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) {
-      try {
-        await stop();
-      } catch {
-        // Keep stopping the rest.
+  let stopping: Promise<void> | undefined;
+  /** Stops everything started so far, last started first; once, however many ask. */
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      for (const stop of stops.reverse()) {
+        try {
+          await stop();
+        } catch {
+          // Keep stopping the rest.
+        }
       }
+    })());
+  /** Registers how to stop what was just started; after a stop began, stops it at once. */
+  const own = (stop: () => Promise<void>) => {
+    if (stopping) void stop().catch(() => undefined);
+    else stops.push(stop);
+  };
+  const flush = () => {
+    try {
+      stdout.flushSync();
+    } catch {
+      // Nobody reads stdout any more.
     }
   };
+  const finish = (code: number): number => {
+    lifetime.dispose();
+    flush();
+    // Nothing must keep a stopped process alive (a call still retrying, a timer).
+    setTimeout(() => process.exit(code), 5_000).unref();
+    return code;
+  };
+  // A reason to stop that arrives during start-up (Ctrl-C, a crash, output closed) ends it here.
+  let running = false;
+  void lifetime.stopped.then(async (reason) => {
+    if (running) return;
+    io.err(`nightshift: ${describe(reason)} during start-up: stopping what has started…`);
+    logger?.fatal({ reason: describe(reason) }, 'stopped during start-up');
+    await stopAll();
+    lifetime.dispose();
+    flush();
+    process.exit(abortedExitCode(reason));
+  });
   try {
     const cfg = loadConfig(process.env, io.cwd);
     // Every integration setting is checked before anything starts: a bad one is one line naming it.
     defenderConfigFromEnv(process.env);
     channelConfigFromEnv(process.env);
     webhookSecrets(process.env);
-    const logger = createLogger(cfg.logLevel);
-
-    const registry = new PlaybookRegistry(cfg.configFile, [cfg.playbooksDir]);
-    const loaded = registry.reload();
-    for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
-    if (!registry.current.org) {
-      io.err(
-        `nightshift: ${path.relative(io.cwd, cfg.configFile) || cfg.configFile} has errors (above): fix them and start again.`,
-      );
-      return 1;
-    }
-    if (!loaded.ok) io.err('nightshift: the files with errors above are not served; the others are.');
-
     const runsWorker = role !== 'server';
     const runsServer = role !== 'worker';
-    if (role !== 'all' && !cfg.temporal.address) {
-      throw new ConfigError(
-        `nightshift ${role} needs TEMPORAL_ADDRESS (host:port of the Temporal frontend).`,
-      );
-    }
+    const tokens = runsServer ? apiTokens(process.env) : { tokens: [] };
     // Signed links: generated defaults for the embedded server, required in production roles.
     const links = linkSettings({
       env: process.env,
@@ -140,6 +168,30 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
       stateDir: path.join(PROJECT_ROOT, '.nightshift'),
     });
     const env = { ...process.env, ...links.env };
+    // Every configured secret (and the generated API token and link key) is scrubbed from every log line.
+    const log = (logger = createLogger(cfg.logLevel, {
+      destination: stdout,
+      secrets: [...secretValuesFromEnv(env), ...tokens.tokens],
+    }));
+    // The Temporal SDK's lines (worker, activities, workflows, native core) into the same stream.
+    if (runsWorker) installTemporalLogging(log);
+
+    const registry = new PlaybookRegistry(cfg.configFile, [cfg.playbooksDir]);
+    const loaded = registry.reload();
+    for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
+    if (!registry.current.org) {
+      io.err(
+        `nightshift: ${path.relative(io.cwd, cfg.configFile) || cfg.configFile} has errors (above): fix them and start again.`,
+      );
+      return finish(1);
+    }
+    if (!loaded.ok) io.err('nightshift: the files with errors above are not served; the others are.');
+
+    if (role !== 'all' && !cfg.temporal.address) {
+      throw new ConfigError(
+        `nightshift ${role} needs TEMPORAL_ADDRESS (host:port of the Temporal frontend).`,
+      );
+    }
     teamsMode(registry.current.org, env); // a Teams channel without its webhook variable: refused
     if (runsServer && !(await isPortFree(cfg.http.port, cfg.http.host))) {
       throw new SetupError(
@@ -150,27 +202,36 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
     let dev: DevServer | undefined;
     let address = cfg.temporal.address;
     if (!address) {
+      const serverLines = temporalServerLines(log);
       dev = await startDevServer({
         port: cfg.devServer.port,
         uiPort: cfg.devServer.uiPort,
         dbFile: path.join(cfg.devServer.dataDir, 'temporal.db'),
-        logFile: path.join(PROJECT_ROOT, '.nightshift', 'logs', 'temporal.log'),
+        // Its output joins the log stream; its pid is kept so a later start can reclaim a leftover.
+        onLine: serverLines.line,
+        pidFile: path.join(PROJECT_ROOT, '.nightshift', `temporal-${cfg.devServer.port}.pid`),
+        onReclaim: (pid) =>
+          log.warn({ pid }, 'stopped a Temporal dev server left running by an earlier nightshift start'),
       });
-      stops.push(() => dev!.stop());
+      const server = dev;
+      own(async () => {
+        serverLines.quiet(); // its shutdown warnings are expected
+        await server.stop();
+      });
       address = dev.address;
     }
     const temporal = { ...cfg.temporal, address };
     const connection = await connectClient(temporal);
-    stops.push(() => connection.close());
+    own(() => connection.close());
     const client = new Client({ connection, namespace: cfg.temporal.namespace });
     await ensureSearchAttributes(connection, cfg.temporal.namespace);
 
     const metrics = createMetrics();
-    const acts = buildActivities({ env, client, registry, logger, metrics });
+    const acts = buildActivities({ env, client, registry, logger: log, metrics });
     let workersDone: Promise<void> = new Promise(() => undefined);
     if (runsWorker) {
       const nativeConnection = await connectWorker(temporal);
-      stops.push(() => nativeConnection.close());
+      own(() => nativeConnection.close());
       const workers = await createWorkers({
         connection: nativeConnection,
         namespace: cfg.temporal.namespace,
@@ -179,22 +240,22 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         defenderActivities: acts.defender,
         defenderOptions: acts.defenderOptions,
         sinks: metricsSinks(metrics),
+        bundlerLogger: temporalLogger(log, { infoAsDebug: true }),
       });
       workersDone = workers.run();
       if (acts.defenderLive && process.env.DEFENDER_INTAKE !== 'false') {
         await startDefenderIntake(client, process.env);
       }
       // Stopped before the server closes its connection: in-flight activities drain first.
-      stops.push(() => workers.shutdown());
+      own(() => workers.shutdown());
     }
 
-    const tokens = runsServer ? apiTokens(process.env) : { tokens: [] };
     if (runsServer) {
       const server = await buildServer({
         client,
         registry,
         namespace: cfg.temporal.namespace,
-        logger,
+        logger: log,
         metrics,
         apiTokens: tokens.tokens,
         webhookSecrets: webhookSecrets(process.env),
@@ -204,14 +265,14 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
               client,
               org: () => registry.current.org as OrgIR,
               cfg: acts.channelConfig,
-              log: logger,
+              log,
               metrics,
             }),
         ],
       });
       await server.listen({ host: cfg.http.host, port: cfg.http.port });
       // Fastify's close() stops accepting and waits for in-flight requests.
-      stops.push(() => server.close());
+      own(() => server.close());
     }
     const metricsPort = process.env.NIGHTSHIFT_METRICS_PORT;
     if (!runsServer && metricsPort) {
@@ -226,21 +287,22 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
       );
       await m.listen({ host: cfg.http.host, port });
-      stops.push(() => m.close());
+      own(() => m.close());
     }
     if (cfg.watchPlaybooks) {
       const watcher = watchPlaybooks(registry, [cfg.configFile, cfg.playbooksDir], (r) => {
         for (const d of r.diagnostics) io.err(formatDiagnostic(d));
-        logger.info(
+        log.info(
           { ok: r.ok, loaded: r.loaded },
           r.ok ? 'playbooks reloaded' : 'playbook reload refused some files',
         );
       });
-      stops.push(async () => watcher.close());
+      own(async () => watcher.close());
     }
 
     const base = `http://${cfg.http.host}:${cfg.http.port}`;
-    io.out(
+    // The one human-readable output, on stderr (stdout is the JSON log stream).
+    io.err(
       [
         `Nightshift ${role === 'all' ? '' : role + ' '}is running. Ctrl-C stops it.`,
         ...(runsServer
@@ -256,28 +318,36 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         `  ${links.banner}`,
       ].join('\n'),
     );
+    log.info(
+      {
+        role,
+        http: runsServer ? base : undefined,
+        temporal: address,
+        embedded: !!dev,
+        playbooks: registry.current.playbooks.map((p) => p.name),
+        modes: acts.modes,
+      },
+      'nightshift is running',
+    );
+    running = true;
+    workersDone.catch((error: unknown) => lifetime.request({ kind: 'worker', error }));
 
-    await new Promise<void>((resolve) => {
-      const onSignal = (sig: string) => {
-        io.out(`\nnightshift: ${sig}: stopping the HTTP server, the workers and Temporal…`);
-        resolve();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      workersDone.catch((err) => {
-        io.err(`nightshift: a worker stopped: ${(err as Error).message}`);
-        resolve();
-      });
-    });
+    const reason = await lifetime.stopped;
+    io.err(`\nnightshift: ${describe(reason)}: stopping the HTTP server, the workers and Temporal…`);
+    if (reason.kind === 'crash') log.fatal({ err: reason.error }, 'uncaught error: stopping');
+    else if (reason.kind === 'worker') log.error({ err: reason.error }, 'a worker stopped: stopping');
+    else log.info({ reason: describe(reason) }, 'stopping');
     await stopAll();
-    io.out('nightshift: stopped.');
-    return 0;
+    log.info('stopped');
+    io.err('nightshift: stopped.');
+    return finish(exitCode(reason));
   } catch (err) {
     await stopAll();
     if (err instanceof SetupError || err instanceof ConfigError) {
       io.err(`nightshift: ${err.message}`);
-      return 1;
+      return finish(1);
     }
+    finish(1);
     throw err;
   }
 }

@@ -2,7 +2,7 @@
 # Everything Nightshift needs on a fresh clone, done once and reused afterwards:
 #   1. npm packages (npm ci, when package-lock.json changed since the last install);
 #   2. the Temporal CLI (embeds the dev server), built from its Go module into .nightshift/bin;
-#   3. the TypeScript build in dist/ (incremental).
+#   3. the TypeScript build in dist/ (incremental) and the workflow bundle (dist/workflow-bundle.js).
 # Usage: scripts/setup.sh [--for-tests] [--temporal-only]
 #   --for-tests      always build the Temporal binary (the tests start their own dev server),
 #                    even when TEMPORAL_ADDRESS points at an existing server.
@@ -80,3 +80,5 @@ fi
 # 3. TypeScript build ------------------------------------------------------------------------------
 $temporal_only && exit 0
 npx --no-install tsc -p tsconfig.build.json || fail "the TypeScript build failed (see the errors above)."
+# The workflow bundle (a no-op when it is newer than the code): workers then start without webpack.
+node deploy/bundle-workflows.js || fail "bundling the workflows failed (see the error above)."

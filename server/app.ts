@@ -18,8 +18,16 @@ import { startOrAttach } from './intake';
 import { createMetrics, type Metrics } from './metrics';
 import { OPENAPI } from './openapi';
 import type { PlaybookRegistry } from './playbooks';
+import { RequestLog } from './request-log';
 import { listRuns, RunFilterError } from './runs';
 import { SIGNATURE_HEADER, verifySignature } from './signature';
+import {
+  READINESS_DEADLINE_MS,
+  REQUEST_DEADLINE_MS,
+  RETRY_AFTER_SECONDS,
+  isTemporalUnavailable,
+  within,
+} from './temporal-deadline';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -36,6 +44,11 @@ export interface ServerDeps {
   taskQueue?: string;
   /** Extra plugins (interaction endpoints). */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
+  /**
+   * More checks of /readyz (e.g. Defender authentication), run with the same time bound as the
+   * built-in ones: a check resolves null when all is well, else the reason it is not.
+   */
+  readinessChecks?: Array<{ name: string; check: () => Promise<string | null> }>;
 }
 
 function tokenOk(given: string, tokens: string[]): boolean {
@@ -58,12 +71,24 @@ declare module 'fastify' {
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_BODY_BYTES });
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new RequestLog(),
+    bodyLimit: MAX_BODY_BYTES,
+  });
   // Every route, for the OpenAPI consistency test.
   const routes: Array<{ method: string; url: string }> = [];
   app.decorate('nightshiftRoutes', routes);
   app.addHook('onRoute', (r) => {
     for (const method of ([] as string[]).concat(r.method)) routes.push({ method, url: r.url });
+    // Every handler (plugins' included) waits on Temporal for a bounded time; a handler that needs
+    // another bound sets its own with client.withDeadline inside.
+    const handler = r.handler;
+    r.handler = function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+      return deps.client.withDeadline(Date.now() + REQUEST_DEADLINE_MS, async () =>
+        handler.call(this, req, reply),
+      );
+    };
   });
   const taskQueue = deps.taskQueue ?? TASK_QUEUE;
   const metrics = deps.metrics ?? createMetrics();
@@ -128,6 +153,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   };
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (isTemporalUnavailable(err)) {
+      // Nothing was acknowledged: the sender retries, and a retried detection is answered for what
+      // Temporal really holds (started, attached or duplicate).
+      req.log.warn({ err: { message: err.message.split('\n')[0] } }, 'Temporal did not answer in time');
+      if (req.url.startsWith('/v1/detections')) metrics.intakeRejections.inc({ reason: 'unavailable' });
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .send({ error: 'unavailable', message: 'Temporal did not answer in time: retry later' });
+    }
     const status = err.statusCode ?? 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
     if (req.url.startsWith('/v1/detections'))
@@ -145,23 +180,46 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       .send({ error: status >= 500 ? 'internal' : status === 413 ? 'too_large' : 'bad_request', message });
   });
 
+  // Fastify's default echoes the whole URL (query included) in its answer; the path is enough.
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0].slice(0, 200)}` }),
+  );
+
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, string> = {};
-    try {
-      await deps.client.workflowService.getSystemInfo({});
-      checks.temporal = 'ok';
-      const tq = await deps.client.workflowService.describeTaskQueue({
-        namespace: deps.namespace,
-        taskQueue: { name: taskQueue },
-        taskQueueType: 1, // workflow tasks
-      });
-      checks.worker = (tq.pollers?.length ?? 0) > 0 ? 'ok' : 'no worker is polling the task queue';
-    } catch (err) {
-      checks.temporal = `unreachable: ${(err as Error).message.split('\n')[0]}`;
-    }
+    const late = `no answer within ${READINESS_DEADLINE_MS / 1000} s`;
+    const temporal = async (): Promise<void> => {
+      try {
+        await deps.client.withDeadline(Date.now() + READINESS_DEADLINE_MS, async () => {
+          await deps.client.workflowService.getSystemInfo({});
+          checks.temporal = 'ok';
+          const tq = await deps.client.workflowService.describeTaskQueue({
+            namespace: deps.namespace,
+            taskQueue: { name: taskQueue },
+            taskQueueType: 1, // workflow tasks
+          });
+          checks.worker = (tq.pollers?.length ?? 0) > 0 ? 'ok' : 'no worker is polling the task queue';
+        });
+      } catch (err) {
+        const why = isTemporalUnavailable(err) ? late : (err as Error).message.split('\n')[0];
+        if (checks.temporal === 'ok') checks.worker = `unknown: ${why}`;
+        else checks.temporal = `unreachable: ${why}`;
+      }
+    };
+    const extra = (deps.readinessChecks ?? []).map(async ({ name, check }) => {
+      checks[name] =
+        (await within(
+          READINESS_DEADLINE_MS,
+          () => check().catch((err: Error) => err.message),
+          () => late,
+        )) ?? 'ok';
+    });
     checks.playbooks = deps.registry.current.org ? 'ok' : 'nightshift.yaml is not loaded';
+    await Promise.all([temporal(), ...extra]);
     const ok = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
   });
@@ -183,7 +241,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           .code(400)
           .send({ error: 'bad_request', message: `format must be one of ${DETECTION_FORMATS.join(', ')}` });
       }
-      const parsed = parseAnyDetection(req.body, format as DetectionFormat | undefined);
+      const parsed = parseAnyDetection(req.body, format as DetectionFormat | undefined, { now: new Date() });
       if (!parsed.detection) {
         metrics.intakeRejections.inc({ reason: 'invalid' });
         return reply.code(400).send({

@@ -1,11 +1,16 @@
 // Detection → matching playbooks → one run per playbook × group key: started, or attached to the
 // running one (its devices join). Used by POST /v1/detections and by the Defender alert poller.
-import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { createEvaluator } from '../compiler/expr/runtime';
 import type { Detection, OrgIR, PlaybookIR } from '../compiler/ir';
 import { TASK_QUEUE } from '../activities/contracts';
 import type { RunInput } from '../workflows/interpreter/interpreter';
-import { attachDetectionSignal } from '../workflows/messages';
+import { attachDetectionSignal, attachUpdate, refusalReason } from '../workflows/messages';
 import type { playbookRun } from '../workflows/playbook-run';
 import { SA_DETECTION_IDS, SA_DEVICE_IDS, SA_INCIDENT_ID, SA_PLAYBOOK } from '../workflows/search-attributes';
 
@@ -90,6 +95,9 @@ export async function startOrAttach(
   return out;
 }
 
+/** Attempts at start-or-attach while a run of the key is closing (it refuses detections meanwhile). */
+const MAX_ATTEMPTS = 5;
+
 async function startOrAttachOne(
   client: Client,
   pb: PlaybookIR,
@@ -105,23 +113,23 @@ async function startOrAttachOne(
     workflowId: id,
     deviceIds: det.devices.map((d) => d.id),
   };
-  let running = false;
-  try {
-    const desc = await client.workflow.getHandle(id).describe();
-    running = desc.status.name === 'RUNNING';
-    const seen = (desc.typedSearchAttributes.get(SA_DETECTION_IDS) as string[] | undefined) ?? [];
-    // A closed run already handled this very detection (a retried delivery): never run it twice.
-    if (!running && seen.includes(det.id)) return { ...ref, result: 'duplicate' };
-    if (running && seen.includes(det.id)) return { ...ref, result: 'duplicate' };
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-  }
   const input: RunInput = { ir: pb, org, detection: det, groupKey: key };
   const handle = client.workflow.getHandle(id);
-  // Start; if a run of this key is already running (perhaps started a moment ago by a racing
-  // delivery), attach to it instead. The answer says which happened. A run that closes between the
-  // two calls is started anew on the next turn.
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 100 * attempt));
+    let running = false;
+    try {
+      const desc = await handle.describe();
+      running = desc.status.name === 'RUNNING';
+      // The run's detections, as it last recorded them: a closed run that handled this very detection
+      // (a retried delivery) is never run twice.
+      const seen = (desc.typedSearchAttributes.get(SA_DETECTION_IDS) as string[] | undefined) ?? [];
+      if (seen.includes(det.id)) return { ...ref, result: 'duplicate' };
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    // Start; if a run of this key is already running (perhaps started a moment ago by a racing
+    // delivery), attach to it instead. The answer says which happened.
     if (!running) {
       try {
         await client.workflow.start<typeof playbookRun>('playbookRun', {
@@ -142,13 +150,31 @@ async function startOrAttachOne(
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
     }
+    // The run itself says whether the detection is new to it: its search attributes lag behind
+    // deliveries that it has not processed yet (racing re-deliveries, a worker catching up).
     try {
-      await handle.signal(attachDetectionSignal, det);
-      return { ...ref, result: 'attached' };
+      const result = await handle.executeUpdate(attachUpdate, { args: [det] });
+      return { ...ref, result };
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      running = false;
+      if (isClosed(err)) continue; // closed meanwhile: the next turn starts a new run
+      if (err instanceof WorkflowUpdateFailedError) {
+        const why = refusalReason(err);
+        if (/No registered handler for update/.test(why)) {
+          // A worker of an older release: it takes the detection by signal (and cannot tell duplicates).
+          await handle.signal(attachDetectionSignal, det);
+          return { ...ref, result: 'attached' };
+        }
+        continue; // the run has finished its steps and is closing: start anew once it has closed
+      }
+      throw err;
     }
   }
   throw new Error(`could not start or attach run ${id}: it kept closing and reopening`);
+}
+
+function isClosed(err: unknown): boolean {
+  return (
+    err instanceof WorkflowNotFoundError ||
+    /workflow execution already completed/i.test(String((err as Error)?.message ?? ''))
+  );
 }

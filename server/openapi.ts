@@ -1,5 +1,10 @@
 // The OpenAPI 3.1 document of the HTTP API, served at /openapi.json. A test checks that every route
-// the server registers is described here, so the document cannot drift from the code.
+// the server registers is described here, so the document cannot drift from the code; the detection
+// schemas are derived from the zod schemas that check them.
+import { z } from 'zod';
+import { defenderAlertSchema } from '../activities/defender/alert-schema';
+import { detectionSchema } from './detections/generic';
+import { redCanarySchema } from './detections/redcanary';
 const error = {
   type: 'object',
   required: ['error', 'message'],
@@ -21,43 +26,19 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'Refused by the run: not an allowed approver, not pending, or already decided',
   413: 'Body larger than 1 MiB',
   422: 'Some files failed to load; they keep serving their previous version',
-  503: 'Not ready',
+  503: 'Not ready, or Temporal did not answer in time (Retry-After says when to retry; nothing was recorded)',
 };
 
-const device = {
-  type: 'object',
-  required: ['id'],
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    os: { type: 'string' },
-    tags: { type: 'array', items: { type: 'string' } },
-    ip: { type: 'string' },
-  },
-};
+/** A request schema derived from the zod schema that checks it (one fact, two uses). */
+function fromZod(title: string, schema: z.ZodType) {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return { title, ...rest };
+}
 
-const detection = {
-  title: 'Normalized detection (spec §5)',
-  type: 'object',
-  required: ['id', 'title', 'severity', 'status', 'detected_at'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string' },
-    source: { enum: ['defender', 'redcanary', 'generic'] },
-    title: { type: 'string' },
-    severity: { enum: ['informational', 'low', 'medium', 'high', 'critical'] },
-    status: { enum: ['confirmed', 'suspected', 'false_positive', 'resolved'] },
-    category: { type: 'string' },
-    mitre: { type: 'array', items: { type: 'string' } },
-    incident_id: { type: 'string' },
-    alert_ids: { type: 'array', items: { type: 'string' } },
-    detected_at: { type: 'string', format: 'date-time' },
-    url: { type: 'string' },
-    devices: { type: 'array', items: device },
-    users: { type: 'array', items: { type: 'object' } },
-    evidence: { type: 'object' },
-  },
-};
+const detection = fromZod(
+  'Normalized detection (spec §5; detected_at defaults to the time of receipt)',
+  detectionSchema,
+);
 
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const bearer = [{ bearer: [] }];
@@ -101,7 +82,9 @@ export const OPENAPI = {
         description:
           'Accepts a normalized detection (spec §5), a Microsoft Defender for Endpoint alert as the API returns it, ' +
           'or a Red Canary detection (API v3). The format is recognised by shape or forced with ?format=. ' +
-          'Idempotent: the same detection again returns the same runs with result "duplicate".',
+          'Idempotent: the same detection again returns the same runs with result "duplicate", as the run itself ' +
+          'records it (also under racing re-deliveries and after a restart). 503 with Retry-After when Temporal ' +
+          'does not answer within 5 s: nothing was acknowledged, send it again.',
         security: [{ bearer: [] }, { signature: [] }],
         parameters: [{ name: 'format', in: 'query', schema: { enum: ['generic', 'defender', 'redcanary'] } }],
         requestBody: {
@@ -109,8 +92,11 @@ export const OPENAPI = {
           ...json({
             oneOf: [
               detection,
-              { type: 'object', title: 'Defender alert' },
-              { type: 'object', title: 'Red Canary detection' },
+              fromZod(
+                'Defender alert (the fields Nightshift reads; others are ignored)',
+                defenderAlertSchema,
+              ),
+              fromZod('Red Canary detection (API v3; bare or in its {data} envelope)', redCanarySchema),
             ],
           }),
         },
@@ -127,7 +113,7 @@ export const OPENAPI = {
               },
             }),
           },
-          ...errors(400, 401, 413),
+          ...errors(400, 401, 413, 503),
         },
       },
     },
@@ -149,7 +135,7 @@ export const OPENAPI = {
             schema: { type: 'string' },
           }),
         ),
-        responses: { 200: { description: 'Runs, newest first' }, ...errors(400, 401) },
+        responses: { 200: { description: 'Runs, newest first' }, ...errors(400, 401, 503) },
       },
     },
     '/v1/runs/{id}': {
@@ -157,7 +143,7 @@ export const OPENAPI = {
         summary: "A run's live state: current step, pending approvals and pages, step results, effects",
         security: bearer,
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 200: { description: 'The run' }, ...errors(401, 404) },
+        responses: { 200: { description: 'The run' }, ...errors(401, 404, 503) },
       },
     },
     '/v1/approvals': {
@@ -176,7 +162,7 @@ export const OPENAPI = {
             },
           }),
         },
-        responses: { 200: { description: 'The decision in force' }, ...errors(400, 401, 404, 409) },
+        responses: { 200: { description: 'The decision in force' }, ...errors(400, 401, 404, 409, 503) },
       },
     },
     '/v1/acks': {
@@ -191,7 +177,10 @@ export const OPENAPI = {
             properties: { pageId: { type: 'string' }, person: { type: 'string' } },
           }),
         },
-        responses: { 200: { description: 'The acknowledgement in force' }, ...errors(400, 401, 404, 409) },
+        responses: {
+          200: { description: 'The acknowledgement in force' },
+          ...errors(400, 401, 404, 409, 503),
+        },
       },
     },
     '/v1/slack/interactions': {

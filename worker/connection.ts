@@ -1,6 +1,11 @@
 // Connections to Temporal (client and worker), with one-line errors that name the fix.
 import fs from 'node:fs';
-import { Connection, type ConnectionOptions } from '@temporalio/client';
+import {
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  type ConnectionOptions,
+} from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { ConfigError, type TemporalSettings } from './config';
 import { SetupError } from './dev-server';
@@ -32,14 +37,41 @@ function unreachable(address: string, err: unknown): SetupError {
   );
 }
 
+type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
+
+/**
+ * The client's retries of unavailable calls (backoff up to 5 s between attempts, ~20 s in all), made to
+ * respect a call's deadline: no retry is scheduled past it, and the last one waits only until it. With
+ * the default policy a 2.5 s deadline could be answered after 3.3 s, because a retry sleeping through
+ * the deadline only fails once it wakes.
+ */
+export function deadlineAwareRetry(): Interceptor {
+  const defaults = defaultGrpcRetryOptions();
+  return (options, nextCall) => {
+    const d = options.deadline;
+    const end = d === undefined ? Infinity : d instanceof Date ? d.getTime() : Number(d);
+    return makeGrpcRetryInterceptor({
+      retryableDecider: (attempt, status) => defaults.retryableDecider(attempt, status) && Date.now() < end,
+      delayFunction: (attempt, status) =>
+        Math.max(0, Math.min(defaults.delayFunction(attempt, status), end - Date.now())),
+    })(options, nextCall);
+  };
+}
+
+/** Options of the client connection (the server, the CLI and activities calling Temporal). */
+function clientConnectionOptions(s: TemporalSettings & { address: string }): ConnectionOptions {
+  return {
+    address: s.address,
+    tls: tlsOptions(s),
+    apiKey: s.apiKey,
+    connectTimeout: 5000,
+    interceptors: [deadlineAwareRetry()],
+  };
+}
+
 export async function connectClient(s: TemporalSettings & { address: string }): Promise<Connection> {
   try {
-    const connection = await Connection.connect({
-      address: s.address,
-      tls: tlsOptions(s),
-      apiKey: s.apiKey,
-      connectTimeout: 5000,
-    });
+    const connection = await Connection.connect(clientConnectionOptions(s));
     await connection.workflowService.getSystemInfo({});
     return connection;
   } catch (err) {

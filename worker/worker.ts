@@ -1,21 +1,13 @@
 // The Nightshift workers: the main task queue (playbook runs, channels, webhooks, intake, blast radius)
 // and the Defender task queue, whose task-queue rate limit holds across every worker of the deployment.
-import path from 'node:path';
-import fs from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
 import { DEFENDER_TASK_QUEUE, TASK_QUEUE } from '../activities/contracts';
+import { workflowSource } from './workflow-bundle';
 
 export interface WorkerSet {
   run(): Promise<void>;
   shutdown(): Promise<void>;
-}
-
-/** The prebuilt workflow bundle when present (production), else bundle from source at start-up. */
-function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  const bundle = path.join(__dirname, '..', 'workflow-bundle.js');
-  if (fs.existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
-  return { workflowsPath: require.resolve('../workflows') };
 }
 
 export interface WorkerSetOptions {
@@ -34,6 +26,8 @@ export interface WorkerSetOptions {
   sinks?: WorkerOptions['sinks'];
   /** Seconds to let in-flight activities finish on shutdown. */
   shutdownGraceTime?: string;
+  /** Where the workflow bundler reports, when the prebuilt bundle is stale (default: nowhere). */
+  bundlerLogger?: Logger;
 }
 
 export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> {
@@ -42,7 +36,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> 
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    ...workflowSource(),
+    ...(await workflowSource(opts.bundlerLogger)),
     activities: opts.activities,
     sinks: opts.sinks,
     shutdownGraceTime,

@@ -32,7 +32,16 @@ export const ackUpdate = defineUpdate<{ ackedBy: string; ackedAt: string; channe
   'ack',
 );
 
-/** A further detection of the same group key joins the running run (its devices are added). */
+/**
+ * A further detection of the same group key joins the running run (its devices are added). Answers
+ * whether the detection was new to the run (`attached`) or already part of it (`duplicate`): the run's
+ * own record is the only one that is right under racing re-deliveries and right after a restart. The
+ * validator refuses once the run has finished its steps (a detection must then start a new run).
+ */
+export const attachUpdate = defineUpdate<AttachResult, [Detection]>('attach');
+export type AttachResult = 'attached' | 'duplicate';
+
+/** The signal of runs started before `attach` (kept so their histories replay, and for old workers). */
 export const attachDetectionSignal = defineSignal<[Detection]>('attachDetection');
 
 export interface PendingApproval {

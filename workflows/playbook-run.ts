@@ -30,7 +30,14 @@ import {
   InteractionRefused,
 } from './interpreter/interpreter';
 import type { Effects, Runtime } from './interpreter/runtime';
-import { ackUpdate, attachDetectionSignal, decideUpdate, stateQuery } from './messages';
+import {
+  ackUpdate,
+  attachDetectionSignal,
+  attachUpdate,
+  decideUpdate,
+  stateQuery,
+  type AttachResult,
+} from './messages';
 import {
   answeredCode,
   SA_DETECTION_IDS,
@@ -197,11 +204,27 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
   });
   setHandler(ackUpdate, (a) => self.ack(a), { validator: (a) => refuse(() => self.validateAck(a)) });
   setHandler(attachDetectionSignal, (d) => self.attach(d));
+  // Set once the steps are done: a detection arriving then belongs to a new run, not to this one.
+  let stepsDone = false;
+  setHandler(
+    attachUpdate,
+    (d): AttachResult => {
+      const seen = self.state().detectionIds.includes(d.id);
+      self.attach(d);
+      return seen ? 'duplicate' : 'attached';
+    },
+    {
+      validator: (_d) => {
+        if (stepsDone) throw ApplicationFailure.nonRetryable('the run has finished its steps', 'RunFinished');
+      },
+    },
+  );
   setHandler(stateQuery, () => self.state());
   setHandler(reservationAnswerSignal, ({ key, granted }) => void reservationAnswers.set(key, granted));
 
   runtime.onStateChange?.();
   const outcome = await self.run();
+  stepsDone = true;
   metrics.runFinished(input.ir.name, outcome.outcome);
   // Runs finished before this change have no outcome attribute; replaying them must not add one.
   if (patched('outcome-search-attribute'))

@@ -2,6 +2,7 @@
 // token, JSON in/out, the documented error body turned into DefenderApiError. No retries of its own
 // beyond that: retry timing (429 Retry-After, 5xx backoff) belongs to Temporal's activity retries.
 import type { Agent, Dispatcher } from 'undici';
+import type { DefenderAlert } from './alert-schema';
 import { MsalTokenSource, type TokenSource } from './auth';
 import type { DefenderLiveConfig } from './config';
 import { apiErrorFromResponse } from './errors';
@@ -23,47 +24,8 @@ export interface MachineAction {
   relatedFileInfo?: { fileIdentifier: string; fileIdentifierType: string } | null;
 }
 
-export interface AlertEvidence {
-  entityType?: string | null;
-  sha1?: string | null;
-  sha256?: string | null;
-  fileName?: string | null;
-  filePath?: string | null;
-  processId?: number | null;
-  processCommandLine?: string | null;
-  ipAddress?: string | null;
-  url?: string | null;
-  accountName?: string | null;
-  domainName?: string | null;
-  userPrincipalName?: string | null;
-  [k: string]: unknown;
-}
-
-/** Alert fields used by Nightshift (reference §6.2); unknown fields are kept and ignored. */
-export interface DefenderAlert {
-  id: string;
-  title?: string | null;
-  description?: string | null;
-  incidentId?: number | string | null;
-  severity?: string | null;
-  status?: string | null;
-  classification?: string | null;
-  determination?: string | null;
-  category?: string | null;
-  detectionSource?: string | null;
-  threatFamilyName?: string | null;
-  alertCreationTime?: string | null;
-  firstEventTime?: string | null;
-  lastEventTime?: string | null;
-  lastUpdateTime?: string | null;
-  resolvedTime?: string | null;
-  machineId?: string | null;
-  computerDnsName?: string | null;
-  mitreTechniques?: string[] | null;
-  relatedUser?: { userName?: string | null; domainName?: string | null } | null;
-  evidence?: AlertEvidence[] | null;
-  [k: string]: unknown;
-}
+// The alert shape is one zod schema (alert-schema.ts); its types are derived from it.
+export type { AlertEvidence, DefenderAlert } from './alert-schema';
 
 export interface Indicator {
   id: string | number;

@@ -1,4 +1,7 @@
 // The normalized detection of spec §5, validated: every bad field is named by its JSON path.
+// Required is only what a playbook cannot do without: `id` (de-duplication, grouping), `title` (what
+// every person is shown), `severity` and `status` (what playbooks decide on: a guessed default could
+// isolate or skip a machine). `detected_at` defaults to the time of receipt (extension).
 import { z } from 'zod';
 import type { Detection } from '../../compiler/ir';
 
@@ -23,7 +26,7 @@ export const detectionSchema = z.strictObject({
   mitre: z.array(str(64)).max(MAX.list).default([]),
   incident_id: str(MAX.id).optional(),
   alert_ids: z.array(str(MAX.id)).max(MAX.list).default([]),
-  detected_at: z.iso.datetime({ offset: true }),
+  detected_at: z.iso.datetime({ offset: true }).optional(),
   url: str().optional(),
   devices: z.array(device).max(MAX.devices).default([]),
   users: z
@@ -57,20 +60,37 @@ export interface FieldError {
 }
 
 /** `devices[0].id` style paths, as people read them. */
-function formatPath(path: PropertyKey[]): string {
+export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
   return out || '(root)';
 }
 
-export function parseDetection(input: unknown): { detection?: Detection; errors: FieldError[] } {
+/** zod issues as field errors; `prefix`: where the validated value sits in the request body. */
+export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] = []): FieldError[] {
+  return issues.map((i) => ({ path: formatPath([...prefix, ...i.path]), message: i.message }));
+}
+
+export interface ParseOptions {
+  /** The time of receipt: the default of `detected_at`. */
+  now?: Date;
+}
+
+export function parseDetection(
+  input: unknown,
+  opts: ParseOptions = {},
+): { detection?: Detection; errors: FieldError[] } {
   const r = detectionSchema.safeParse(input);
   if (r.success) {
     const d = r.data;
     return {
-      detection: { ...d, devices: d.devices.map((x) => ({ ...x, name: x.name ?? x.id })) } as Detection,
+      detection: {
+        ...d,
+        detected_at: d.detected_at ?? (opts.now ?? new Date()).toISOString(),
+        devices: d.devices.map((x) => ({ ...x, name: x.name ?? x.id })),
+      } as Detection,
       errors: [],
     };
   }
-  return { errors: r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
+  return { errors: fieldErrors(r.error.issues) };
 }

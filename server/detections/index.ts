@@ -4,8 +4,8 @@
 //   redcanary — a Red Canary detection as its API v3 returns it.
 import type { Detection } from '../../compiler/ir';
 import { normalizeAlert } from '../../activities/defender';
-import type { DefenderAlert } from '../../activities/defender/client';
-import { parseDetection, type FieldError } from './generic';
+import { defenderAlertSchema } from '../../activities/defender/alert-schema';
+import { fieldErrors, parseDetection, type FieldError, type ParseOptions } from './generic';
 import { isRedCanary, parseRedCanary } from './redcanary';
 
 export type DetectionFormat = 'generic' | 'defender' | 'redcanary';
@@ -24,35 +24,30 @@ export function guessFormat(body: unknown): DetectionFormat {
   return 'generic';
 }
 
-function parseDefender(body: unknown): { detection?: Detection; errors: FieldError[] } {
-  const a = body as Partial<DefenderAlert> & Record<string, unknown>;
-  const errors: FieldError[] = [];
-  if (typeof a.id !== 'string' || a.id === '')
-    errors.push({ path: 'id', message: 'a Defender alert needs its id (string)' });
-  if (typeof a.title !== 'string') errors.push({ path: 'title', message: 'expected a string' });
-  if (a.machineId !== undefined && a.machineId !== null && typeof a.machineId !== 'string') {
-    errors.push({ path: 'machineId', message: 'expected a string' });
-  }
-  if (a.evidence !== undefined && !Array.isArray(a.evidence))
-    errors.push({ path: 'evidence', message: 'expected an array' });
-  if (errors.length) return { errors };
-  try {
-    // Through the generic schema too, so the normalized result obeys the same bounds.
-    return parseDetection(normalizeAlert(a as DefenderAlert));
-  } catch (err) {
-    return { errors: [{ path: '(root)', message: (err as Error).message }] };
-  }
+/** A Defender alert: its schema first (a wrong type is named), then the normalizer the poller uses. */
+function parseDefender(body: unknown, opts: ParseOptions): { detection?: Detection; errors: FieldError[] } {
+  const r = defenderAlertSchema.safeParse(body);
+  if (!r.success) return { errors: fieldErrors(r.error.issues) };
+  const d = normalizeAlert(r.data);
+  // Through the generic schema too, so the normalized result obeys the same bounds; an alert with no
+  // time at all was detected when it arrived.
+  return parseDetection({ ...d, detected_at: d.detected_at || undefined }, opts);
 }
 
 export function parseAnyDetection(
   body: unknown,
   format?: DetectionFormat,
+  opts: ParseOptions = {},
 ): { format: DetectionFormat; detection?: Detection; errors: FieldError[] } {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     return { format: format ?? 'generic', errors: [{ path: '(root)', message: 'expected a JSON object' }] };
   }
   const f = format ?? guessFormat(body);
   const r =
-    f === 'redcanary' ? parseRedCanary(body) : f === 'defender' ? parseDefender(body) : parseDetection(body);
+    f === 'redcanary'
+      ? parseRedCanary(body, opts)
+      : f === 'defender'
+        ? parseDefender(body, opts)
+        : parseDetection(body, opts);
   return { format: f, ...r };
 }

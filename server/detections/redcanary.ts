@@ -3,7 +3,7 @@
 // analyst confirmed it, so it arrives `confirmed`.
 import { z } from 'zod';
 import type { Detection, Severity } from '../../compiler/ir';
-import type { FieldError } from './generic';
+import { fieldErrors, type FieldError, type ParseOptions } from './generic';
 
 const s = (max = 2000) => z.string().max(max);
 
@@ -41,18 +41,15 @@ export function isRedCanary(body: unknown): boolean {
   return !!b && typeof b === 'object' && (b.type === 'Detection' || b.data?.type === 'Detection');
 }
 
-export function parseRedCanary(body: unknown): { detection?: Detection; errors: FieldError[] } {
-  // Accept the bare resource or the API's {data: …} envelope.
-  const inner = (body as { data?: unknown }).data ?? body;
+export function parseRedCanary(
+  body: unknown,
+  opts: ParseOptions = {},
+): { detection?: Detection; errors: FieldError[] } {
+  // Accept the bare resource or the API's {data: …} envelope; errors name the field as sent.
+  const enveloped = (body as { data?: unknown }).data !== undefined;
+  const inner = enveloped ? (body as { data: unknown }).data : body;
   const r = redCanarySchema.safeParse(inner);
-  if (!r.success) {
-    return {
-      errors: r.error.issues.map((i) => ({
-        path: i.path.map(String).join('.') || '(root)',
-        message: i.message,
-      })),
-    };
-  }
+  if (!r.success) return { errors: fieldErrors(r.error.issues, enveloped ? ['data'] : []) };
   const d = r.data;
   const a = d.attributes;
   const endpoint = d.relationships?.affected_endpoint?.data.id;
@@ -70,7 +67,10 @@ export function parseRedCanary(body: unknown): { detection?: Detection; errors: 
       mitre: [],
       alert_ids: [],
       detected_at:
-        a.time_of_occurrence ?? a.confirmed_at ?? a.last_activity_seen_at ?? new Date().toISOString(),
+        a.time_of_occurrence ??
+        a.confirmed_at ??
+        a.last_activity_seen_at ??
+        (opts.now ?? new Date()).toISOString(),
       url: d.links?.self?.href,
       devices: host
         ? [

@@ -423,7 +423,8 @@ describe('playbook runs on Temporal', () => {
 
       await decide(handle, st.pendingApprovals[0].approvalId, 'ana', 'approved', 'api');
       const out = await handle.result();
-      await keepHistory('attach-incident', handle);
+      // Recorded since detections attach by Update; attach-incident.json keeps the signal-era history.
+      await keepHistory('attach-update', handle);
       expect((step(out, 'isolate').actions as Array<{ device: string }>).map((a) => a.device)).toEqual([
         d1.devices[0].id,
         d2.devices[0].id,

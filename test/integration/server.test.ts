@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import type { Worker } from '@temporalio/worker';
 import { createBlastRadiusActivities } from '../../activities/blast-radius';
@@ -184,6 +185,44 @@ describe('POST /v1/detections', () => {
       format: 'defender',
       runs: [{ playbook: 'contain', result: 'started', deviceIds: [`m${id}`] }],
     });
+  });
+
+  it('refuses a Defender alert with a wrong type by the field name, and starts nothing', async () => {
+    const id = uid();
+    const alert = {
+      id: `da${id}`,
+      incidentId: { id: 1 },
+      title: 'Suspicious PowerShell command line',
+      severity: 3,
+      classification: 'TruePositive',
+      detectionSource: 'WindowsDefenderAtp',
+      alertCreationTime: '2026-11-22T03:01:07.1234567Z',
+      machineId: `m${id}`,
+    };
+    const r = await post('/v1/detections', alert);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ error: 'invalid_detection', format: 'defender' });
+    expect((r.body.fields as Array<{ path: string }>).map((f) => f.path).sort()).toEqual([
+      'incidentId',
+      'severity',
+    ]);
+    expect(await runsOf(alert.id)).toEqual([]);
+  });
+
+  it('takes a detection without detected_at as detected when it arrived', async () => {
+    const { detected_at: _omitted, ...d } = detection();
+    const before = Date.now();
+    const r = await post('/v1/detections', d);
+    expect(r.status).toBe(202);
+    const { workflowId } = (r.body.runs as Array<{ workflowId: string }>)[0];
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    // The run's input (its first and only argument) holds the detection as the run sees it.
+    const input = defaultPayloadConverter.fromPayload<{ detection: { detected_at: string } }>(
+      history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0],
+    );
+    const at = Date.parse(input.detection.detected_at);
+    expect(at).toBeGreaterThanOrEqual(before - 1000);
+    expect(at).toBeLessThanOrEqual(Date.now());
   });
 
   it('accepts a Red Canary detection (API v3 shape)', async () => {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../worker/dev-server';
+import { freePort, isPortFree } from '../../worker/dev-server';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'nightshift.js');
@@ -15,7 +15,11 @@ const LINK_SECRET = 'start-test-link-secret-0123456789abcdef';
 
 interface Started {
   child: ChildProcess;
+  /** stdout and stderr as they came, interleaved. */
   out: () => string;
+  /** stdout only: the JSON log stream. */
+  stdout: () => string;
+  stderr: () => string;
   exited: Promise<number | null>;
 }
 
@@ -40,23 +44,65 @@ function startNightshift(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout.on('data', (b) => (out += b));
-  child.stderr.on('data', (b) => (out += b));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b) => ((out += b), (stdout += b)));
+  child.stderr.on('data', (b) => ((out += b), (stderr += b)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const started = { child, out: () => out, stdout: () => stdout, stderr: () => stderr, exited };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`nightshift start did not come up:\n${out}`)), 90_000);
     const check = () => {
       if (waitFor && waitFor.test(out)) {
         clearTimeout(timer);
-        resolve({ child, out: () => out, exited });
+        resolve(started);
       }
     };
     child.stdout.on('data', check);
+    child.stderr.on('data', check);
     void exited.then(() => {
       clearTimeout(timer);
-      resolve({ child, out: () => out, exited });
+      resolve(started);
     });
   });
+}
+
+/** The pid of the embedded Temporal of a start on this port, from the watchdog's pid file. */
+function serverPid(port: number): number | undefined {
+  try {
+    return Number(fs.readFileSync(path.join(ROOT, '.nightshift', `temporal-${port}.pid`), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`not reached in ${ms} ms: ${String(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The embedded Temporal and its port are gone (within the watchdog's stop time). */
+async function expectTemporalGone(pid: number, port: number): Promise<void> {
+  await until(
+    () => alive(pid),
+    (a) => !a,
+    20_000,
+  );
+  expect(await isPortFree(port)).toBe(true);
 }
 
 async function api(port: number, method: string, url: string, body?: unknown) {
@@ -181,6 +227,203 @@ describe('nightshift start', () => {
         `^nightshift: cannot reach Temporal at 127\\.0\\.0\\.1:${p.temporal} \\(.*\\): check TEMPORAL_ADDRESS`,
       ),
     );
+  });
+
+  it('writes one JSON log stream on stdout: no bundler report, no multi-line dump, no secret', async () => {
+    const p = await ports();
+    const secrets = {
+      NIGHTSHIFT_WEBHOOK_SECRETS: 'webhook-secret-of-the-start-test-0123456789',
+      NIGHTSHIFT_LINK_SECRET: 'link-secret-of-the-start-test-0123456789abcd',
+    };
+    const r = await startNightshift({
+      NIGHTSHIFT_TEMPORAL_PORT: String(p.temporal),
+      NIGHTSHIFT_TEMPORAL_UI_PORT: String(p.ui),
+      NIGHTSHIFT_HTTP_PORT: String(p.http),
+      NIGHTSHIFT_DATA_DIR: data,
+      NIGHTSHIFT_LOG_LEVEL: 'debug',
+      ...secrets,
+    });
+    try {
+      const detection = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'detection.json'), 'utf8'));
+      detection.id = `logs-test-${Date.now()}`;
+      detection.incident_id = `inc-${detection.id}`;
+      expect((await api(p.http, 'POST', '/v1/detections', detection)).status).toBe(202);
+      // A refused link and a bad token: their secrets must not be logged either.
+      const linkToken = `${Buffer.from('{"v":1,"k":"decide"}').toString('base64url')}.${'Q'.repeat(43)}`;
+      await fetch(`http://127.0.0.1:${p.http}/v1/links?t=${linkToken}`, { method: 'PUT' });
+      await fetch(`http://127.0.0.1:${p.http}/v1/runs`, {
+        headers: { authorization: `Bearer ${linkToken}` },
+      });
+      // The run reaches its people (dry run) before the stop.
+      await until(
+        () => r.stdout(),
+        (o) => o.includes('DRY RUN'),
+      );
+      r.child.kill('SIGINT');
+      expect(await r.exited).toBe(0);
+
+      const lines = r
+        .stdout()
+        .split('\n')
+        .filter((l) => l !== '');
+      expect(lines.length).toBeGreaterThan(5);
+      const notJson = lines.filter((l) => {
+        try {
+          const v = JSON.parse(l);
+          return !(v && typeof v === 'object' && typeof v.level === 'number' && typeof v.msg === 'string');
+        } catch {
+          return true;
+        }
+      });
+      expect(notJson).toEqual([]);
+      const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      // The embedded server's output and the SDK's lines are in the stream, as JSON.
+      expect(records.some((x) => x.component === 'temporal-server')).toBe(true);
+      expect(records.some((x) => x.component === 'temporal-sdk')).toBe(true);
+      expect(records.some((x) => x.msg === 'nightshift is running')).toBe(true);
+      // Request lines are debug, not info.
+      const requestLines = records.filter((x) => /incoming request|request completed/.test(String(x.msg)));
+      expect(requestLines.length).toBeGreaterThan(0);
+      expect(requestLines.filter((x) => x.level !== 20)).toEqual([]);
+      // No bundler report anywhere, and no warning about the Defender queue having no workflows.
+      expect(r.out()).not.toMatch(/webpack|asset workflow-bundle|modules by path/);
+      expect(
+        records.filter((x) => (x.level as number) >= 40 && /No workflows registered/.test(String(x.msg))),
+      ).toEqual([]);
+      for (const secret of [TOKEN, linkToken, ...Object.values(secrets)])
+        expect(r.out()).not.toContain(secret);
+      // stderr is for people: the banner and the stop lines.
+      expect(r.stderr()).toMatch(/^Nightshift is running\. Ctrl-C stops it\./);
+      expect(r.stderr()).toContain('nightshift: stopped.');
+    } finally {
+      if (r.child.exitCode === null) r.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops the embedded Temporal when its output is closed (`nightshift start | head -1`)', async () => {
+    const p = await ports();
+    const env = {
+      ...process.env,
+      NIGHTSHIFT_API_TOKENS: TOKEN,
+      NIGHTSHIFT_LOG_LEVEL: 'info',
+      NIGHTSHIFT_TEMPORAL_PORT: String(p.temporal),
+      NIGHTSHIFT_TEMPORAL_UI_PORT: String(p.ui),
+      NIGHTSHIFT_HTTP_PORT: String(p.http),
+      NIGHTSHIFT_DATA_DIR: data,
+    };
+    const pipeline = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" start | head -1`], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    pipeline.stdout.on('data', (b) => (out += b));
+    pipeline.stderr.on('data', (b) => (err += b));
+    const done = new Promise<number | null>((resolve) => pipeline.once('exit', (code) => resolve(code)));
+    const pid = await until(
+      () => serverPid(p.temporal),
+      (v) => v !== undefined && v > 0,
+      90_000,
+    );
+    // More lines after head has gone (a start-up line, or a detection's effects) meet a closed pipe.
+    let finished = false;
+    void done.then(() => (finished = true));
+    await until(
+      () =>
+        finished
+          ? true
+          : fetch(`http://127.0.0.1:${p.http}/healthz`).then(
+              (r) => r.ok,
+              () => false,
+            ),
+      (ok) => ok,
+      60_000,
+    );
+    if (!finished) {
+      const detection = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'detection.json'), 'utf8'));
+      detection.id = `epipe-test-${Date.now()}`;
+      await api(p.http, 'POST', '/v1/detections', detection).catch(() => undefined);
+    }
+    expect(await done).toBe(0);
+    expect(out.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(out)).toMatchObject({ level: 30 });
+    expect(err).toContain('stdout was closed (EPIPE)');
+    expect(err).not.toMatch(/Error: write EPIPE|Unhandled 'error' event/);
+    await expectTemporalGone(pid!, p.temporal);
+  });
+
+  it.each([
+    ['SIGTERM', 0],
+    ['an uncaught error', 1],
+    ['SIGKILL of nightshift itself', null],
+  ] as const)('never leaves the embedded Temporal running: %s', async (how, code) => {
+    const p = await ports();
+    const r = await startNightshift({
+      NIGHTSHIFT_TEMPORAL_PORT: String(p.temporal),
+      NIGHTSHIFT_TEMPORAL_UI_PORT: String(p.ui),
+      NIGHTSHIFT_HTTP_PORT: String(p.http),
+      NIGHTSHIFT_DATA_DIR: data,
+      NODE_OPTIONS: `--require ${path.join(ROOT, 'test', 'support', 'crash-on-sigusr2.js')}`,
+    });
+    const pid = serverPid(p.temporal)!;
+    expect(alive(pid)).toBe(true);
+    r.child.kill(how === 'SIGTERM' ? 'SIGTERM' : how === 'an uncaught error' ? 'SIGUSR2' : 'SIGKILL');
+    expect(await r.exited).toBe(code);
+    if (how === 'an uncaught error') {
+      expect(r.stderr()).toContain('nightshift: uncaught error: injected uncaught error: stopping');
+      expect(r.stdout()).toMatch(/"level":60,.*"msg":"uncaught error: stopping"/);
+    }
+    await expectTemporalGone(pid, p.temporal);
+  });
+
+  it('reclaims a Temporal of its own left running, and never touches someone else’s process', async () => {
+    const p = await ports();
+    const env = {
+      NIGHTSHIFT_TEMPORAL_PORT: String(p.temporal),
+      NIGHTSHIFT_TEMPORAL_UI_PORT: String(p.ui),
+      NIGHTSHIFT_HTTP_PORT: String(p.http),
+      NIGHTSHIFT_DATA_DIR: data,
+    };
+    // A leftover: its watchdog and the start that owned it were killed outright.
+    const first = await startNightshift(env);
+    const pid = serverPid(p.temporal)!;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const watchdog = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    process.kill(watchdog, 'SIGKILL');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(alive(pid)).toBe(true);
+    expect(await isPortFree(p.temporal)).toBe(false);
+
+    const second = await startNightshift({ ...env, NIGHTSHIFT_LOG_LEVEL: 'info' });
+    try {
+      expect(second.out()).toContain('Nightshift is running');
+      expect(second.stdout()).toContain(
+        `"pid":${pid},"msg":"stopped a Temporal dev server left running by an earlier nightshift start"`,
+      );
+      expect(alive(pid)).toBe(false);
+    } finally {
+      second.child.kill('SIGINT');
+      expect(await second.exited).toBe(0);
+    }
+
+    // Someone else's process on the port, and a pid file that names another live process: a one-line
+    // error, and that process lives on.
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const blocker = net.createServer().listen(p.temporal, '127.0.0.1');
+    fs.writeFileSync(path.join(ROOT, '.nightshift', `temporal-${p.temporal}.pid`), `${other.pid}\n`);
+    try {
+      const r = await startNightshift(env, null);
+      expect(await r.exited).toBe(1);
+      expect(r.out().trim()).toBe(
+        `nightshift: port ${p.temporal} (Temporal) is already in use: stop the program using it, or choose another port with NIGHTSHIFT_TEMPORAL_PORT.`,
+      );
+      expect(alive(other.pid!)).toBe(true);
+    } finally {
+      other.kill('SIGKILL');
+      blocker.close();
+    }
   });
 
   it('refuses a half-configured channel or missing link settings before starting anything, in one line', async () => {

@@ -59,7 +59,9 @@ function startRole(role: 'worker' | 'server', env: Record<string, string>): Prom
         resolve(proc);
       }
     };
+    // The banner is on stderr (stdout is the JSON log stream).
     child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`nightshift ${role} exited (${code}) before it was running:\n${out}`));

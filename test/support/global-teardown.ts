@@ -10,7 +10,7 @@ export default async function globalTeardown(): Promise<void> {
   await server.stop();
   if (globalThis.__NIGHTSHIFT_TESTS_FAILED__) {
     console.error(`\nTemporal dev server log kept for the failed run: ${server.logFile}`);
-  } else {
+  } else if (server.logFile) {
     fs.rmSync(server.logFile, { force: true });
   }
 }

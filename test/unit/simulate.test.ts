@@ -163,6 +163,41 @@ describe('nightshift simulate: the command line', () => {
     expect(JSON.parse(r.out)).toMatchObject({ matched: false, outcome: 'not_matched', effects: [] });
   });
 
+  it('takes a detection without detected_at as detected at --at', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ns-sim-'));
+    const { detected_at: _omitted, ...undated } = JSON.parse(
+      fs.readFileSync(path.join(ROOT, 'examples/detection.json'), 'utf8'),
+    );
+    fs.writeFileSync(path.join(dir, 'undated.json'), JSON.stringify(undated));
+    // Matches only when the detection's time is the simulated instant.
+    fs.writeFileSync(
+      path.join(dir, 'at.yaml'),
+      [
+        'playbook: detected-at',
+        'version: 1',
+        'on:',
+        '  detection:',
+        "    when: detection.detected_at == '2026-11-23T15:00:00.000Z'",
+        'steps:',
+        '  - id: tell',
+        '    notify: { to: [soc-slack], message: "seen at ${{ detection.detected_at }}" }',
+      ].join('\n'),
+    );
+    const r = await run([
+      path.join(dir, 'at.yaml'),
+      '--config',
+      'nightshift.yaml',
+      '--detection',
+      path.join(dir, 'undated.json'),
+      '--at',
+      '2026-11-23T15:00:00Z',
+      '--json',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ matched: true, outcome: 'completed' });
+  });
+
   it.each([
     [
       ['playbooks/contain-confirmed-threat.yaml', '--detection', 'examples/detection.json'],
