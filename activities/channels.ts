@@ -29,7 +29,7 @@ import { EmailAdapter, messageIdFor } from './email/adapter';
 import { approvalEmail, notifyEmail, pageEmail, resolvedEmail } from './email/render';
 import { TwilioAdapter, type TwilioAdapterOptions } from './twilio/adapter';
 import { gatherTwiml, sayTwiml } from './twilio/twiml';
-import { logEffect } from './log-effect';
+import { logEffect, runFields } from './effect-log';
 
 /** pino-compatible subset. */
 export interface Logger {
@@ -390,7 +390,8 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
     if (!slack) return dryRun(op, 'slack', target, key, text);
     const channel = dest.channel ?? (await slack.dmChannel(dest.user!));
     const posted = await slack.post(key, progress, `slack:${channel}`, channel, text, blocks);
-    if (posted.fresh) logEffect(log, { kind: 'slack.post', run, op, channel: posted.channel, ts: posted.ts });
+    if (posted.fresh)
+      logEffect(log, { kind: 'slack.post', ...runFields(run), op, channel: posted.channel, ts: posted.ts });
     done(`slack:${channel}`, key);
     return { channel: 'slack', target: posted.channel, ref: posted.ts, dryRun: false };
   }
@@ -415,7 +416,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
         messageId,
         inReplyTo: inReplyToKey ? messageIdFor(inReplyToKey, address, email.from) : undefined,
       });
-      logEffect(log, { kind: 'email.send', run, op, to: address, messageId });
+      logEffect(log, { kind: 'email.send', ...runFields(run), op, to: address, messageId });
       progress.set(step, true);
       done(step, key);
     }
@@ -429,7 +430,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
     let sid = progress.get<string>(step);
     if (!sid) {
       sid = await sms.sms(to, body);
-      logEffect(log, { kind: 'sms.send', run, op, to, sid });
+      logEffect(log, { kind: 'sms.send', ...runFields(run), op, to, sid });
       progress.set(step, sid);
       done(step, key);
     }
@@ -460,7 +461,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
     if (!progress.get(step)) {
       await teams.post(url, card, channelId);
       // The channel id, never the webhook URL (its sig= is a credential).
-      logEffect(log, { kind: 'teams.post', run, op, channel: channelId });
+      logEffect(log, { kind: 'teams.post', ...runFields(run), op, channel: channelId });
       progress.set(step, true);
       done(step, key);
     }
@@ -643,7 +644,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
             who: slackWho,
           });
           await slack.update(m.target, m.ref, `${plainText}: ${req.question}`, blocks);
-          logEffect(log, { kind: 'slack.update', run: req.run, op, channel: m.target, ts: m.ref });
+          logEffect(log, { kind: 'slack.update', ...runFields(req.run), op, channel: m.target, ts: m.ref });
         } else if (m.channel === 'teams') {
           const ch = org()?.channels[m.target];
           const envName = m.ref?.startsWith('env:') ? m.ref.slice(4) : undefined;
@@ -654,7 +655,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
               : undefined;
           if (url) {
             await teams.post(url, resolvedCard(req.question, req.decision, plainText), m.target);
-            logEffect(log, { kind: 'teams.post', run: req.run, op, channel: m.target });
+            logEffect(log, { kind: 'teams.post', ...runFields(req.run), op, channel: m.target });
           } else log.warn({ channel: m.target }, 'Teams decision not posted: webhook of the channel unknown');
         } else if (m.channel === 'email' && email && m.ref) {
           for (const address of m.target.split(',').filter(Boolean)) {
@@ -667,7 +668,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
               messageId,
               inReplyTo: messageIdFor(m.ref, address, email.from),
             });
-            logEffect(log, { kind: 'email.send', run: req.run, op, to: address, messageId });
+            logEffect(log, { kind: 'email.send', ...runFields(req.run), op, to: address, messageId });
             progress.set(sub, true);
           }
         } else if (m.channel === 'sms' && sms) {
@@ -675,7 +676,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
             m.target,
             `Nightshift: ${plainText} at ${req.decision.decidedAt}: ${req.question}`,
           );
-          logEffect(log, { kind: 'sms.send', run: req.run, op, to: m.target, sid });
+          logEffect(log, { kind: 'sms.send', ...runFields(req.run), op, to: m.target, sid });
         }
         // voice: a call cannot be edited; nothing to show.
         progress.set(step, true);
@@ -718,7 +719,7 @@ export function createChannelActivities(cfg: ChannelConfig, deps: ChannelDeps = 
     let sid = progress.get<string>(step);
     if (!sid) {
       sid = await sms.call(to, twiml);
-      logEffect(log, { kind: 'voice.call', run, op, to, sid });
+      logEffect(log, { kind: 'voice.call', ...runFields(run), op, to, sid });
       progress.set(step, sid);
       done(step, key);
     }

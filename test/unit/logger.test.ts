@@ -1,6 +1,6 @@
 // The last line of defence of the logs: whatever wrote a line, secrets are gone from it.
 import { Writable } from 'node:stream';
-import { logEffect } from '../../server/effect-log';
+import { logEffect } from '../../activities/effect-log';
 import { createLogger, scrub, secretValuesFromEnv } from '../../server/logger';
 
 function capture() {

@@ -1,7 +1,8 @@
 // The one way Nightshift logs a real effect — a message delivered, a Defender action taken or adopted, an
 // isolation refused by the blast-radius limit: one info line per effect, with a stable message and
 // fields, so an operator can follow a run at 3 a.m. (`jq 'select(.effect)'`) and alert on it.
-// Documented in docs/deployment.md, "Logs". Importable from activities/ and server/ alike: no imports.
+// Documented in docs/deployment.md, "Logs". Importable from activities/ and server/ alike (types only).
+import type { RunRef } from './contracts';
 
 /** The part of a pino logger this needs (the channel adapters' Logger fits too). */
 export interface EffectLogger {
@@ -38,4 +39,9 @@ export function logEffect(logger: EffectLogger, fields: EffectFields): void {
   const line: Record<string, unknown> = { effect: kind };
   for (const [k, v] of Object.entries(ids)) if (v !== undefined) line[k] = bounded(v);
   logger.info(line, `effect ${kind}`);
+}
+
+/** The fields of an effect line that name where it came from. */
+export function runFields(run: RunRef): { run: string; step: string; playbook: string } {
+  return { run: run.workflowId, step: run.stepId, playbook: run.playbook };
 }
