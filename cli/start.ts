@@ -6,7 +6,8 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import Fastify from 'fastify';
 import { TASK_QUEUE } from '../activities/contracts';
-import { checkAlertRule, defenderConfigFromEnv } from '../activities/defender';
+import { checkAlertRule, DefenderClient, defenderConfigFromEnv } from '../activities/defender';
+import { defenderAuthReadiness, defenderStartupCheck } from '../activities/defender/auth-check';
 import { channelConfigFromEnv } from '../activities/channels';
 import { parseDuration } from '../compiler/time/duration';
 import { DEFENDER_POLLER_WORKFLOW_ID } from '../workflows/defender-intake';
@@ -108,10 +109,15 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
   try {
     const cfg = loadConfig(process.env, io.cwd);
     // Every integration setting is checked before anything starts: a bad one is one line naming it.
-    defenderConfigFromEnv(process.env);
+    const defenderCfg = defenderConfigFromEnv(process.env);
     channelConfigFromEnv(process.env);
     webhookSecrets(process.env);
     const logger = createLogger(cfg.logLevel);
+    // Live Defender: ask for a token now, so a rejected secret is found at start, not at 3 a.m.
+    const defenderClient = defenderCfg.dryRun ? undefined : new DefenderClient(defenderCfg);
+    if (defenderClient) stops.push(() => defenderClient.close());
+    const defenderLogin = defenderClient ? await defenderStartupCheck(defenderClient) : undefined;
+    if (defenderLogin?.refusal) throw new ConfigError(defenderLogin.refusal);
 
     const registry = new PlaybookRegistry(cfg.configFile, [cfg.playbooksDir]);
     const loaded = registry.reload();
@@ -156,7 +162,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
     await ensureSearchAttributes(connection, cfg.temporal.namespace);
 
     const metrics = createMetrics();
-    const acts = buildActivities({ env: process.env, client, registry, logger, metrics });
+    const acts = buildActivities({ env: process.env, client, registry, logger, metrics, defenderClient });
     let workersDone: Promise<void> = new Promise(() => undefined);
     if (runsWorker) {
       const nativeConnection = await connectWorker(temporal);
@@ -188,6 +194,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         metrics,
         apiTokens: tokens.tokens,
         webhookSecrets: webhookSecrets(process.env),
+        readinessChecks: defenderClient ? [defenderAuthReadiness(defenderClient)] : [],
         plugins: [
           (app) =>
             interactionRoutes(app, {
@@ -241,7 +248,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         `  Temporal     ${address}${dev ? ' (embedded dev server, data in ' + path.relative(io.cwd, cfg.devServer.dataDir) + ')' : ''}`,
         ...(dev?.uiUrl ? [`  Temporal UI  ${dev.uiUrl}`] : []),
         `  Playbooks    ${registry.current.playbooks.map((p) => p.name).join(', ') || '(none)'}`,
-        ...acts.modes.map((m) => `  ${m}`),
+        ...acts.modes.map((m) => `  ${defenderLogin && m.startsWith('Defender:') ? defenderLogin.line : m}`),
       ].join('\n'),
     );
 

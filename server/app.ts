@@ -36,6 +36,8 @@ export interface ServerDeps {
   taskQueue?: string;
   /** Extra plugins (interaction endpoints). */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
+  /** More /readyz checks (e.g. Defender's login): null when ready, else the reason. */
+  readinessChecks?: Array<{ name: string; check: () => Promise<string | null> }>;
 }
 
 function tokenOk(given: string, tokens: string[]): boolean {
@@ -162,6 +164,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       checks.temporal = `unreachable: ${(err as Error).message.split('\n')[0]}`;
     }
     checks.playbooks = deps.registry.current.org ? 'ok' : 'nightshift.yaml is not loaded';
+    for (const c of deps.readinessChecks ?? []) {
+      checks[c.name] = (await c.check().catch((err: Error) => `check failed: ${err.message}`)) ?? 'ok';
+    }
     const ok = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
   });

@@ -14,6 +14,7 @@ import {
   createDefenderActivities,
   defenderConfigFromEnv,
   defenderWorkerOptions,
+  type DefenderClient,
 } from '../activities/defender';
 import { createIntakeActivities } from '../activities/intake';
 import * as smoke from '../activities/smoke';
@@ -39,6 +40,8 @@ export function buildActivities(opts: {
   logger: Logger;
   metrics: Metrics;
   taskQueue?: string;
+  /** The live Defender client (its login checked at start); one is created when absent. */
+  defenderClient?: DefenderClient;
 }): ActivitySets {
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   const channelCfg = channelConfigFromEnv(opts.env);
@@ -52,7 +55,7 @@ export function buildActivities(opts: {
       ...smoke,
     },
     defender: instrumentDefender(
-      createDefenderActivities(defenderCfg, { logger: opts.logger }),
+      createDefenderActivities(defenderCfg, { logger: opts.logger, client: opts.defenderClient }),
       opts.metrics,
     ),
     defenderOptions: defenderWorkerOptions(defenderCfg, { taskQueue: defenderTaskQueue(taskQueue) }),

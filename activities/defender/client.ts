@@ -120,9 +120,9 @@ export class DefenderClient {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     let forceRefresh = false;
     for (;;) {
-      const token = await this.tokens.token(scope, { forceRefresh });
+      const { accessToken } = await this.tokens.acquire(scope, { forceRefresh });
       const headers: Record<string, string> = {
-        authorization: `Bearer ${token}`,
+        authorization: `Bearer ${accessToken}`,
         accept: 'application/json',
         'user-agent': this.cfg.userAgent,
       };

@@ -266,3 +266,58 @@ describe('Defender machine actions through Temporal', () => {
     expect(fake.actions.filter((a) => a.machineId === m)).toHaveLength(1);
   });
 });
+
+describe('Defender token endpoint failures through Temporal', () => {
+  async function isolateWithFreshWorkers(
+    prepare: (f: FakeDefender) => void,
+    env: Record<string, string> = {},
+  ): Promise<{ outcome: StepOutcome; fake: FakeDefender }> {
+    const f = await startFake();
+    const w = await startWorkers(liveConfig(f, env));
+    try {
+      const m = `${'cd'.repeat(20)}`;
+      f.addMachine(m);
+      prepare(f);
+      const r = req('isolate', m, { type: 'full' }, `token-${w.taskQueue}`);
+      const outcome: StepOutcome = await client.workflow.execute('defenderStep', {
+        taskQueue: w.taskQueue,
+        workflowId: `token-${w.taskQueue}`,
+        args: [{ req: r, stepTimeoutMs: 30_000, taskQueue: w.defenderQueue }],
+      });
+      return { outcome, fake: f };
+    } finally {
+      await w.stop();
+      await w.client.close();
+      await f.stop();
+    }
+  }
+
+  it('one transient failure of the login host is retried, reaches the network again, and the action happens', async () => {
+    const { outcome, fake: f } = await isolateWithFreshWorkers((x) =>
+      x.failNextToken(
+        503,
+        {
+          error: 'temporarily_unavailable',
+          error_description: 'AADSTS90033: A transient error has occurred. Please try again.',
+          error_codes: [90033],
+        },
+        { 'retry-after': '30' },
+      ),
+    );
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.final).toBe('Succeeded');
+    expect(f.tokenAttempts()).toHaveLength(2);
+    expect(f.actions).toHaveLength(1);
+  });
+
+  it('a rejected secret fails the step at once, non-retryable, naming the reason and not the secret', async () => {
+    const { outcome, fake: f } = await isolateWithFreshWorkers(() => undefined, {
+      DEFENDER_CLIENT_SECRET: 'not-the-secret-0123456789',
+    });
+    expect(outcome.error?.type).toBe('DefenderAuthFailed');
+    expect(outcome.error?.message).toContain('invalid_client: AADSTS7000215');
+    expect(outcome.error?.message).not.toContain('not-the-secret-0123456789');
+    expect(f.tokenAttempts()).toHaveLength(1);
+    expect(f.actions).toHaveLength(0);
+  });
+});

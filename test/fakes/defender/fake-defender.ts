@@ -135,6 +135,11 @@ export class FakeDefender {
     headers?: Record<string, string>;
   }> = [];
   private readonly lostResponses: Array<(m: string, p: string) => boolean> = [];
+  private readonly tokenFailures: Array<{
+    status: number;
+    body: unknown;
+    headers?: Record<string, string>;
+  }> = [];
   private windowStart = 0;
   private windowCount = 0;
   private alertSeq = 0;
@@ -233,6 +238,19 @@ export class FakeDefender {
     headers?: Record<string, string>,
   ): void {
     this.failures.push({ match, status, body, headers });
+  }
+
+  /**
+   * The next token request is answered with this status and body (`undefined` = an empty body), then the
+   * rule is consumed: a login host that is briefly unavailable (500/503/429, AADSTS90033 "try again").
+   */
+  failNextToken(status: number, body?: unknown, headers?: Record<string, string>): void {
+    this.tokenFailures.push({ status, body, headers });
+  }
+
+  /** Token requests that reached the token endpoint, answered or not (tokenRequests counts only issued ones). */
+  tokenAttempts(): RecordedCall[] {
+    return this.calls.filter((c) => c.path === `/${this.opts.tenantId}/oauth2/v2.0/token`);
   }
 
   /** The next matching request is processed, but its answer is lost (the connection is reset). */
@@ -386,6 +404,18 @@ export class FakeDefender {
   ): Promise<number> {
     const p = url.pathname;
     const tenant = this.opts.tenantId;
+    const other = /^\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\//i.exec(p);
+    if (other && other[1] !== tenant) {
+      // Entra's answer for a tenant that does not exist, on its metadata and token endpoints alike.
+      return this.send(res, 400, {
+        error: 'invalid_tenant',
+        error_description: `AADSTS90002: Tenant '${other[1]}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+        error_codes: [90002],
+        timestamp: new Date().toISOString(),
+        trace_id: crypto.randomUUID(),
+        correlation_id: crypto.randomUUID(),
+      });
+    }
     if (
       p === `/${tenant}/v2.0/.well-known/openid-configuration` ||
       p === `/${tenant}/.well-known/openid-configuration`
@@ -403,7 +433,11 @@ export class FakeDefender {
         ],
       });
     }
-    if (p === `/${tenant}/oauth2/v2.0/token` && method === 'POST') return this.token(raw, res);
+    if (p === `/${tenant}/oauth2/v2.0/token` && method === 'POST') {
+      const f = this.tokenFailures.shift();
+      if (f) return this.send(res, f.status, f.body, f.headers);
+      return this.token(raw, res);
+    }
     if (!p.startsWith('/api/')) return this.error(res, 404, 'NotFound', `No route ${p}`);
 
     // Authorization first, then throttling, as the real service (a bad token is 401 whatever the rate).
@@ -497,7 +531,7 @@ export class FakeDefender {
       this.send(res, status, {
         error: code,
         error_description: desc,
-        error_codes: [7000215],
+        error_codes: [Number(/AADSTS(\d+)/.exec(desc)?.[1] ?? 0)],
         timestamp: new Date().toISOString(),
         trace_id: crypto.randomUUID(),
         correlation_id: crypto.randomUUID(),

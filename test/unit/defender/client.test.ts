@@ -126,6 +126,86 @@ describe('DefenderClient against the fake', () => {
   });
 });
 
+describe('token endpoint failures', () => {
+  const listAlerts = (c: DefenderClient) => c.listAlerts({ top: 1, skip: 0, expandEvidence: false });
+  const transient90033 = {
+    error: 'temporarily_unavailable',
+    error_description: 'AADSTS90033: A transient error has occurred. Please try again.\r\nTrace ID: 7c3280d4',
+    error_codes: [90033],
+  };
+
+  it.each([
+    ['an empty 500', 500, undefined, undefined],
+    ['503 AADSTS90033 with Retry-After', 503, transient90033, { 'retry-after': '30' }],
+    [
+      '429 with Retry-After',
+      429,
+      { error: 'server_error', error_description: 'throttled' },
+      { 'retry-after': '60' },
+    ],
+    ['400 AADSTS90033', 400, transient90033, undefined],
+  ])(
+    'after %s the next request really reaches the login host and succeeds',
+    async (_what, status, body, headers) => {
+      const client = new DefenderClient(liveConfig(fake));
+      try {
+        const before = fake.tokenAttempts().length;
+        fake.failNextToken(status, body, headers);
+        const e = await listAlerts(client).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(DefenderAuthError);
+        expect((e as DefenderAuthError).retryable).toBe(true);
+        // msal's throttling cache would answer the next request itself, without the network, for 30–60 s.
+        await expect(listAlerts(client)).resolves.toEqual(expect.any(Array));
+        expect(fake.tokenAttempts().length - before).toBe(2);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
+  it('a lost answer of the login host is retryable and says so', async () => {
+    const client = new DefenderClient(liveConfig(fake));
+    try {
+      fake.loseNextResponse((m, p) => m === 'POST' && p.endsWith('/oauth2/v2.0/token'));
+      const e = (await listAlerts(client).catch((x: unknown) => x)) as DefenderAuthError;
+      expect(e).toBeInstanceOf(DefenderAuthError);
+      expect(e.retryable).toBe(true);
+      expect(e.message).toMatch(/network|socket|ECONNRESET/i);
+      await expect(listAlerts(client)).resolves.toEqual(expect.any(Array));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it.each([
+    [
+      'an unknown application',
+      { DEFENDER_CLIENT_ID: '99999999-bbbb-cccc-dddd-eeeeeeeeeeee' },
+      /unauthorized_client: AADSTS700016/,
+    ],
+    ['an unknown tenant', { DEFENDER_TENANT_ID: '99999999-2222-3333-4444-555555555555' }, /AADSTS90002/],
+    [
+      'a wrong secret',
+      { DEFENDER_CLIENT_SECRET: 'wrong-secret-0123456789' },
+      /invalid_client: AADSTS7000215/,
+    ],
+  ])('%s fails at once, non-retryable, with the reason and without the secret', async (_w, env, reason) => {
+    const cfg = defenderConfigFromEnv(fake.env(env));
+    if (cfg.dryRun) throw new Error('expected live');
+    const client = new DefenderClient(cfg);
+    try {
+      const e = (await listAlerts(client).catch((x: unknown) => x)) as DefenderAuthError;
+      expect(e).toBeInstanceOf(DefenderAuthError);
+      expect(e.retryable).toBe(false);
+      expect(e.message).toMatch(reason);
+      expect(e.message).not.toContain('wrong-secret-0123456789');
+      expect(e.message).not.toContain(SECRET);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('dry run', () => {
   it('calls nothing, logs DRY RUN and reports success', async () => {
     const lines: string[] = [];
