@@ -13,6 +13,9 @@ export function defenderTaskRate(limits: Pick<DefenderLimits, 'callsPerMinute' |
   return Math.min(limits.callsPerMinute / 60, limits.callsPerHour / 3600);
 }
 
+/** Temporal's default task dispatch rate per task queue, i.e. no limit of ours. */
+export const UNLIMITED_TASKS_PER_SECOND = 100_000;
+
 export type DefenderWorkerOptions = Pick<
   WorkerOptions,
   'taskQueue' | 'activities' | 'maxTaskQueueActivitiesPerSecond' | 'maxConcurrentActivityTaskExecutions'
@@ -29,7 +32,9 @@ export function defenderWorkerOptions(
   return {
     taskQueue: opts.taskQueue ?? DEFENDER_TASK_QUEUE,
     ...(opts.activities ? { activities: opts.activities } : {}),
-    maxTaskQueueActivitiesPerSecond: defenderTaskRate(cfg),
+    // A dry run calls nothing, so it takes no quota: Temporal's own default dispatch rate, stated
+    // explicitly because the server keeps the last rate a poller gave until one gives another.
+    maxTaskQueueActivitiesPerSecond: cfg.dryRun ? UNLIMITED_TASKS_PER_SECOND : defenderTaskRate(cfg),
     // Calls are I/O-bound and rate-limited upstream; a few concurrent slots suffice.
     maxConcurrentActivityTaskExecutions: 20,
   };

@@ -58,7 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await workers?.stop();
   await connection?.close();
-  await workers?.client.close();
+  await workers?.client?.close();
   await fake?.stop();
 });
 
@@ -287,7 +287,7 @@ describe('Defender token endpoint failures through Temporal', () => {
       return { outcome, fake: f };
     } finally {
       await w.stop();
-      await w.client.close();
+      await w.client?.close();
       await f.stop();
     }
   }

@@ -2,6 +2,7 @@
 // workers, and a 429 storm from the API is ridden out (Retry-After) without any step failing.
 import type { Client, Connection } from '@temporalio/client';
 import type { DefenderSubmitRequest } from '../../activities/contracts';
+import { defenderConfigFromEnv } from '../../activities/defender/config';
 import { defenderTaskRate } from '../../activities/defender/worker';
 import type { FakeDefender } from '../fakes/defender/fake-defender';
 import { liveConfig, startFake, startWorkers, type Workers } from '../fakes/defender/harness';
@@ -16,7 +17,7 @@ let connection: Connection;
 afterAll(async () => {
   await workers?.stop();
   await connection?.close();
-  await workers?.client.close();
+  await workers?.client?.close();
   await fake?.stop();
 });
 
@@ -84,5 +85,39 @@ describe('Defender rate limits', () => {
     console.log(
       `429 storm: ${workers.taskStarts.length} tasks (peak ${taskPeak}/s, ${taskPeak3s}/3s), ${calls.length} calls, ${throttled} throttled, peak ${peak1s} calls/s, ${elapsed} ms`,
     );
+  }, 60_000);
+
+  it('a dry run takes no quota: dry-run isolations do not wait on the limiter', async () => {
+    // One call a minute: limited, the 6 isolations below would take 5 minutes.
+    const cfg = defenderConfigFromEnv({ DEFENDER_CALLS_PER_MINUTE: '1', DEFENDER_CALLS_PER_HOUR: '60' });
+    expect(cfg.dryRun).toBe(true);
+    const dry = await startWorkers(cfg);
+    const { client: c, connection: conn } = await testClient();
+    try {
+      const reqs: DefenderSubmitRequest[] = Array.from({ length: 6 }, (_, i) => ({
+        key: `dry-${i}`,
+        run: { workflowId: 'wf', playbook: 'p', playbookVersion: 1, stepId: 'isolate', detectionId: 'd' },
+        action: 'isolate',
+        machineId: `${i}`.padStart(40, 'd'),
+        params: { type: 'full' },
+      }));
+      const handle = await c.workflow.start('defenderSteps', {
+        taskQueue: dry.taskQueue,
+        workflowId: `dry-${dry.taskQueue}`,
+        args: [{ reqs, stepTimeoutMs: 600_000, taskQueue: dry.defenderQueue }],
+      });
+      const outcome = await Promise.race([
+        handle.result() as Promise<StepOutcome[]>,
+        new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), 30_000)),
+      ]);
+      if (outcome === 'still waiting') await handle.terminate('waited on the limiter');
+      expect(outcome).not.toBe('still waiting');
+      expect((outcome as StepOutcome[]).map((o) => [o.final, o.submit?.dryRun])).toEqual(
+        reqs.map(() => ['Succeeded', true]),
+      );
+    } finally {
+      await dry.stop();
+      await conn.close();
+    }
   }, 60_000);
 });

@@ -13,7 +13,11 @@ import {
   type AllDefenderActivities,
 } from '../../../activities/defender/activities';
 import { DefenderClient } from '../../../activities/defender/client';
-import { defenderConfigFromEnv, type DefenderLiveConfig } from '../../../activities/defender/config';
+import {
+  defenderConfigFromEnv,
+  type DefenderConfig,
+  type DefenderLiveConfig,
+} from '../../../activities/defender/config';
 import { defenderWorkerOptions } from '../../../activities/defender/worker';
 import { temporalAddress, uniqueTaskQueue } from '../../support/temporal';
 import { FakeDefender, type FakeDefenderOptions } from './fake-defender';
@@ -62,7 +66,8 @@ export function liveConfig(fake: FakeDefender, env: Record<string, string> = {})
 export interface Workers {
   taskQueue: string;
   defenderQueue: string;
-  client: DefenderClient;
+  /** The live client (a dry-run config has none). */
+  client: DefenderClient | undefined;
   activities: AllDefenderActivities;
   /** When each Defender activity task started (ms), for rate assertions. */
   taskStarts: number[];
@@ -71,13 +76,13 @@ export interface Workers {
 
 /** Starts a workflow worker and a Defender activity worker; `extraActivities` go on the workflow queue. */
 export async function startWorkers(
-  cfg: DefenderLiveConfig,
+  cfg: DefenderConfig,
   opts: { taskQueue?: string; extraActivities?: object; client?: DefenderClient } = {},
 ): Promise<Workers> {
   quietRuntime();
   const taskQueue = opts.taskQueue ?? uniqueTaskQueue('defender');
   const defenderQueue = `${taskQueue}-defender`;
-  const client = opts.client ?? new DefenderClient(cfg);
+  const client = cfg.dryRun ? undefined : (opts.client ?? new DefenderClient(cfg));
   const taskStarts: number[] = [];
   const real = createDefenderActivities(cfg, { client });
   const activities = Object.fromEntries(

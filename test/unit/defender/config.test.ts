@@ -10,7 +10,11 @@ import {
   type DefenderLiveConfig,
 } from '../../../activities/defender/config';
 import { defenderActivityOptions, DEFENDER_POLL_INTERVAL_MS } from '../../../activities/defender/options';
-import { defenderTaskRate, defenderWorkerOptions } from '../../../activities/defender/worker';
+import {
+  defenderTaskRate,
+  defenderWorkerOptions,
+  UNLIMITED_TASKS_PER_SECOND,
+} from '../../../activities/defender/worker';
 
 const T = '11111111-2222-3333-4444-555555555555';
 const C = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -160,9 +164,13 @@ describe('rate limit and activity options', () => {
   it('derives the task-queue rate from the stricter documented quota', () => {
     expect(defenderTaskRate({ callsPerMinute: 100, callsPerHour: 1500 })).toBeCloseTo(1500 / 3600);
     expect(defenderTaskRate({ callsPerMinute: 10, callsPerHour: 100_000 })).toBeCloseTo(10 / 60);
-    const opts = defenderWorkerOptions(defenderConfigFromEnv({}), { taskQueue: 'q-defender' });
+    const opts = defenderWorkerOptions(live(base), { taskQueue: 'q-defender' });
     expect(opts).toMatchObject({ taskQueue: 'q-defender', maxTaskQueueActivitiesPerSecond: 1500 / 3600 });
     expect(defenderWorkerOptions(defenderConfigFromEnv({})).taskQueue).toBe('nightshift-defender');
+    // A dry run calls nothing: no limit of ours.
+    expect(defenderWorkerOptions(defenderConfigFromEnv({})).maxTaskQueueActivitiesPerSecond).toBe(
+      UNLIMITED_TASKS_PER_SECOND,
+    );
   });
 
   it('bounds submit and poll by the step timeout, with non-retryable 4xx types', () => {
