@@ -20,6 +20,12 @@ export const DEFENDER_NON_RETRYABLE_TYPES: string[] = [
 /** Type of the retryable failure defenderPoll throws while an action is Pending/InProgress. */
 export const DEFENDER_ACTION_PENDING = 'ActionPending';
 
+/**
+ * Type of the BENIGN failure a Defender activity throws to do its next API call in a new task (one
+ * call per task keeps the quota in calls, quota.ts); its state travels in heartbeat details.
+ */
+export const DEFENDER_CONTINUE = 'DefenderContinue';
+
 export interface DefenderActivityOptions {
   /** For defenderSubmit: bounded by the step timeout; 429 waits for Retry-After, 5xx backs off. */
   submit: ActivityOptions;

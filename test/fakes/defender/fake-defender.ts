@@ -36,8 +36,11 @@ export interface FakeDefenderOptions {
   tokenValidityMs?: number;
   /** How a duplicate request for an action pending on the same machine is answered (reference §5.3). */
   duplicateMode?: 'error' | 'existing';
-  /** Accepted API calls per window; beyond it 429 with Retry-After (reference §3.2). */
-  rateLimit?: { limit: number; windowMs: number; retryAfterS: number };
+  /**
+   * Accepted API calls in any sliding window of `windowMs`; beyond it 429 TooManyRequests with
+   * Retry-After (reference §3.2): `retryAfterS`, or the seconds until the oldest call leaves the window.
+   */
+  rateLimit?: { limit: number; windowMs: number; retryAfterS?: number };
   /** GET of a new action answers 404 for this long (reference §5.2 "not yet visible"). */
   notVisibleMs?: number;
   lifecycle?: Lifecycle;
@@ -140,8 +143,8 @@ export class FakeDefender {
     body: unknown;
     headers?: Record<string, string>;
   }> = [];
-  private windowStart = 0;
-  private windowCount = 0;
+  /** Times of the API calls the rate limit accepted (sliding window). */
+  private accepted: number[] = [];
   private alertSeq = 0;
   private indicatorSeq = 990;
 
@@ -260,8 +263,7 @@ export class FakeDefender {
 
   setRateLimit(rl: FakeDefenderOptions['rateLimit']): void {
     this.opts.rateLimit = rl;
-    this.windowStart = 0;
-    this.windowCount = 0;
+    this.accepted = [];
   }
 
   /** Forget every issued token (the next API call with one gets 401). */
@@ -462,16 +464,14 @@ export class FakeDefender {
     const rl = this.opts.rateLimit;
     if (rl) {
       const now = Date.now();
-      if (now - this.windowStart >= rl.windowMs) {
-        this.windowStart = now;
-        this.windowCount = 0;
-      }
-      if (this.windowCount >= rl.limit) {
+      this.accepted = this.accepted.filter((t) => now - t < rl.windowMs);
+      if (this.accepted.length >= rl.limit) {
+        const retryAfterS = rl.retryAfterS ?? Math.ceil((this.accepted[0] + rl.windowMs - now) / 1000);
         return this.error(res, 429, 'TooManyRequests', 'Rate limit is exceeded. Try again later.', {
-          'retry-after': String(rl.retryAfterS),
+          'retry-after': String(retryAfterS),
         });
       }
-      this.windowCount += 1;
+      this.accepted.push(now);
     }
     const fi = this.failures.findIndex((f) => f.match(method, p));
     if (fi >= 0) {

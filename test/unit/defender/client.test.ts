@@ -5,9 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'selfsigned';
 import { createDefenderActivities } from '../../../activities/defender/activities';
-import { DefenderClient } from '../../../activities/defender/client';
+import { CallBudget, DefenderClient } from '../../../activities/defender/client';
 import { defenderConfigFromEnv } from '../../../activities/defender/config';
-import { DefenderApiError, DefenderAuthError } from '../../../activities/defender/errors';
+import {
+  DefenderApiError,
+  DefenderAuthError,
+  DefenderCallLate,
+  DefenderTokenRejected,
+} from '../../../activities/defender/errors';
 import { FakeDefender } from '../../fakes/defender/fake-defender';
 import { CLIENT, SECRET, TENANT, liveConfig, startFake } from '../../fakes/defender/harness';
 
@@ -18,13 +23,18 @@ beforeAll(async () => {
 afterAll(async () => fake.stop());
 
 describe('DefenderClient against the fake', () => {
-  it('caches the token across calls and refreshes it after a 401', async () => {
+  it('caches the token across calls; a 401 of a cached token makes the next call get a fresh one', async () => {
     const client = new DefenderClient(liveConfig(fake));
     try {
       const before = fake.tokenRequests.length;
       for (let i = 0; i < 5; i++) await client.listAlerts({ top: 10, skip: 0, expandEvidence: false });
       expect(fake.tokenRequests.length - before).toBe(1);
       fake.revokeTokens();
+      const calls = fake.apiCalls().length;
+      // One call per activity task: the refused call is not repeated here but by the next attempt.
+      const e = await client.listAlerts({ top: 10, skip: 0, expandEvidence: true }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(DefenderTokenRejected);
+      expect(fake.apiCalls().length - calls).toBe(1);
       await client.listAlerts({ top: 10, skip: 0, expandEvidence: true });
       expect(fake.tokenRequests.length - before).toBe(2);
       expect(fake.tokenRequests.at(-1)).toMatchObject({
@@ -123,6 +133,25 @@ describe('DefenderClient against the fake', () => {
       DEFENDER_CLIENT_ID: CLIENT,
       DEFENDER_CLIENT_SECRET: SECRET,
     });
+  });
+});
+
+describe('one API call per activity task', () => {
+  it('refuses a second call, and a call sent too long after the task started', async () => {
+    const client = new DefenderClient(liveConfig(fake));
+    try {
+      const budget = new CallBudget();
+      await client.getAlert(fake.addAlert({}).id, budget);
+      await expect(client.getAlert('x', budget)).rejects.toThrow(/a second API call in one activity task/);
+      const calls = fake.apiCalls().length;
+      const late = new CallBudget(Date.now() - 5_000);
+      await expect(
+        client.listAlerts({ top: 1, skip: 0, expandEvidence: false }, late),
+      ).rejects.toBeInstanceOf(DefenderCallLate);
+      expect(fake.apiCalls().length).toBe(calls); // nothing sent
+    } finally {
+      await client.close();
+    }
   });
 });
 
