@@ -18,6 +18,7 @@ import {
 } from '../activities/defender';
 import { createIntakeActivities } from '../activities/intake';
 import * as smoke from '../activities/smoke';
+import { withKeepAlive } from '../activities/keep-alive';
 import { webhook } from '../activities/webhook/webhook';
 import { instrumentDefender, type Metrics } from '../server/metrics';
 import type { PlaybookRegistry } from '../server/playbooks';
@@ -46,17 +47,21 @@ export function buildActivities(opts: {
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   const channelCfg = channelConfigFromEnv(opts.env);
   const defenderCfg = defenderConfigFromEnv(opts.env);
+  // Every activity heartbeats while it runs (where its options ask for heartbeats): a worker killed
+  // mid-activity is replaced within the heartbeat timeout.
   return {
-    main: {
+    main: withKeepAlive({
       ...createChannelActivities(channelCfg, { log: opts.logger, org: () => opts.registry.current.org }),
       webhook,
       ...createBlastRadiusActivities(opts.client, taskQueue),
       ...createIntakeActivities(opts.client, opts.registry, taskQueue),
       ...smoke,
-    },
-    defender: instrumentDefender(
-      createDefenderActivities(defenderCfg, { logger: opts.logger, client: opts.defenderClient }),
-      opts.metrics,
+    }),
+    defender: withKeepAlive(
+      instrumentDefender(
+        createDefenderActivities(defenderCfg, { logger: opts.logger, client: opts.defenderClient }),
+        opts.metrics,
+      ),
     ),
     defenderOptions: defenderWorkerOptions(defenderCfg, { taskQueue: defenderTaskQueue(taskQueue) }),
     defenderLive: defenderCfg.mode === 'live',

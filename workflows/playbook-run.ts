@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { NightshiftSinks } from './sinks';
 import type { DefenderActivities, NightshiftActivities } from '../activities/contracts';
-import { defenderTaskQueue } from '../activities/contracts';
+import { ACTIVITY_HEARTBEAT_TIMEOUT_MS, defenderTaskQueue } from '../activities/contracts';
 import { defenderActivityOptions, isPendingTimeout } from '../activities/defender/options';
 import type { BlastRadiusActivities } from '../activities/blast-radius';
 import type { ReserveIsolationRequest } from './interpreter/runtime';
@@ -39,9 +39,11 @@ import {
   SA_WAITING_FOR_APPROVAL,
 } from './search-attributes';
 
-// Channels and webhooks: a few quick retries; each call is idempotent by its key.
+// Channels and webhooks: a few quick retries; each call is idempotent by its key. They heartbeat while
+// they run (activities/keep-alive.ts): a worker killed mid-call is replaced within seconds.
 const channels = proxyActivities<NightshiftActivities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 

@@ -1,15 +1,19 @@
 // Defender in running `nightshift` processes (the built CLI, as operators run it) against the fake
-// Defender and the test run's Temporal server: the login checked at start and by /readyz.
+// Defender and the test run's Temporal server: the login checked at start and by /readyz; a worker
+// killed with SIGKILL right after its isolate POST, replaced within seconds, with one POST in all.
 // The processes serve the default task queue; every test of this file that does so lives here, so they
 // never share it with another file.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { TASK_QUEUE } from '../../activities/contracts';
+import { startOrAttach } from '../../server/intake';
+import type { RunOutcome } from '../../workflows/interpreter/interpreter';
 import { freePort } from '../../worker/dev-server';
 import type { FakeDefender } from '../fakes/defender/fake-defender';
 import { startFake } from '../fakes/defender/harness';
-import { FIXTURES } from '../support/playbooks';
-import { temporalAddress } from '../support/temporal';
+import { FIXTURES, detection, fixtureOrg, fixturePlaybook } from '../support/playbooks';
+import { temporalAddress, testClient } from '../support/temporal';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'nightshift.js');
@@ -133,6 +137,61 @@ describe('Defender login of a running nightshift', () => {
       }
     } finally {
       await stop(p);
+    }
+  });
+});
+
+describe('a nightshift worker killed mid-activity', () => {
+  jest.setTimeout(180_000);
+
+  it('is replaced within seconds: the new worker finishes the run, with exactly one isolate POST', async () => {
+    const f = await startFake({ lifecycle: { pendingMs: 2_000, inProgressMs: 500, final: 'Succeeded' } });
+    const { client, connection } = await testClient();
+    let a: Proc | undefined;
+    let b: Proc | undefined;
+    try {
+      const env = f.env({ DEFENDER_POLL_INTERVAL_MS: '1000' });
+      a = nightshift('worker', env);
+      await until(a.out, (o) => /is running/.test(o) || a!.child.exitCode !== null, 90_000, 'worker A');
+      expect(a.out()).toContain('Defender: live (token ok)');
+
+      const machine = 'ab'.repeat(20);
+      f.addMachine(machine);
+      const post = (m: string, p: string) => m === 'POST' && p === `/api/machines/${machine}/isolate`;
+      // The POST reaches Defender (the action is created), and its worker dies before the answer.
+      f.onRequest = (c) => {
+        if (post(c.method, c.path)) a!.child.kill('SIGKILL');
+      };
+      f.loseNextResponse(post);
+      const org = fixtureOrg('defender-process');
+      const pb = fixturePlaybook('playbooks/isolate-now.yaml', org, {}, 'defender-process');
+      const d = detection({ devices: [{ id: machine, name: 'wks-kill.corp.example', tags: [] }] });
+      const started = await startOrAttach(client, { org, playbooks: [pb] }, d, { taskQueue: TASK_QUEUE });
+      const handle = client.workflow.getHandle(started.runs[0].workflowId);
+      await a.exited;
+      f.onRequest = undefined;
+
+      b = nightshift('worker', env);
+      await until(b.out, (o) => /is running/.test(o) || b!.child.exitCode !== null, 90_000, 'worker B');
+      const ready = Date.now();
+      const out = (await handle.result()) as RunOutcome;
+      const tookMs = Date.now() - ready;
+
+      expect(out.outcome).toBe('completed');
+      expect(out.steps.find((s) => s.id === 'isolate')).toMatchObject({
+        status: 'succeeded',
+        actions: [{ device: machine, status: 'Succeeded' }],
+      });
+      expect(f.apiCalls((c) => post(c.method, c.path))).toHaveLength(1);
+      expect(f.actions).toHaveLength(1);
+      // Without heartbeats the attempt stays with the dead worker until its 2 min start-to-close timeout.
+      expect(tookMs).toBeLessThan(30_000);
+      console.log(`run finished ${tookMs} ms after the new worker started`);
+    } finally {
+      await stop(a);
+      await stop(b);
+      await connection.close();
+      await f.stop();
     }
   });
 });

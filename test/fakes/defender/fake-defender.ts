@@ -124,6 +124,8 @@ export class FakeDefender {
   caFile = '';
 
   readonly calls: RecordedCall[] = [];
+  /** Called as each request arrives, before it is processed (fault injection: kill a worker mid-call). */
+  onRequest?: (call: RecordedCall) => void;
   readonly tokenRequests: Array<{ at: number; scope: string; credential: 'secret' | 'assertion' }> = [];
   readonly machines = new Map<string, FakeMachine>();
   readonly actions: StoredAction[] = [];
@@ -376,6 +378,7 @@ export class FakeDefender {
     const query = Object.fromEntries(url.searchParams.entries());
     const call: RecordedCall = { at: Date.now(), method, path: url.pathname, query, status: 0 };
     this.calls.push(call);
+    this.onRequest?.(call);
     try {
       call.body = raw ? JSON.parse(raw) : undefined;
     } catch {
