@@ -144,6 +144,7 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
     sleep: (ms) => sleep(ms),
     random: () => Math.random(),
     workflowId: info.workflowId,
+    patched: (id) => patched(id),
     effects: temporalEffects(defenderTaskQueue(info.taskQueue), reservationAnswers),
     onApprovalDecided: (d, askedAt) =>
       metrics.approvalDecided(

@@ -507,6 +507,98 @@ describe('playbook runs on Temporal', () => {
     });
   });
 
+  it('acts on the devices of a step concurrently: every POST before any action is final, results in device order', async () => {
+    const unlimited = fixtureOrg('defender-process');
+    const pb = fixturePlaybook('isolate-then-wait.yaml', unlimited, { '@LINGER@': '1s' });
+    const devices = Array.from({ length: 5 }, (_, i) => ({
+      id: `conc-${i}-${Date.now()}`,
+      name: `wks-conc-${i}.corp.example`,
+      tags: [],
+    }));
+    const slowFirst = (m: string) => (m === devices[0].id ? 2_500 : 1_500);
+    await withHarness(
+      async (h) => {
+        const d = detection({ devices });
+        const res = await startOrAttach(client, { org: unlimited, playbooks: [pb] }, d, {
+          taskQueue: h.taskQueue,
+        });
+        const handle = client.workflow.getHandle(res.runs[0].workflowId);
+        const out: RunOutcome = await handle.result();
+        await keepHistory('concurrent-devices', handle);
+        const submitted = devices.map((x) => h.rec.submittedAt.get(x.id) as number);
+        const final = devices.map((x) => h.rec.finalAt.get(x.id) as number);
+        expect(Math.max(...submitted)).toBeLessThan(Math.min(...final));
+        // The first device finished last; results stay in device order.
+        expect(final[0]).toBe(Math.max(...final));
+        expect(step(out, 'isolate')).toMatchObject({
+          status: 'succeeded',
+          actions: devices.map((x) => ({ device: x.id, status: 'Succeeded' })),
+        });
+        // simulate runs the same interpreter: the same results, its effects in device order.
+        const sim = await simulate(pb, unlimited, d, {
+          at: new Date(),
+          approval: 'none',
+          approvalAfterMs: 0,
+          ackAfterMs: null,
+        });
+        expect(comparable(sim)).toEqual(comparable(out));
+        expect(sim.effects.map((e) => e.device)).toEqual(devices.map((x) => x.id));
+      },
+      { pendingMs: slowFirst },
+    );
+  });
+
+  it('isolates devices that join together concurrently too (catch-up)', async () => {
+    const unlimited = fixtureOrg('defender-process');
+    const pb = fixturePlaybook('isolate-then-wait.yaml', unlimited, { '@LINGER@': '8s' });
+    await withHarness(
+      async (h) => {
+        const d1 = detection();
+        const res = await startOrAttach(client, { org: unlimited, playbooks: [pb] }, d1, {
+          taskQueue: h.taskQueue,
+        });
+        const handle = client.workflow.getHandle(res.runs[0].workflowId);
+        await until(
+          () => handle.query(stateQuery),
+          (s: RunState) => s.currentStep === 'linger',
+        );
+        const joining = [0, 1, 2].map((i) => ({ id: `join-${i}-${Date.now()}`, name: `j${i}`, tags: [] }));
+        await startOrAttach(
+          client,
+          { org: unlimited, playbooks: [pb] },
+          detection({ incident_id: d1.incident_id, devices: joining }),
+          { taskQueue: h.taskQueue },
+        );
+        const out: RunOutcome = await handle.result();
+        const submitted = joining.map((x) => h.rec.submittedAt.get(x.id) as number);
+        const final = joining.map((x) => h.rec.finalAt.get(x.id) as number);
+        expect(Math.max(...submitted)).toBeLessThan(Math.min(...final));
+        expect((step(out, 'isolate').actions as Array<{ device: string }>).map((a) => a.device)).toEqual([
+          d1.devices[0].id,
+          ...joining.map((x) => x.id),
+        ]);
+      },
+      { pendingMs: () => 1_500 },
+    );
+  });
+
+  it('keeps the protected and blast-radius rules when devices are acted on concurrently', async () => {
+    await withHarness(async (h) => {
+      const pb = dayNight('never', { '@ACK@': '1s' });
+      const dev = (id: string, tags: string[] = []) => ({ id: `${id}-${Date.now()}`, name: id, tags });
+      const devices = [dev('a'), dev('dc', ['domain-controller']), dev('b'), dev('c'), dev('d')];
+      const { handle } = await startRun(h, pb, detection({ devices }));
+      const out: RunOutcome = await handle.result();
+      const isolate = step(out, 'isolate');
+      // The limit is 2 automatic isolations an hour (fixture): 2 isolated, 2 refused, the DC never.
+      expect(isolate.status).toBe('failed');
+      expect(String(isolate.reason).split('; ').sort()).toEqual(['blast_radius', 'protected']);
+      expect(isolate.actions).toHaveLength(2);
+      expect(h.rec.defender).toHaveLength(2);
+      expect(h.rec.defender.map((r) => r.machineId)).not.toContain(devices[1].id);
+    });
+  });
+
   it('a run waiting for approval survives a worker restart and continues', async () => {
     await withHarness(async (h) => {
       const pb = dayNight('always');

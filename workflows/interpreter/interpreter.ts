@@ -13,6 +13,7 @@ import type {
 import { FINAL_MACHINE_ACTION_STATES } from '../../activities/contracts';
 import type { AckInput, DecideInput, PendingApproval, PendingPage, RunEffect, RunState } from '../messages';
 import { interactionId } from '../messages';
+import { CONCURRENT_DEVICES_PATCH, MAX_CONCURRENT_DEVICES, mapBounded } from './concurrency';
 import type { Runtime } from './runtime';
 
 export const DEFAULT_DEFENDER_TIMEOUT_MS = 10 * 60_000;
@@ -243,15 +244,20 @@ export class PlaybookInterpreter {
         const fresh = this.devices.filter((d) => !seen.has(d.id));
         for (const d of fresh) seen.add(d.id);
         const outcomes: StepResult[] = [];
-        for (const device of fresh) {
-          let r: StepResult;
-          try {
-            if (step.if && !this.ev.bool(step.if, this.scope({ device }))) continue;
-            r = await this.runElement(step, { device }, this.devices.indexOf(device));
-          } catch (err) {
-            r = { id: step.id, status: 'failed', reason: errorMessage(err) };
+        if (this.concurrentDevices(step, fresh.length)) {
+          const els = fresh.map((device) => ({ device }));
+          outcomes.push(...(await this.runConcurrently(step, els, (el) => this.devices.indexOf(el.device!))));
+        } else {
+          for (const device of fresh) {
+            let r: StepResult;
+            try {
+              if (step.if && !this.ev.bool(step.if, this.scope({ device }))) continue;
+              r = await this.runElement(step, { device }, this.devices.indexOf(device));
+            } catch (err) {
+              r = { id: step.id, status: 'failed', reason: errorMessage(err) };
+            }
+            outcomes.push(r);
           }
-          outcomes.push(r);
         }
         if (outcomes.length === 0) continue;
         const merged = this.aggregate(step, [...(this.elementResults.get(step.id) ?? []), ...outcomes]);
@@ -309,20 +315,50 @@ export class PlaybookInterpreter {
     const single = !step.forEach && !perDevice;
 
     const outcomes: StepResult[] = [];
-    for (let i = 0; i < elements.length; i++) {
-      const el = elements[i];
-      if (step.if && !this.ev.bool(step.if, this.scope(el))) continue;
-      let r: StepResult;
-      try {
-        r = await this.runElement(step, el, i);
-      } catch (err) {
-        r = { id: step.id, status: 'failed', reason: errorMessage(err) };
+    if (this.concurrentDevices(step, elements.length)) {
+      outcomes.push(...(await this.runConcurrently(step, elements, (_el, i) => i)));
+    } else {
+      for (let i = 0; i < elements.length; i++) {
+        const el = elements[i];
+        if (step.if && !this.ev.bool(step.if, this.scope(el))) continue;
+        let r: StepResult;
+        try {
+          r = await this.runElement(step, el, i);
+        } catch (err) {
+          r = { id: step.id, status: 'failed', reason: errorMessage(err) };
+        }
+        outcomes.push(r);
       }
-      outcomes.push(r);
     }
     if (single) return outcomes[0] ?? { id: step.id, status: 'skipped' };
     this.elementResults.set(step.id, outcomes);
     return this.aggregate(step, outcomes);
+  }
+
+  /**
+   * A per-device Defender step acts on its devices concurrently (bounded), so a 20-device incident is
+   * not contained one device after another. Runs recorded before that keep the one-by-one path.
+   */
+  private concurrentDevices(step: StepIR, count: number): boolean {
+    const perDevice = step.run.kind === 'defender' && PER_DEVICE_DEFENDER_ACTIONS.includes(step.run.action);
+    return perDevice && count > 1 && this.rt.patched(CONCURRENT_DEVICES_PATCH);
+  }
+
+  /** The elements' results (those whose `if` holds), in element order; `n` numbers each for its keys. */
+  private async runConcurrently(
+    step: StepIR,
+    elements: Array<{ device?: Device; item?: unknown }>,
+    n: (el: { device?: Device; item?: unknown }, i: number) => number,
+  ): Promise<StepResult[]> {
+    const results = await mapBounded(elements, MAX_CONCURRENT_DEVICES, async (el, i) => {
+      try {
+        if (step.if && !this.ev.bool(step.if, this.scope(el))) return null;
+        return await this.runElement(step, el, n(el, i));
+      } catch (err) {
+        return { id: step.id, status: 'failed', reason: errorMessage(err) } as StepResult;
+      }
+    });
+    return results.filter((r): r is StepResult => r !== null);
   }
 
   /** Spec §3: failed if any element failed, else succeeded if any ran, else skipped. */

@@ -52,6 +52,11 @@ export interface Runtime {
   random(): number;
   /** Id of the run, used to derive idempotency keys and interaction ids. */
   workflowId: string;
+  /**
+   * Whether the run takes behaviour `id`, introduced after runs may have started: Temporal's patched()
+   * (false while replaying a history recorded before it), always true in a simulation.
+   */
+  patched(id: string): boolean;
   effects: Effects;
   /** Called whenever the live state changes (the workflow upserts search attributes). */
   onStateChange?(): void;
