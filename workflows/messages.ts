@@ -71,6 +71,11 @@ export interface RunState {
   deviceIds: string[];
   pendingApprovals: PendingApproval[];
   pendingPages: PendingPage[];
+  /**
+   * Every step in order: its result once it ran; while it runs `status: 'running'` with `started_at`,
+   * `waiting_for` and the pending Defender `actions` (interpreter/live-steps.ts); `pending` before it
+   * starts, `skipped` if the run ended without it.
+   */
   steps: Array<Record<string, unknown>>;
   effects: RunEffect[];
 }

@@ -189,6 +189,25 @@ describe('playbook runs on Temporal', () => {
       );
       const approvalId = st.pendingApprovals[0].approvalId;
       expect(st.pendingApprovals[0].approvers).toEqual(['ana', 'ben']);
+      // The state view: the step in progress is running and says what it waits for; later ones pending.
+      const waiting = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.steps[1]?.waiting_for === 'approval',
+      );
+      expect(waiting.currentStep).toBe('approval');
+      expect(waiting.steps).toEqual([
+        expect.objectContaining({ id: 'announce', status: 'succeeded' }),
+        {
+          id: 'approval',
+          status: 'running',
+          started_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          waiting_for: 'approval',
+          approval_id: approvalId,
+          expires_at: st.pendingApprovals[0].expiresAt,
+        },
+        { id: 'isolate', status: 'pending' },
+        { id: 'page', status: 'pending' },
+      ]);
       const decision = await decide(handle, approvalId, 'ben', 'approved', 'slack');
       expect(decision).toMatchObject({
         outcome: 'approved',
@@ -284,6 +303,15 @@ describe('playbook runs on Temporal', () => {
         (s: RunState) => s.pendingPages.length === 1,
       );
       expect(st.pendingPages[0].paged).toEqual(['cho']);
+      const acking = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.steps.find((x) => x.id === 'page')?.waiting_for === 'ack',
+      );
+      expect(acking.steps.find((x) => x.id === 'page')).toMatchObject({
+        status: 'running',
+        page_id: st.pendingPages[0].pageId,
+        deadline: expect.stringMatching(/^\d{4}-/),
+      });
       expect(
         await refused(
           handle.executeUpdate(ackUpdate, {
@@ -545,6 +573,60 @@ describe('playbook runs on Temporal', () => {
         expect(sim.effects.map((e) => e.device)).toEqual(devices.map((x) => x.id));
       },
       { pendingMs: slowFirst },
+    );
+  });
+
+  it('shows a pending Defender action (id, status) and a running timer in the state view', async () => {
+    const unlimited = fixtureOrg('defender-process');
+    const pb = fixturePlaybook('isolate-then-wait.yaml', unlimited, { '@LINGER@': '3s' });
+    await withHarness(
+      async (h) => {
+        const d = detection();
+        const res = await startOrAttach(client, { org: unlimited, playbooks: [pb] }, d, {
+          taskQueue: h.taskQueue,
+        });
+        const handle = client.workflow.getHandle(res.runs[0].workflowId);
+        const isolating = await until(
+          () => handle.query(stateQuery),
+          (s: RunState) => s.steps[0].waiting_for === 'defender_action',
+        );
+        expect(isolating.steps).toEqual([
+          {
+            id: 'isolate',
+            status: 'running',
+            started_at: expect.any(String),
+            waiting_for: 'defender_action',
+            actions: [{ device: d.devices[0].id, action_id: 'action-1', status: 'Pending' }],
+          },
+          { id: 'linger', status: 'pending' },
+        ]);
+        const lingering = await until(
+          () => handle.query(stateQuery),
+          (s: RunState) => s.steps[1].status === 'running',
+        );
+        expect(lingering.steps[0]).toMatchObject({
+          status: 'succeeded',
+          actions: [{ device: d.devices[0].id, action_id: 'action-1', status: 'Succeeded' }],
+        });
+        expect(lingering.steps[1]).toEqual({
+          id: 'linger',
+          status: 'running',
+          started_at: expect.any(String),
+          waiting_for: 'timer',
+          until: expect.any(String),
+        });
+        expect(
+          Date.parse(lingering.steps[1].until as string) -
+            Date.parse(lingering.steps[1].started_at as string),
+        ).toBe(3_000);
+        await handle.result();
+        // A finished run shows its results only.
+        expect((await handle.query(stateQuery)).steps.map((x) => x.status)).toEqual([
+          'succeeded',
+          'succeeded',
+        ]);
+      },
+      { pendingMs: () => 2_000 },
     );
   });
 

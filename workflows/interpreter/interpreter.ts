@@ -14,6 +14,7 @@ import { FINAL_MACHINE_ACTION_STATES } from '../../activities/contracts';
 import type { AckInput, DecideInput, PendingApproval, PendingPage, RunEffect, RunState } from '../messages';
 import { interactionId } from '../messages';
 import { CONCURRENT_DEVICES_PATCH, MAX_CONCURRENT_DEVICES, mapBounded } from './concurrency';
+import { LiveSteps, type Wait } from './live-steps';
 import type { Runtime } from './runtime';
 
 export const DEFAULT_DEFENDER_TIMEOUT_MS = 10 * 60_000;
@@ -90,6 +91,8 @@ export class PlaybookInterpreter {
   private readonly elementResults = new Map<string, StepResult[]>();
   private mainDone = false;
   private stopCatchUp = false;
+  /** What running steps wait for, for the state view. */
+  private readonly live = new LiveSteps();
 
   constructor(
     private readonly input: RunInput,
@@ -173,7 +176,9 @@ export class PlaybookInterpreter {
         .filter((a) => !a.decision)
         .map(({ decision: _d, ...a }) => a),
       pendingPages: [...this.pages.values()].filter((p) => !p.ack).map(({ ack: _a, ...p }) => p),
-      steps: this.input.ir.steps.map((s) => this.results.get(s.id) ?? { id: s.id, status: 'skipped' }),
+      steps: this.input.ir.steps.map((s) =>
+        this.live.view(s.id, this.results.get(s.id), this.status === 'running'),
+      ),
       effects: [...this.effectLog],
     };
   }
@@ -187,8 +192,9 @@ export class PlaybookInterpreter {
     let failed = false;
     for (const step of this.input.ir.steps) {
       this.current = step.id;
-      this.rt.onStateChange?.();
       const started = iso(this.rt.now());
+      this.live.begin(step.id, started);
+      this.rt.onStateChange?.();
       let result: StepResult;
       try {
         result = await this.runStep(step);
@@ -198,6 +204,7 @@ export class PlaybookInterpreter {
       result.started_at = started;
       result.finished_at = iso(this.rt.now());
       this.results.set(step.id, result);
+      this.live.end(step.id);
       if (result.status === 'failed' && !step.continueOnError) {
         failed = true;
         break;
@@ -267,6 +274,7 @@ export class PlaybookInterpreter {
           started_at: before.started_at,
           finished_at: iso(this.rt.now()),
         });
+        this.live.end(step.id);
         this.rt.onStateChange?.();
       }
     }
@@ -400,7 +408,7 @@ export class PlaybookInterpreter {
       case 'page':
         return this.page(step, run, el, n);
       case 'wait':
-        return this.wait(step, run, el);
+        return this.wait(step, run, el, n);
       case 'defender':
         return this.defender(step, run, el, n);
       case 'webhook':
@@ -541,7 +549,14 @@ export class PlaybookInterpreter {
       approval.unreachable = why;
     }
 
-    const decided = await this.rt.waitFor(() => approval.decision !== undefined, run.timeoutMs);
+    const wait: Wait = {
+      waiting_for: 'approval',
+      approval_id: approval.approvalId,
+      expires_at: approval.expiresAt,
+    };
+    const decided = await this.live.during(step.id, n, now, wait, () =>
+      this.rt.waitFor(() => approval.decision !== undefined, run.timeoutMs),
+    );
     if (!decided) {
       approval.decision = {
         outcome: run.onTimeout,
@@ -627,11 +642,18 @@ export class PlaybookInterpreter {
       await Promise.allSettled(calls);
     };
 
+    const waitForAck = () => {
+      const now = this.rt.now();
+      const deadline = iso(new Date(now.getTime() + run.ackTimeoutMs));
+      return this.live.during(step.id, n, now, { waiting_for: 'ack', page_id: page.pageId, deadline }, () =>
+        this.rt.waitFor(() => page.ack !== undefined, run.ackTimeoutMs),
+      );
+    };
     await send(first, 0);
-    let acked = await this.rt.waitFor(() => page.ack !== undefined, run.ackTimeoutMs);
+    let acked = await waitForAck();
     if (!acked && run.escalateTo.length > 0) {
       await send(run.escalateTo, 1);
-      acked = await this.rt.waitFor(() => page.ack !== undefined, run.ackTimeoutMs);
+      acked = await waitForAck();
     }
     this.rt.onStateChange?.();
     if (!acked || !page.ack) {
@@ -647,10 +669,15 @@ export class PlaybookInterpreter {
     step: StepIR,
     run: Extract<StepKindIR, { kind: 'wait' }>,
     el: { device?: Device; item?: unknown },
+    n: number,
   ): Promise<StepResult> {
     let ms = run.forMs ?? 0;
     if (run.until) ms = this.ev.timestamp(run.until, this.scope(el)).getTime() - this.rt.now().getTime();
-    if (ms > 0) await this.rt.sleep(ms);
+    if (ms > 0) {
+      const now = this.rt.now();
+      const until = iso(new Date(now.getTime() + ms));
+      await this.live.during(step.id, n, now, { waiting_for: 'timer', until }, () => this.rt.sleep(ms));
+    }
     return { id: step.id, status: 'succeeded' };
   }
 
@@ -742,13 +769,18 @@ export class PlaybookInterpreter {
       return r;
     }
     let final: string = submitted.status;
-    if (!FINAL_MACHINE_ACTION_STATES.includes(submitted.status) && submitted.actionId && device) {
-      final = await this.rt.effects.defenderAwait(
-        { actionId: submitted.actionId, machineId: device.id },
-        step.timeoutMs ?? DEFAULT_DEFENDER_TIMEOUT_MS,
-      );
-    }
     const action = { device: device?.id ?? '', action_id: submitted.actionId ?? '', status: final };
+    if (!FINAL_MACHINE_ACTION_STATES.includes(submitted.status) && submitted.actionId && device) {
+      // The state view shows the pending action while the step waits for it.
+      this.live.action(step.id, n, this.rt.now(), action);
+      final = await this.live.during(step.id, n, this.rt.now(), { waiting_for: 'defender_action' }, () =>
+        this.rt.effects.defenderAwait(
+          { actionId: submitted.actionId as string, machineId: device.id },
+          step.timeoutMs ?? DEFAULT_DEFENDER_TIMEOUT_MS,
+        ),
+      );
+      action.status = final;
+    }
     if (final === 'Succeeded') return { id: step.id, status: 'succeeded', actions: [action] };
     if (reserved && final !== 'timed_out') await this.rt.effects.releaseIsolation({ key });
     if (final === 'timed_out') {
