@@ -174,7 +174,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         activities: acts.main,
         defenderActivities: acts.defender,
         defenderOptions: acts.defenderOptions,
-        sinks: metricsSinks(metrics),
+        sinks: metricsSinks(metrics, logger),
       });
       workersDone = workers.run();
       if (acts.defenderLive && process.env.DEFENDER_INTAKE !== 'false') {

@@ -134,7 +134,7 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
   // Set once the interpreter exists; callbacks made before that (from its constructor) see nothing.
   const live: { interp?: PlaybookInterpreter } = {};
   const reservationAnswers = new Map<string, boolean>();
-  const { metrics } = proxySinks<NightshiftSinks>();
+  const { metrics, effects } = proxySinks<NightshiftSinks>();
   let lastAttrs = '';
   const runtime: Runtime = {
     now: () => new Date(),
@@ -146,6 +146,8 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
     workflowId: info.workflowId,
     patched: (id) => patched(id),
     effects: temporalEffects(defenderTaskQueue(info.taskQueue), reservationAnswers),
+    onBlastRadiusRefused: (r) =>
+      effects.blastRadiusRefused({ ...r, workflowId: info.workflowId, playbook: input.ir.name }),
     onApprovalDecided: (d, askedAt) =>
       metrics.approvalDecided(
         input.ir.name,

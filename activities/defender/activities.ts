@@ -37,6 +37,7 @@ import { CallBudget, DefenderClient, odataString, type MachineAction } from './c
 import type { DefenderConfig, DefenderLiveConfig } from './config';
 import { DefenderApiError, toDefenderFailure } from './errors';
 import { DEFENDER_ACTION_PENDING, DEFENDER_CONTINUE } from './options';
+import { logEffect, type EffectLogger } from '../effect-log';
 
 /** How far back a retried submit looks for its own or a pending action. */
 export const LOOKUP_WINDOW_MS = 6 * 3_600_000;
@@ -122,10 +123,28 @@ export function createDefenderActivities(
 ): AllDefenderActivities {
   if (cfg.dryRun) return createDryRunActivities(deps.logger);
   const client = deps.client ?? new DefenderClient(cfg);
-  return { ...createLiveActivities(cfg, client), ...createAlertActivities(cfg, client) };
+  const logger: EffectLogger = deps.logger ?? { info: (obj, msg) => log.info(msg ?? '', { ...obj }) };
+  return { ...createLiveActivities(cfg, client, logger), ...createAlertActivities(cfg, client) };
 }
 
-function createLiveActivities(cfg: DefenderLiveConfig, client: DefenderClient): DefenderActivities {
+function createLiveActivities(
+  cfg: DefenderLiveConfig,
+  client: DefenderClient,
+  logger: EffectLogger,
+): DefenderActivities {
+  /** The one info line of a real machine action: ours (POSTed by this step) or adopted (another run's). */
+  function logAction(req: DefenderSubmitRequest, a: MachineAction, adopted: boolean): void {
+    logEffect(logger, {
+      kind: `defender.${req.action}`,
+      run: req.run.workflowId,
+      step: req.run.stepId,
+      machineId: a.machineId ?? req.machineId,
+      actionId: a.id,
+      status: a.status,
+      adopted,
+    });
+  }
+
   /**
    * Our own action (its tag), else another run's of the same scope that is pending — or, after Defender
    * answered our POST "already in progress" at `busyAt`, one that was still in progress then (it may have
@@ -185,12 +204,8 @@ function createLiveActivities(cfg: DefenderLiveConfig, client: DefenderClient): 
       const filter = `machineId eq ${odataString(machineId)} and type eq ${odataString(spec.type)} and creationDateTimeUtc ge ${since}`;
       const found = pick(await client.listMachineActions(filter, LOOKUP_TOP, budget), tag, scope, hb.busyAt);
       if (!found) throw continueWith({ lookedUp: n }, `no ${spec.type} on machine ${machineId} yet`);
-      log.info('Defender: reusing existing machine action', {
-        actionId: found.action.id,
-        machineId,
-        type: spec.type,
-        ours: found.ours,
-      });
+      // Ours: an earlier attempt's, whose answer was lost before it could say so.
+      logAction(req, found.action, !found.ours);
       safeHeartbeat({ actionId: found.action.id, attached: !found.ours });
       return result(found.action, !found.ours);
     }
@@ -217,6 +232,7 @@ function createLiveActivities(cfg: DefenderLiveConfig, client: DefenderClient): 
     // A duplicate may come back as the *existing* action with 201 (reference §5.3).
     const ours = (action.requestorComment ?? '').includes(`[${tag}]`) || !action.requestorComment;
     safeHeartbeat({ actionId: action.id, attached: !ours });
+    logAction(req, action, !ours);
     return result(action, !ours);
   }
 
@@ -275,6 +291,12 @@ function createLiveActivities(cfg: DefenderLiveConfig, client: DefenderClient): 
       await client.patchAlert(id, body, budget).catch((err: unknown) => {
         throw toDefenderFailure(err, `alert ${id}`, 'update_alert');
       });
+      logEffect(logger, {
+        kind: 'defender.update_alert',
+        run: req.run.workflowId,
+        step: req.run.stepId,
+        alertId: id,
+      });
       done.add(id);
       const rest = ids.filter((x) => !done.has(x));
       if (rest.length === 0) break;
@@ -307,6 +329,13 @@ function createLiveActivities(cfg: DefenderLiveConfig, client: DefenderClient): 
         try {
           // POST /api/indicators "submits or updates" (an upsert), so a retry cannot create a second one.
           const ind = await client.submitIndicator(indicatorBody(req, Date.now()), budget);
+          logEffect(logger, {
+            kind: 'defender.block_indicator',
+            run: req.run.workflowId,
+            step: req.run.stepId,
+            indicatorId: String(ind.id),
+            indicatorType: ind.indicatorType,
+          });
           return { indicatorId: String(ind.id), status: 'Succeeded', attached: false, dryRun: false };
         } catch (err) {
           throw toDefenderFailure(err, `indicator ${req.params.value ?? ''}`.trim(), 'block_indicator');

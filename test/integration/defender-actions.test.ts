@@ -12,6 +12,13 @@ let workers: Workers;
 let client: Client;
 let connection: Connection;
 let seq = 0;
+/** Info lines the Defender activities logged (fields), for the one-line-per-effect checks. */
+const lines: Array<Record<string, unknown>> = [];
+const capture = {
+  info: (o: object) => void lines.push({ ...o }),
+  warn: (o: object) => void lines.push({ ...o, level: 'warn' }),
+};
+const effects = (machineId: string) => lines.filter((l) => l.effect && l.machineId === machineId);
 
 function machine(): string {
   seq += 1;
@@ -51,7 +58,7 @@ async function step(r: DefenderSubmitRequest, stepTimeoutMs = 20_000): Promise<S
 
 beforeAll(async () => {
   fake = await startFake();
-  workers = await startWorkers(liveConfig(fake));
+  workers = await startWorkers(liveConfig(fake), { logger: capture });
   ({ client, connection } = await testClient());
 }, 30_000);
 
@@ -169,6 +176,18 @@ describe('Defender machine actions through Temporal', () => {
     expect(
       fake.apiCalls((c) => c.method === 'POST' && c.path.endsWith(`${m}/isolate`)).map((c) => c.status),
     ).toEqual([201, 400]);
+    // One info line per real effect: the action, ours for the first run, adopted by the second.
+    const actionId = firstResult.submit?.actionId;
+    expect(effects(m)).toEqual([
+      expect.objectContaining({
+        effect: 'defender.isolate',
+        actionId,
+        run: 'wf-1',
+        step: 'isolate',
+        adopted: false,
+      }),
+      expect.objectContaining({ effect: 'defender.isolate', actionId, adopted: true }),
+    ]);
   });
 
   it('a step racing another run on the same machine attaches to its pending action: one action', async () => {
@@ -216,6 +235,14 @@ describe('Defender machine actions through Temporal', () => {
     expect(
       fake.apiCalls((c) => c.method === 'POST' && c.path.endsWith(`${m}/collectInvestigationPackage`)),
     ).toHaveLength(1);
+    // The attempt that lost its answer logged nothing; the one that found its action logs it once.
+    expect(effects(m)).toEqual([
+      expect.objectContaining({
+        effect: 'defender.collect_package',
+        actionId: o.submit?.actionId,
+        adopted: false,
+      }),
+    ]);
   });
 
   it('updates several alerts one call per task, and a lost answer never appends a comment twice', async () => {

@@ -24,6 +24,8 @@ import { ensureSearchAttributes } from '../../worker/search-attributes';
 import { detection, fixtureOrg, fixturePlaybook } from '../support/playbooks';
 import { recordingActivities } from '../support/recording-activities';
 import { createTestWorker, testClient, uniqueTaskQueue } from '../support/temporal';
+import { createMetrics } from '../../server/metrics';
+import { metricsSinks } from '../../worker/sinks';
 
 let client: Client;
 let connection: Connection;
@@ -41,6 +43,8 @@ afterAll(async () => {
 interface Harness {
   taskQueue: string;
   rec: ReturnType<typeof recordingActivities>['rec'];
+  /** Effect lines the worker logged (fields). */
+  lines: Array<Record<string, unknown>>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -49,13 +53,16 @@ async function harness(opts: Parameters<typeof recordingActivities>[0] = {}): Pr
   const taskQueue = uniqueTaskQueue('interp');
   const acts = recordingActivities(opts);
   let workers: Array<{ worker: Worker; done: Promise<void>; close: () => Promise<void> }> = [];
+  const lines: Array<Record<string, unknown>> = [];
   const h: Harness = {
     taskQueue,
     rec: acts.rec,
+    lines,
     async start() {
       const main = await createTestWorker({
         taskQueue,
         activities: { ...acts.main, ...createBlastRadiusActivities(client, taskQueue) },
+        sinks: metricsSinks(createMetrics(), { info: (o) => void lines.push({ ...o }) }),
       });
       const def = await createTestWorker({
         taskQueue: defenderTaskQueue(taskQueue),
@@ -678,6 +685,15 @@ describe('playbook runs on Temporal', () => {
       expect(isolate.actions).toHaveLength(2);
       expect(h.rec.defender).toHaveLength(2);
       expect(h.rec.defender.map((r) => r.machineId)).not.toContain(devices[1].id);
+      // One info line per blast-radius refusal, naming the run, step and device.
+      const refused = h.lines.filter((l) => l.effect === 'blast_radius.refused');
+      expect(refused).toHaveLength(2);
+      for (const l of refused)
+        expect(l).toMatchObject({ run: handle.workflowId, step: 'isolate', limit: 2, windowMs: 3_600_000 });
+      const isolated = new Set(h.rec.defender.map((r) => r.machineId));
+      expect(new Set(refused.map((l) => l.machineId))).toEqual(
+        new Set(devices.filter((x, i) => i !== 1 && !isolated.has(x.id)).map((x) => x.id)),
+      );
     });
   });
 

@@ -743,6 +743,12 @@ export class PlaybookInterpreter {
         windowMs: policy.perMs,
       });
       if (!reserved) {
+        this.rt.onBlastRadiusRefused?.({
+          stepId: step.id,
+          deviceId: device.id,
+          limit: policy.count,
+          windowMs: policy.perMs,
+        });
         return { id: step.id, status: 'failed', reason: 'blast_radius', actions: [] };
       }
     }

@@ -62,4 +62,6 @@ export interface Runtime {
   onStateChange?(): void;
   /** Called once per decided approval (metrics: channel, time to decision). */
   onApprovalDecided?(decision: Decision, askedAt: Date): void;
+  /** Called when the blast-radius limit refuses an automatic isolation (an operator's log line). */
+  onBlastRadiusRefused?(refusal: { stepId: string; deviceId: string; limit: number; windowMs: number }): void;
 }

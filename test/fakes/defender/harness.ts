@@ -11,6 +11,7 @@ import {
 import {
   createDefenderActivities,
   type AllDefenderActivities,
+  type DefenderLogger,
 } from '../../../activities/defender/activities';
 import { DefenderClient } from '../../../activities/defender/client';
 import {
@@ -77,14 +78,20 @@ export interface Workers {
 /** Starts a workflow worker and a Defender activity worker; `extraActivities` go on the workflow queue. */
 export async function startWorkers(
   cfg: DefenderConfig,
-  opts: { taskQueue?: string; extraActivities?: object; client?: DefenderClient } = {},
+  opts: {
+    taskQueue?: string;
+    extraActivities?: object;
+    client?: DefenderClient;
+    /** Receives the activities' log lines (default: the activity logger). */
+    logger?: DefenderLogger;
+  } = {},
 ): Promise<Workers> {
   quietRuntime();
   const taskQueue = opts.taskQueue ?? uniqueTaskQueue('defender');
   const defenderQueue = `${taskQueue}-defender`;
   const client = cfg.dryRun ? undefined : (opts.client ?? new DefenderClient(cfg));
   const taskStarts: number[] = [];
-  const real = createDefenderActivities(cfg, { client });
+  const real = createDefenderActivities(cfg, { client, logger: opts.logger });
   const activities = Object.fromEntries(
     Object.entries(real).map(([name, fn]) => [
       name,
