@@ -162,7 +162,15 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
     await ensureSearchAttributes(connection, cfg.temporal.namespace);
 
     const metrics = createMetrics();
-    const acts = buildActivities({ env: process.env, client, registry, logger, metrics, defenderClient });
+    const acts = buildActivities({
+      env: process.env,
+      client,
+      registry,
+      logger,
+      metrics,
+      defenderClient,
+      defenderLogin: defenderLogin?.line,
+    });
     let workersDone: Promise<void> = new Promise(() => undefined);
     if (runsWorker) {
       const nativeConnection = await connectWorker(temporal);
@@ -248,7 +256,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         `  Temporal     ${address}${dev ? ' (embedded dev server, data in ' + path.relative(io.cwd, cfg.devServer.dataDir) + ')' : ''}`,
         ...(dev?.uiUrl ? [`  Temporal UI  ${dev.uiUrl}`] : []),
         `  Playbooks    ${registry.current.playbooks.map((p) => p.name).join(', ') || '(none)'}`,
-        ...acts.modes.map((m) => `  ${defenderLogin && m.startsWith('Defender:') ? defenderLogin.line : m}`),
+        ...acts.modes.map((m) => `  ${m}`),
       ].join('\n'),
     );
 

@@ -43,6 +43,8 @@ export function buildActivities(opts: {
   taskQueue?: string;
   /** The live Defender client (its login checked at start); one is created when absent. */
   defenderClient?: DefenderClient;
+  /** The banner line of that check (activities/defender/auth-check.ts), e.g. `Defender: live (token ok)`. */
+  defenderLogin?: string;
 }): ActivitySets {
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   const channelCfg = channelConfigFromEnv(opts.env);
@@ -66,6 +68,10 @@ export function buildActivities(opts: {
     defenderOptions: defenderWorkerOptions(defenderCfg, { taskQueue: defenderTaskQueue(taskQueue) }),
     defenderLive: defenderCfg.mode === 'live',
     channelConfig: channelCfg,
-    modes: [`Defender: ${defenderCfg.mode === 'live' ? 'live' : 'DRY RUN (no DEFENDER_* credentials)'}`],
+    modes: [
+      defenderCfg.mode === 'live'
+        ? (opts.defenderLogin ?? 'Defender: live')
+        : 'Defender: DRY RUN (no DEFENDER_* credentials)',
+    ],
   };
 }
