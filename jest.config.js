@@ -10,6 +10,9 @@ const transformIgnorePatterns = ['/node_modules/(?!(@marcbachmann/cel-js)/)'];
 module.exports = {
   transform,
   transformIgnorePatterns,
+  // A global option (a project's own testTimeout is ignored): integration tests bundle workflows and
+  // start workers, which takes more than jest's default 5 s on a busy machine.
+  testTimeout: 60000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/support/server-log-reporter.js'],
@@ -27,7 +30,6 @@ module.exports = {
       transform,
       transformIgnorePatterns,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      testTimeout: 60000,
     },
   ],
 };

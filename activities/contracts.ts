@@ -8,6 +8,13 @@ import type { ChannelIR, DefenderAction, PersonIR } from '../compiler/ir';
 export const TASK_QUEUE = 'nightshift';
 export const DEFENDER_TASK_QUEUE = 'nightshift-defender';
 
+/**
+ * Heartbeat timeout of Defender and channel activities. They heartbeat while they run
+ * (activities/keep-alive.ts), so a worker that dies mid-activity (kill -9) is noticed this long after its
+ * last heartbeat and the attempt retried on another worker, instead of after a start-to-close timeout.
+ */
+export const ACTIVITY_HEARTBEAT_TIMEOUT_MS = 5_000;
+
 /** The Defender task queue that serves a main task queue (`nightshift` → `nightshift-defender`). */
 export function defenderTaskQueue(mainTaskQueue: string): string {
   return `${mainTaskQueue}-defender`;

@@ -182,6 +182,8 @@ export async function simulate(
     sleep: (ms) => clock.sleep(ms),
     random: seeded(0x5eed),
     workflowId: `simulate/${ir.name}/${detection.id}`,
+    // Nothing was recorded before: a simulation takes today's behaviour.
+    patched: () => true,
     effects,
   };
   live.interp = new PlaybookInterpreter({ ir, org, detection, groupKey: detection.id }, runtime);

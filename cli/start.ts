@@ -7,7 +7,8 @@ import { Client } from '@temporalio/client';
 import Fastify from 'fastify';
 import pino, { type Logger } from 'pino';
 import { TASK_QUEUE } from '../activities/contracts';
-import { checkAlertRule, defenderConfigFromEnv } from '../activities/defender';
+import { checkAlertRule, DefenderClient, defenderConfigFromEnv } from '../activities/defender';
+import { defenderAuthReadiness, defenderStartupCheck } from '../activities/defender/auth-check';
 import { channelConfigFromEnv, teamsMode } from '../activities/channels';
 import { parseDuration } from '../compiler/time/duration';
 import { DEFENDER_POLLER_WORKFLOW_ID } from '../workflows/defender-intake';
@@ -154,7 +155,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
   try {
     const cfg = loadConfig(process.env, io.cwd);
     // Every integration setting is checked before anything starts: a bad one is one line naming it.
-    defenderConfigFromEnv(process.env);
+    const defenderCfg = defenderConfigFromEnv(process.env);
     channelConfigFromEnv(process.env);
     webhookSecrets(process.env);
     const runsWorker = role !== 'server';
@@ -175,6 +176,11 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
     }));
     // The Temporal SDK's lines (worker, activities, workflows, native core) into the same stream.
     if (runsWorker) installTemporalLogging(log);
+    // Live Defender: ask for a token now, so a rejected secret is found at start, not at 3 a.m.
+    const defenderClient = defenderCfg.dryRun ? undefined : new DefenderClient(defenderCfg);
+    if (defenderClient) own(() => defenderClient.close());
+    const defenderLogin = defenderClient ? await defenderStartupCheck(defenderClient) : undefined;
+    if (defenderLogin?.refusal) throw new ConfigError(defenderLogin.refusal);
 
     const registry = new PlaybookRegistry(cfg.configFile, [cfg.playbooksDir]);
     const loaded = registry.reload();
@@ -227,7 +233,15 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
     await ensureSearchAttributes(connection, cfg.temporal.namespace);
 
     const metrics = createMetrics();
-    const acts = buildActivities({ env, client, registry, logger: log, metrics });
+    const acts = buildActivities({
+      env,
+      client,
+      registry,
+      logger: log,
+      metrics,
+      defenderClient,
+      defenderLogin: defenderLogin?.line,
+    });
     let workersDone: Promise<void> = new Promise(() => undefined);
     if (runsWorker) {
       const nativeConnection = await connectWorker(temporal);
@@ -239,7 +253,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         activities: acts.main,
         defenderActivities: acts.defender,
         defenderOptions: acts.defenderOptions,
-        sinks: metricsSinks(metrics),
+        sinks: metricsSinks(metrics, log),
         bundlerLogger: temporalLogger(log, { infoAsDebug: true }),
       });
       workersDone = workers.run();
@@ -259,6 +273,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         metrics,
         apiTokens: tokens.tokens,
         webhookSecrets: webhookSecrets(process.env),
+        readinessChecks: defenderClient ? [defenderAuthReadiness(defenderClient)] : [],
         plugins: [
           (app) =>
             interactionRoutes(app, {

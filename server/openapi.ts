@@ -140,7 +140,8 @@ export const OPENAPI = {
     },
     '/v1/runs/{id}': {
       get: {
-        summary: "A run's live state: current step, pending approvals and pages, step results, effects",
+        summary:
+          "A run's live state: current step (status running, with what it waits for), pending approvals and pages, step results, effects",
         security: bearer,
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         responses: { 200: { description: 'The run' }, ...errors(401, 404, 503) },

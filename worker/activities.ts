@@ -15,9 +15,11 @@ import {
   createDefenderActivities,
   defenderConfigFromEnv,
   defenderWorkerOptions,
+  type DefenderClient,
 } from '../activities/defender';
 import { createIntakeActivities } from '../activities/intake';
 import * as smoke from '../activities/smoke';
+import { withKeepAlive } from '../activities/keep-alive';
 import { webhook } from '../activities/webhook/webhook';
 import { instrumentDefender, type Metrics } from '../server/metrics';
 import type { PlaybookRegistry } from '../server/playbooks';
@@ -40,12 +42,18 @@ export function buildActivities(opts: {
   logger: Logger;
   metrics: Metrics;
   taskQueue?: string;
+  /** The live Defender client (its login checked at start); one is created when absent. */
+  defenderClient?: DefenderClient;
+  /** The banner line of that check (activities/defender/auth-check.ts), e.g. `Defender: live (token ok)`. */
+  defenderLogin?: string;
 }): ActivitySets {
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   const channelCfg = channelConfigFromEnv(opts.env);
   const defenderCfg = defenderConfigFromEnv(opts.env);
+  // Every activity heartbeats while it runs (where its options ask for heartbeats): a worker killed
+  // mid-activity is replaced within the heartbeat timeout.
   return {
-    main: {
+    main: withKeepAlive({
       ...createChannelActivities(channelCfg, {
         log: opts.logger,
         env: opts.env,
@@ -55,16 +63,20 @@ export function buildActivities(opts: {
       ...createBlastRadiusActivities(opts.client, taskQueue),
       ...createIntakeActivities(opts.client, opts.registry, taskQueue),
       ...smoke,
-    },
-    defender: instrumentDefender(
-      createDefenderActivities(defenderCfg, { logger: opts.logger }),
-      opts.metrics,
+    }),
+    defender: withKeepAlive(
+      instrumentDefender(
+        createDefenderActivities(defenderCfg, { logger: opts.logger, client: opts.defenderClient }),
+        opts.metrics,
+      ),
     ),
     defenderOptions: defenderWorkerOptions(defenderCfg, { taskQueue: defenderTaskQueue(taskQueue) }),
     defenderLive: defenderCfg.mode === 'live',
     channelConfig: channelCfg,
     modes: [
-      `Defender: ${defenderCfg.mode === 'live' ? 'live' : 'DRY RUN (no DEFENDER_* credentials)'}`,
+      defenderCfg.mode === 'live'
+        ? (opts.defenderLogin ?? 'Defender: live')
+        : 'Defender: DRY RUN (no DEFENDER_* credentials)',
       ...channelModes(channelCfg, opts.registry.current.org, opts.env),
     ],
   };

@@ -227,6 +227,12 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     // Search attributes registered at start-up must be usable at once.
     '--dynamic-config-value',
     'system.forceSearchAttributesCacheRefreshOnRead=true',
+    // One partition per task queue: the Defender queue's rate limit is a token bucket per partition,
+    // and their bursts add up (activities/defender/quota.ts). One machine gains nothing from more.
+    '--dynamic-config-value',
+    'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueWritePartitions=1',
   ];
   if (opts.dbFile) {
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });

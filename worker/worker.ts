@@ -40,6 +40,10 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> 
     activities: opts.activities,
     sinks: opts.sinks,
     shutdownGraceTime,
+    // A run whose worker died (kill -9) has its next workflow task routed to that worker's sticky queue:
+    // moved to the shared queue after this long (default 10 s) instead of waiting the default out. A live
+    // worker takes its sticky tasks in milliseconds.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
   });
   const defender = await Worker.create({
     connection: opts.connection,

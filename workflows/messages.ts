@@ -108,6 +108,11 @@ export interface RunState {
   pendingPages: PendingPage[];
   /** Approvals and pages already answered (absent from runs that report none). */
   answered?: AnsweredInteraction[];
+  /**
+   * Every step in order: its result once it ran; while it runs `status: 'running'` with `started_at`,
+   * `waiting_for` and the pending Defender `actions` (interpreter/live-steps.ts); `pending` before it
+   * starts, `skipped` if the run ended without it.
+   */
   steps: Array<Record<string, unknown>>;
   effects: RunEffect[];
 }

@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { NightshiftSinks } from './sinks';
 import type { DefenderActivities, NightshiftActivities } from '../activities/contracts';
-import { defenderTaskQueue } from '../activities/contracts';
+import { ACTIVITY_HEARTBEAT_TIMEOUT_MS, defenderTaskQueue } from '../activities/contracts';
 import { defenderActivityOptions, isPendingTimeout } from '../activities/defender/options';
 import type { BlastRadiusActivities } from '../activities/blast-radius';
 import type { ReserveIsolationRequest } from './interpreter/runtime';
@@ -47,9 +47,11 @@ import {
   SA_WAITING_FOR_APPROVAL,
 } from './search-attributes';
 
-// Channels and webhooks: a few quick retries; each call is idempotent by its key.
+// Channels and webhooks: a few quick retries; each call is idempotent by its key. They heartbeat while
+// they run (activities/keep-alive.ts): a worker killed mid-call is replaced within seconds.
 const channels = proxyActivities<NightshiftActivities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
@@ -140,7 +142,7 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
   // Set once the interpreter exists; callbacks made before that (from its constructor) see nothing.
   const live: { interp?: PlaybookInterpreter } = {};
   const reservationAnswers = new Map<string, boolean>();
-  const { metrics } = proxySinks<NightshiftSinks>();
+  const { metrics, effects } = proxySinks<NightshiftSinks>();
   let lastAttrs = '';
   // Runs started before this patch never listed answered codes; replaying them must not either.
   const answeredCodes = patched('answered-codes-attribute');
@@ -152,7 +154,10 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
     sleep: (ms) => sleep(ms),
     random: () => Math.random(),
     workflowId: info.workflowId,
+    patched: (id) => patched(id),
     effects: temporalEffects(defenderTaskQueue(info.taskQueue), reservationAnswers),
+    onBlastRadiusRefused: (r) =>
+      effects.blastRadiusRefused({ ...r, workflowId: info.workflowId, playbook: input.ir.name }),
     onApprovalDecided: (d, askedAt) =>
       metrics.approvalDecided(
         input.ir.name,

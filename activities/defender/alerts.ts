@@ -5,7 +5,7 @@ import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Environment } from '@marcbachmann/cel-js';
 import type { Detection, DetectionStatus, Severity } from '../../compiler/ir';
-import type { AlertEvidence, DefenderAlert, DefenderClient } from './client';
+import { CallBudget, type AlertEvidence, type DefenderAlert, type DefenderClient } from './client';
 import type { DefenderLiveConfig } from './config';
 import { toDefenderFailure } from './errors';
 
@@ -238,6 +238,7 @@ export function createAlertActivities(
 ): DefenderAlertActivities {
   return {
     async defenderFetchAlerts(req: FetchAlertsRequest): Promise<FetchAlertsResult> {
+      const budget = new CallBudget();
       const since = String(req?.since ?? '');
       if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?Z$/.test(since)) {
         throw ApplicationFailure.nonRetryable(
@@ -250,12 +251,10 @@ export function createAlertActivities(
       const rule = compileRule(req.rule ?? DEFAULT_CONFIRM_RULE);
       let alerts: DefenderAlert[];
       try {
-        alerts = await client.listAlerts({
-          filter: `lastUpdateTime ge ${since}`,
-          top,
-          skip,
-          expandEvidence: true,
-        });
+        alerts = await client.listAlerts(
+          { filter: `lastUpdateTime ge ${since}`, top, skip, expandEvidence: true },
+          budget,
+        );
       } catch (err) {
         throw toDefenderFailure(err, 'alerts', 'list alerts');
       }

@@ -1,13 +1,27 @@
 // App-only tokens through msal-node (client credentials, reference §2). msal caches each scope's token
 // and renews it before expiry; `forceRefresh` skips the cache after a 401 (revoked or clock-skewed token).
-import { ConfidentialClientApplication, LogLevel, ServerError, type Configuration } from '@azure/msal-node';
+// Failed answers of the login host are classified by login.ts: transient ones are retried like any
+// transient error (and the retry really asks the login host again); only the login host's verdict on our
+// credentials, app or tenant is permanent.
+import {
+  ClientConfigurationError,
+  ConfidentialClientApplication,
+  LogLevel,
+  type Configuration,
+} from '@azure/msal-node';
 import type { Dispatcher } from 'undici';
 import type { DefenderLiveConfig } from './config';
 import { DefenderAuthError } from './errors';
-import { UndiciNetworkModule } from './http';
+import { LoginHostError, LoginNetworkModule } from './login';
+
+export interface AccessToken {
+  accessToken: string;
+  /** From msal's cache rather than a request to the login host just now. */
+  fromCache: boolean;
+}
 
 export interface TokenSource {
-  token(scope: string, opts?: { forceRefresh?: boolean }): Promise<string>;
+  acquire(scope: string, opts?: { forceRefresh?: boolean }): Promise<AccessToken>;
 }
 
 /** Redacts every configured secret from a message (msal errors can echo request details). */
@@ -20,12 +34,14 @@ export function redactor(cfg: DefenderLiveConfig): (s: string) => string {
 
 export class MsalTokenSource implements TokenSource {
   private readonly app: ConfidentialClientApplication;
+  private readonly network: LoginNetworkModule;
   private readonly redact: (s: string) => string;
   /** Token requests made to the login host (not cache hits); for diagnostics and tests. */
   requests = 0;
 
   constructor(cfg: DefenderLiveConfig, dispatcher: Dispatcher) {
     this.redact = redactor(cfg);
+    this.network = new LoginNetworkModule(dispatcher);
     const auth: Configuration['auth'] = {
       clientId: cfg.clientId,
       authority: cfg.authority,
@@ -45,7 +61,7 @@ export class MsalTokenSource implements TokenSource {
     this.app = new ConfidentialClientApplication({
       auth,
       system: {
-        networkClient: new UndiciNetworkModule(dispatcher),
+        networkClient: this.network,
         loggerOptions: {
           logLevel: LogLevel.Error,
           piiLoggingEnabled: false,
@@ -55,7 +71,7 @@ export class MsalTokenSource implements TokenSource {
     });
   }
 
-  async token(scope: string, opts: { forceRefresh?: boolean } = {}): Promise<string> {
+  async acquire(scope: string, opts: { forceRefresh?: boolean } = {}): Promise<AccessToken> {
     try {
       const result = await this.app.acquireTokenByClientCredential({
         scopes: [scope],
@@ -64,18 +80,26 @@ export class MsalTokenSource implements TokenSource {
       if (!result?.accessToken)
         throw new DefenderAuthError(`no access token returned for scope ${scope}`, true);
       if (!result.fromCache) this.requests += 1;
-      return result.accessToken;
+      return { accessToken: result.accessToken, fromCache: result.fromCache };
     } catch (err) {
       if (err instanceof DefenderAuthError) throw err;
+      const fail = (detail: string, retryable: boolean) =>
+        new DefenderAuthError(
+          `token request failed for scope ${scope} (${this.redact(detail).slice(0, 400)})`,
+          retryable,
+        );
+      if (err instanceof LoginHostError) throw fail(err.detail, err.transient);
+      // msal swallows failed metadata reads and reports "could not resolve endpoints": say why.
+      const metadata = this.network.lastMetadataFailure;
+      const code = (err as { errorCode?: string }).errorCode ?? '';
+      if (metadata && (code === 'endpoints_resolution_error' || code === 'openid_config_error')) {
+        throw fail(`reading the login host's metadata: ${metadata.detail}`, metadata.transient);
+      }
       const e = err as { errorCode?: string; errorMessage?: string; message?: string };
-      const msg = this.redact(
-        `${e.errorCode ?? 'error'}: ${(e.errorMessage ?? e.message ?? String(err)).split('\n')[0]}`,
-      ).slice(0, 400);
-      // A ServerError is the login host rejecting us (bad secret, unknown app/tenant): retrying won't help.
-      // Anything else (network, timeouts, 5xx discovery) is transient.
-      const rejected =
-        err instanceof ServerError && !/^(temporarily_unavailable|server_error)$/.test(e.errorCode ?? '');
-      throw new DefenderAuthError(`token request failed for scope ${scope} (${msg})`, !rejected);
+      const detail = `${e.errorCode ?? 'error'}: ${(e.errorMessage ?? e.message ?? String(err)).split('\n')[0]}`;
+      // A configuration msal refuses (a malformed authority, an unusable key) stays wrong; anything
+      // else of msal's own is retried, and the retry asks the login host again.
+      throw fail(detail, !(err instanceof ClientConfigurationError));
     }
   }
 }

@@ -1,12 +1,39 @@
-// Typed Defender for Endpoint API client: bearer token per resource, one retry after a 401 with a fresh
-// token, JSON in/out, the documented error body turned into DefenderApiError. No retries of its own
-// beyond that: retry timing (429 Retry-After, 5xx backoff) belongs to Temporal's activity retries.
+// Typed Defender for Endpoint API client: bearer token per resource, JSON in/out, the documented error
+// body turned into DefenderApiError. No retries of its own: retry timing (429 Retry-After, 5xx backoff,
+// a token rejected with 401) belongs to Temporal's activity retries, and each activity task makes at most
+// one API call (CallBudget), which is what keeps the quota in API calls (quota.ts).
 import type { Agent, Dispatcher } from 'undici';
 import type { DefenderAlert } from './alert-schema';
 import { MsalTokenSource, type TokenSource } from './auth';
 import type { DefenderLiveConfig } from './config';
-import { apiErrorFromResponse } from './errors';
+import { DefenderCallLate, DefenderTokenRejected, apiErrorFromResponse } from './errors';
 import { createAgent, send } from './http';
+import { CALL_DELAY_BOUND_MS } from './quota';
+
+/**
+ * One activity task's API call: at most one, sent within CALL_DELAY_BOUND_MS of the task's start (a
+ * slow token request makes the attempt give up uncalled, to be dispatched again through the limiter).
+ */
+export class CallBudget {
+  private spent = false;
+  /** The call was sent (it may have reached Defender even if no answer came back). */
+  get sent(): boolean {
+    return this.spent;
+  }
+  constructor(
+    private readonly startedAt = Date.now(),
+    private readonly boundMs = CALL_DELAY_BOUND_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  spend(what: string): void {
+    // A second call in one task would break the quota accounting: a bug, never a retry.
+    if (this.spent) throw new Error(`Defender: a second API call in one activity task (${what})`);
+    const waited = this.now() - this.startedAt;
+    if (waited > this.boundMs) throw new DefenderCallLate(what, waited);
+    this.spent = true;
+  }
+}
 
 export interface MachineAction {
   id: string;
@@ -54,8 +81,10 @@ export class DefenderClient {
   readonly tokens: TokenSource;
   private readonly dispatcher: Dispatcher;
   private readonly ownAgent?: Agent;
-  /** API calls sent (not counting token requests); lets callers see how many one activity made. */
+  /** API calls sent (not counting token requests). */
   apiCalls = 0;
+  /** Scopes whose cached token Defender refused (401): the next call asks the login host for a new one. */
+  private readonly staleScopes = new Set<string>();
 
   constructor(
     readonly cfg: DefenderLiveConfig,
@@ -73,54 +102,64 @@ export class DefenderClient {
   async call<T>(
     method: Dispatcher.HttpMethod,
     path: string,
-    opts: { query?: Record<string, string | number | undefined>; body?: unknown; api?: Api } = {},
+    opts: {
+      query?: Record<string, string | number | undefined>;
+      body?: unknown;
+      api?: Api;
+      budget?: CallBudget;
+    } = {},
   ): Promise<T> {
     const api = opts.api ?? 'mde';
     const base = api === 'mde' ? this.cfg.apiUrl : this.cfg.xdrApiUrl;
     const scope = api === 'mde' ? this.cfg.scope : this.cfg.xdrScope;
     const url = `${base}${path}${odataQuery(opts.query ?? {})}`;
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    let forceRefresh = false;
-    for (;;) {
-      const token = await this.tokens.token(scope, { forceRefresh });
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${token}`,
-        accept: 'application/json',
-        'user-agent': this.cfg.userAgent,
-      };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      this.apiCalls += 1;
-      const res = await send(this.dispatcher, url, { method, headers, body });
-      if (res.status === 401 && !forceRefresh) {
-        // The cached token may have been revoked or expired early: get a new one, once.
-        forceRefresh = true;
-        continue;
-      }
-      if (res.status < 200 || res.status >= 300) {
-        throw apiErrorFromResponse(res.status, res.text, res.headers, method, path);
-      }
-      if (res.text.trim() === '') return undefined as T;
-      try {
-        return JSON.parse(res.text) as T;
-      } catch {
-        throw apiErrorFromResponse(
-          502,
-          `{"error":{"code":"InvalidJson","message":"response is not JSON"}}`,
-          {},
-          method,
-          path,
-        );
-      }
+    const { accessToken, fromCache } = await this.tokens.acquire(scope, {
+      forceRefresh: this.staleScopes.has(scope),
+    });
+    if (!fromCache) this.staleScopes.delete(scope);
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${accessToken}`,
+      accept: 'application/json',
+      'user-agent': this.cfg.userAgent,
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    opts.budget?.spend(`${method} ${path}`);
+    this.apiCalls += 1;
+    const res = await send(this.dispatcher, url, { method, headers, body });
+    if (res.status === 401 && fromCache) {
+      // The cached token may have been revoked or expired early: the next attempt gets a fresh one. A
+      // fresh token refused too is a real 401 (DefenderUnauthorized, below).
+      this.staleScopes.add(scope);
+      throw new DefenderTokenRejected(method, path);
+    }
+    if (res.status < 200 || res.status >= 300) {
+      throw apiErrorFromResponse(res.status, res.text, res.headers, method, path);
+    }
+    if (res.text.trim() === '') return undefined as T;
+    try {
+      return JSON.parse(res.text) as T;
+    } catch {
+      throw apiErrorFromResponse(
+        502,
+        `{"error":{"code":"InvalidJson","message":"response is not JSON"}}`,
+        {},
+        method,
+        path,
+      );
     }
   }
 
-  getMachineAction(actionId: string): Promise<MachineAction> {
-    return this.call<MachineAction>('GET', `/api/machineactions/${encodeURIComponent(actionId)}`);
+  getMachineAction(actionId: string, budget?: CallBudget): Promise<MachineAction> {
+    return this.call<MachineAction>('GET', `/api/machineactions/${encodeURIComponent(actionId)}`, {
+      budget,
+    });
   }
 
-  async listMachineActions(filter: string, top: number): Promise<MachineAction[]> {
+  async listMachineActions(filter: string, top: number, budget?: CallBudget): Promise<MachineAction[]> {
     const res = await this.call<{ value?: MachineAction[] }>('GET', '/api/machineactions', {
       query: { $filter: filter, $top: top },
+      budget,
     });
     return Array.isArray(res?.value) ? res.value : [];
   }
@@ -129,19 +168,24 @@ export class DefenderClient {
     machineId: string,
     pathSegment: string,
     body: Record<string, string>,
+    budget?: CallBudget,
   ): Promise<MachineAction> {
     return this.call<MachineAction>('POST', `/api/machines/${encodeURIComponent(machineId)}/${pathSegment}`, {
       body,
+      budget,
     });
   }
 
   /** One page of alerts; the API sends no reliable nextLink, so callers page with $skip (reference §3.3). */
-  async listAlerts(q: {
-    filter?: string;
-    top: number;
-    skip: number;
-    expandEvidence: boolean;
-  }): Promise<DefenderAlert[]> {
+  async listAlerts(
+    q: {
+      filter?: string;
+      top: number;
+      skip: number;
+      expandEvidence: boolean;
+    },
+    budget?: CallBudget,
+  ): Promise<DefenderAlert[]> {
     const res = await this.call<{ value?: DefenderAlert[] }>('GET', '/api/alerts', {
       query: {
         $filter: q.filter,
@@ -149,19 +193,23 @@ export class DefenderClient {
         $skip: q.skip > 0 ? q.skip : undefined,
         $expand: q.expandEvidence ? 'evidence' : undefined,
       },
+      budget,
     });
     return Array.isArray(res?.value) ? res.value : [];
   }
 
-  getAlert(alertId: string): Promise<DefenderAlert> {
-    return this.call<DefenderAlert>('GET', `/api/alerts/${encodeURIComponent(alertId)}`);
+  getAlert(alertId: string, budget?: CallBudget): Promise<DefenderAlert> {
+    return this.call<DefenderAlert>('GET', `/api/alerts/${encodeURIComponent(alertId)}`, { budget });
   }
 
-  patchAlert(alertId: string, body: Record<string, string>): Promise<DefenderAlert> {
-    return this.call<DefenderAlert>('PATCH', `/api/alerts/${encodeURIComponent(alertId)}`, { body });
+  patchAlert(alertId: string, body: Record<string, string>, budget?: CallBudget): Promise<DefenderAlert> {
+    return this.call<DefenderAlert>('PATCH', `/api/alerts/${encodeURIComponent(alertId)}`, {
+      body,
+      budget,
+    });
   }
 
-  submitIndicator(body: Record<string, unknown>): Promise<Indicator> {
-    return this.call<Indicator>('POST', '/api/indicators', { body });
+  submitIndicator(body: Record<string, unknown>, budget?: CallBudget): Promise<Indicator> {
+    return this.call<Indicator>('POST', '/api/indicators', { body, budget });
   }
 }

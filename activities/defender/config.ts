@@ -3,6 +3,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import util from 'node:util';
+import {
+  DOCUMENTED_CALLS_PER_HOUR,
+  DOCUMENTED_CALLS_PER_MINUTE,
+  defenderQuotas,
+  defenderTaskRate,
+  type Quota,
+} from './quota';
 
 /** A secret string that prints as [REDACTED] in logs, JSON and util.inspect. */
 export class Secret {
@@ -85,10 +92,13 @@ export type DefenderCredential =
   | { kind: 'certificate'; privateKey: Secret; thumbprintSha256: string; x5c?: string };
 
 export interface DefenderLimits {
-  /** Documented per-API quota (reference §10): 100 calls/minute … */
-  callsPerMinute: number;
-  /** … and 1,500 calls/hour. */
-  callsPerHour: number;
+  /**
+   * The quota to stay under, in API calls per sliding window: DEFENDER_CALLS_PER_MINUTE and
+   * DEFENDER_CALLS_PER_HOUR (documented: 100 and 1,500, reference §10).
+   */
+  quotas: Quota[];
+  /** Partitions of the Defender task queue on the Temporal server: their rate-limit bursts add up. */
+  taskQueuePartitions: number;
   /** Delay between status polls of a machine action. */
   pollIntervalMs: number;
 }
@@ -131,8 +141,8 @@ export class DefenderConfigError extends Error {
 }
 
 export const DEFAULT_LIMITS: DefenderLimits = {
-  callsPerMinute: 100,
-  callsPerHour: 1500,
+  quotas: defenderQuotas(DOCUMENTED_CALLS_PER_MINUTE, DOCUMENTED_CALLS_PER_HOUR),
+  taskQueuePartitions: 1,
   pollIntervalMs: 10_000,
 };
 const VERSION = '0.1.0';
@@ -247,10 +257,20 @@ export function defenderConfigFromEnv(env: Env = process.env): DefenderConfig {
   }
   const geo = geoName as DefenderGeo | undefined;
   const limits: DefenderLimits = {
-    callsPerMinute: int(env, 'DEFENDER_CALLS_PER_MINUTE', DEFAULT_LIMITS.callsPerMinute, 1, 100_000),
-    callsPerHour: int(env, 'DEFENDER_CALLS_PER_HOUR', DEFAULT_LIMITS.callsPerHour, 1, 6_000_000),
+    quotas: defenderQuotas(
+      int(env, 'DEFENDER_CALLS_PER_MINUTE', DOCUMENTED_CALLS_PER_MINUTE, 1, 100_000),
+      int(env, 'DEFENDER_CALLS_PER_HOUR', DOCUMENTED_CALLS_PER_HOUR, 1, 6_000_000),
+    ),
+    taskQueuePartitions: int(env, 'DEFENDER_TASK_QUEUE_PARTITIONS', 1, 1, 64),
     pollIntervalMs: int(env, 'DEFENDER_POLL_INTERVAL_MS', DEFAULT_LIMITS.pollIntervalMs, 10, 3_600_000),
   };
+  try {
+    defenderTaskRate(limits.quotas, limits.taskQueuePartitions);
+  } catch (err) {
+    throw new DefenderConfigError(
+      `DEFENDER_CALLS_PER_MINUTE/DEFENDER_CALLS_PER_HOUR/DEFENDER_TASK_QUEUE_PARTITIONS: ${(err as Error).message}.`,
+    );
+  }
   const endpoints = cloudEndpoints(cloud, geo);
 
   const tenantId = str(env, 'DEFENDER_TENANT_ID', 200);

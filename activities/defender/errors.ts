@@ -43,6 +43,22 @@ export class DefenderAuthError extends Error {
   }
 }
 
+/** Defender refused a token from msal's cache (401): the next attempt asks the login host for a new one. */
+export class DefenderTokenRejected extends Error {
+  override name = 'DefenderTokenRejected';
+  constructor(method: string, path: string) {
+    super(`${method} ${path}: 401 with a cached token; a fresh one is requested for the retry`);
+  }
+}
+
+/** The task could not send its call in time (quota.ts CALL_DELAY_BOUND_MS): it is dispatched again. */
+export class DefenderCallLate extends Error {
+  override name = 'DefenderCallLate';
+  constructor(what: string, waitedMs: number) {
+    super(`${what} not sent: ${waitedMs} ms after the task started (a slow token request?)`);
+  }
+}
+
 const MAX_MESSAGE = 500;
 function clip(s: string): string {
   return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s;
@@ -159,6 +175,15 @@ export function toDefenderFailure(err: unknown, subject: string, action: string)
           ...details,
         );
     }
+  }
+  if (err instanceof DefenderTokenRejected || err instanceof DefenderCallLate) {
+    return ApplicationFailure.create({
+      message: `Defender: ${action} on ${subject}: ${err.message}`,
+      type: err.name,
+      nextRetryDelay: 100,
+      // Both end in a new attempt through the rate-limited queue; nothing failed.
+      category: ApplicationFailureCategory.BENIGN,
+    });
   }
   if (err instanceof DefenderAuthError) {
     return err.retryable

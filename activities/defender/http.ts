@@ -1,8 +1,8 @@
 // One keep-alive undici Agent per client for the API and the login host, with connect/headers/body
-// timeouts and an optional extra CA. msal's HTTP goes through the same Agent (a custom INetworkModule),
-// so the CA, timeouts and keep-alive apply to token requests too, and tests need no global TLS switch.
+// timeouts and an optional extra CA. msal's HTTP goes through the same Agent (login.ts, a custom
+// INetworkModule), so the CA, timeouts and keep-alive apply to token requests too, and tests need no
+// global TLS switch.
 import tls from 'node:tls';
-import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { Agent, request, type Dispatcher } from 'undici';
 import { DefenderNetworkError } from './errors';
 
@@ -75,39 +75,4 @@ export async function send(
     throw new DefenderNetworkError(networkMessage(err));
   }
   return { status: res.statusCode, headers: res.headers, text };
-}
-
-/** msal-node's network hook on undici. msal parses JSON bodies itself from what we return. */
-export class UndiciNetworkModule implements INetworkModule {
-  constructor(private readonly dispatcher: Dispatcher) {}
-
-  async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
-    return this.exchange<T>('GET', url, options);
-  }
-
-  async sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
-    return this.exchange<T>('POST', url, options);
-  }
-
-  private async exchange<T>(
-    method: 'GET' | 'POST',
-    url: string,
-    options?: NetworkRequestOptions,
-  ): Promise<NetworkResponse<T>> {
-    const res = await send(this.dispatcher, url, {
-      method,
-      headers: options?.headers ?? {},
-      body: options?.body,
-    });
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers))
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    let body: unknown;
-    try {
-      body = JSON.parse(res.text);
-    } catch {
-      body = {};
-    }
-    return { status: res.status, headers, body: body as T };
-  }
 }

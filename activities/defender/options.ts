@@ -1,7 +1,7 @@
 // Activity options for Defender calls, shared by the interpreter (workflow code) and tests. Workflow-safe:
 // no Node APIs, only types and constants, so the workflow bundle may import it.
 import type { ActivityOptions } from '@temporalio/common';
-import { DEFENDER_TASK_QUEUE } from '../contracts';
+import { ACTIVITY_HEARTBEAT_TIMEOUT_MS, DEFENDER_TASK_QUEUE } from '../contracts';
 
 /** Default delay between status polls of a machine action (DEFENDER_POLL_INTERVAL_MS overrides it). */
 export const DEFENDER_POLL_INTERVAL_MS = 10_000;
@@ -19,6 +19,12 @@ export const DEFENDER_NON_RETRYABLE_TYPES: string[] = [
 
 /** Type of the retryable failure defenderPoll throws while an action is Pending/InProgress. */
 export const DEFENDER_ACTION_PENDING = 'ActionPending';
+
+/**
+ * Type of the BENIGN failure a Defender activity throws to do its next API call in a new task (one
+ * call per task keeps the quota in calls, quota.ts); its state travels in heartbeat details.
+ */
+export const DEFENDER_CONTINUE = 'DefenderContinue';
 
 export interface DefenderActivityOptions {
   /** For defenderSubmit: bounded by the step timeout; 429 waits for Retry-After, 5xx backs off. */
@@ -44,8 +50,10 @@ export function defenderActivityOptions(
   return {
     submit: {
       taskQueue,
-      // One lookup plus one POST, each bounded by the client's connect/headers/body timeouts.
+      // One API call, bounded by the client's connect/headers/body timeouts.
       startToCloseTimeout: '2 minutes',
+      // A dead worker's attempt is retried within seconds, not after startToClose.
+      heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
       scheduleToCloseTimeout,
       retry: {
         initialInterval: '2 seconds',
@@ -57,6 +65,7 @@ export function defenderActivityOptions(
     poll: {
       taskQueue,
       startToCloseTimeout: '1 minute',
+      heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
       scheduleToCloseTimeout,
       retry: {
         // ActionPending and 429 carry their own nextRetryDelay; this backoff is for 5xx/network errors.

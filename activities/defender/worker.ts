@@ -4,14 +4,19 @@ import type { WorkerOptions } from '@temporalio/worker';
 import { DEFENDER_TASK_QUEUE } from '../contracts';
 import type { AllDefenderActivities } from './activities';
 import type { DefenderConfig, DefenderLimits } from './config';
+import { defenderTaskRate as quotaTaskRate } from './quota';
 
 /**
- * Activity tasks per second for the Defender queue: the stricter of the two documented quotas
- * (100/min = 1.67/s, 1,500/h = 0.42/s), i.e. 25 tasks per minute sustained with the defaults.
+ * Activity tasks per second for the Defender queue (one API call each): the largest rate whose worst
+ * case — burst included — stays within every quota window (quota.ts). With the documented 100/min and
+ * 1,500/h that is 0.416/s, about 25 tasks per minute, bound by the hourly quota.
  */
-export function defenderTaskRate(limits: Pick<DefenderLimits, 'callsPerMinute' | 'callsPerHour'>): number {
-  return Math.min(limits.callsPerMinute / 60, limits.callsPerHour / 3600);
+export function defenderTaskRate(limits: Pick<DefenderLimits, 'quotas' | 'taskQueuePartitions'>): number {
+  return quotaTaskRate(limits.quotas, limits.taskQueuePartitions);
 }
+
+/** Temporal's default task dispatch rate per task queue, i.e. no limit of ours. */
+export const UNLIMITED_TASKS_PER_SECOND = 100_000;
 
 export type DefenderWorkerOptions = Pick<
   WorkerOptions,
@@ -29,7 +34,9 @@ export function defenderWorkerOptions(
   return {
     taskQueue: opts.taskQueue ?? DEFENDER_TASK_QUEUE,
     ...(opts.activities ? { activities: opts.activities } : {}),
-    maxTaskQueueActivitiesPerSecond: defenderTaskRate(cfg),
+    // A dry run calls nothing, so it takes no quota: Temporal's own default dispatch rate, stated
+    // explicitly because the server keeps the last rate a poller gave until one gives another.
+    maxTaskQueueActivitiesPerSecond: cfg.dryRun ? UNLIMITED_TASKS_PER_SECOND : defenderTaskRate(cfg),
     // Calls are I/O-bound and rate-limited upstream; a few concurrent slots suffice.
     maxConcurrentActivityTaskExecutions: 20,
   };

@@ -12,6 +12,13 @@ let workers: Workers;
 let client: Client;
 let connection: Connection;
 let seq = 0;
+/** Info lines the Defender activities logged (fields), for the one-line-per-effect checks. */
+const lines: Array<Record<string, unknown>> = [];
+const capture = {
+  info: (o: object) => void lines.push({ ...o }),
+  warn: (o: object) => void lines.push({ ...o, level: 'warn' }),
+};
+const effects = (machineId: string) => lines.filter((l) => l.effect && l.machineId === machineId);
 
 function machine(): string {
   seq += 1;
@@ -51,14 +58,14 @@ async function step(r: DefenderSubmitRequest, stepTimeoutMs = 20_000): Promise<S
 
 beforeAll(async () => {
   fake = await startFake();
-  workers = await startWorkers(liveConfig(fake));
+  workers = await startWorkers(liveConfig(fake), { logger: capture });
   ({ client, connection } = await testClient());
 }, 30_000);
 
 afterAll(async () => {
   await workers?.stop();
   await connection?.close();
-  await workers?.client.close();
+  await workers?.client?.close();
   await fake?.stop();
 });
 
@@ -157,13 +164,9 @@ describe('Defender machine actions through Temporal', () => {
         },
       ],
     });
-    // Wait until the first action exists, then race a second step (another playbook run) at it.
+    // Wait until the first action exists, then race a second step (another playbook run) at it: its
+    // first attempt POSTs, meets the duplicate rule, and its next attempt looks the action up.
     while (!fake.actions.some((a) => a.machineId === m)) await new Promise((r) => setTimeout(r, 20));
-    // Hide it from the lookup once, so the POST really meets the duplicate rule.
-    fake.failNext((meth, p) => meth === 'GET' && p === '/api/machineactions', 200, {
-      '@odata.context': 'x',
-      value: [],
-    });
     const second = await step(req('isolate', m, { type: 'full' }, `b-${m}`));
     const firstResult: StepOutcome = await first.result();
     expect(fake.actions.filter((a) => a.machineId === m)).toHaveLength(1);
@@ -173,13 +176,22 @@ describe('Defender machine actions through Temporal', () => {
     expect(
       fake.apiCalls((c) => c.method === 'POST' && c.path.endsWith(`${m}/isolate`)).map((c) => c.status),
     ).toEqual([201, 400]);
+    // One info line per real effect: the action, ours for the first run, adopted by the second.
+    const actionId = firstResult.submit?.actionId;
+    expect(effects(m)).toEqual([
+      expect.objectContaining({
+        effect: 'defender.isolate',
+        actionId,
+        run: 'wf-1',
+        step: 'isolate',
+        adopted: false,
+      }),
+      expect.objectContaining({ effect: 'defender.isolate', actionId, adopted: true }),
+    ]);
   });
 
-  it('finds a pending action by lookup before posting (no second POST at all)', async () => {
+  it('a step racing another run on the same machine attaches to its pending action: one action', async () => {
     const m = machine();
-    fake.script(m, 'Isolate', { pendingMs: 600, inProgressMs: 100, final: 'Succeeded' });
-    const a = await step(req('isolate', m, {}, `x-${m}`)).then(async (o) => o);
-    void a;
     fake.script(m, 'RestrictCodeExecution', { pendingMs: 1500, inProgressMs: 100, final: 'Succeeded' });
     const [r1, r2] = await Promise.all([
       step(req('restrict_apps', m, {}, `r1-${m}`)),
@@ -190,8 +202,10 @@ describe('Defender machine actions through Temporal', () => {
       1,
     );
     expect(
-      fake.apiCalls((c) => c.method === 'POST' && c.path.endsWith(`${m}/restrictCodeExecution`)),
-    ).toHaveLength(1);
+      fake
+        .apiCalls((c) => c.method === 'POST' && c.path.endsWith(`${m}/restrictCodeExecution`))
+        .map((c) => c.status),
+    ).toEqual([201, 400]);
   });
 
   it('a duplicate answered with the existing action (201) attaches too', async () => {
@@ -201,7 +215,6 @@ describe('Defender machine actions through Temporal', () => {
       fake.script(m, 'Isolate', { pendingMs: 800, inProgressMs: 100, final: 'Succeeded' });
       const first = step(req('isolate', m, {}, `e1-${m}`));
       while (!fake.actions.some((a) => a.machineId === m)) await new Promise((r) => setTimeout(r, 20));
-      fake.failNext((meth, p) => meth === 'GET' && p === '/api/machineactions', 200, { value: [] });
       const second = await step(req('isolate', m, {}, `e2-${m}`));
       expect(second.submit?.attached).toBe(true);
       expect(second.submit?.actionId).toBe((await first).submit?.actionId);
@@ -222,7 +235,40 @@ describe('Defender machine actions through Temporal', () => {
     expect(
       fake.apiCalls((c) => c.method === 'POST' && c.path.endsWith(`${m}/collectInvestigationPackage`)),
     ).toHaveLength(1);
+    // The attempt that lost its answer logged nothing; the one that found its action logs it once.
+    expect(effects(m)).toEqual([
+      expect.objectContaining({
+        effect: 'defender.collect_package',
+        actionId: o.submit?.actionId,
+        adopted: false,
+      }),
+    ]);
   });
+
+  it('updates several alerts one call per task, and a lost answer never appends a comment twice', async () => {
+    const alerts = [fake.addAlert({}), fake.addAlert({}), fake.addAlert({})];
+    fake.loseNextResponse((meth, p) => meth === 'PATCH' && p === `/api/alerts/${alerts[1].id}`);
+    const calls = fake.apiCalls().length;
+    const o = await step({
+      ...req('update_alert', undefined, { status: 'resolved', comment: 'contained' }),
+      alertIds: alerts.map((a) => a.id),
+    });
+    expect(o.error).toBeUndefined();
+    expect(o.final).toBe('Succeeded');
+    for (const a of alerts) {
+      expect(a.status).toBe('Resolved');
+      expect((a.comments as Array<{ comment: string }>).map((c) => c.comment)).toEqual([
+        expect.stringMatching(/^contained \[ns-[0-9a-f]{16}\]$/),
+      ]);
+    }
+    // PATCH ×3, the lost one read back once and patched again without its comment.
+    expect(
+      fake
+        .apiCalls()
+        .slice(calls)
+        .map((c) => `${c.method} ${alerts.findIndex((a) => c.path.endsWith(a.id))}`),
+    ).toEqual(['PATCH 0', 'PATCH 1', 'GET 1', 'PATCH 1', 'PATCH 2']);
+  }, 30_000);
 
   it('fails an unknown machine at once with the API message', async () => {
     const o = await step(req('isolate', 'ffffffffffffffffffffffffffffffffffffffff', { type: 'full' }));
@@ -264,5 +310,60 @@ describe('Defender machine actions through Temporal', () => {
     expect(o.final).toBe('Succeeded');
     expect(fake.tokenRequests.length).toBe(tokensBefore + 1);
     expect(fake.actions.filter((a) => a.machineId === m)).toHaveLength(1);
-  });
+  }, 30_000);
+});
+
+describe('Defender token endpoint failures through Temporal', () => {
+  async function isolateWithFreshWorkers(
+    prepare: (f: FakeDefender) => void,
+    env: Record<string, string> = {},
+  ): Promise<{ outcome: StepOutcome; fake: FakeDefender }> {
+    const f = await startFake();
+    const w = await startWorkers(liveConfig(f, env));
+    try {
+      const m = `${'cd'.repeat(20)}`;
+      f.addMachine(m);
+      prepare(f);
+      const r = req('isolate', m, { type: 'full' }, `token-${w.taskQueue}`);
+      const outcome: StepOutcome = await client.workflow.execute('defenderStep', {
+        taskQueue: w.taskQueue,
+        workflowId: `token-${w.taskQueue}`,
+        args: [{ req: r, stepTimeoutMs: 30_000, taskQueue: w.defenderQueue }],
+      });
+      return { outcome, fake: f };
+    } finally {
+      await w.stop();
+      await w.client?.close();
+      await f.stop();
+    }
+  }
+
+  it('one transient failure of the login host is retried, reaches the network again, and the action happens', async () => {
+    const { outcome, fake: f } = await isolateWithFreshWorkers((x) =>
+      x.failNextToken(
+        503,
+        {
+          error: 'temporarily_unavailable',
+          error_description: 'AADSTS90033: A transient error has occurred. Please try again.',
+          error_codes: [90033],
+        },
+        { 'retry-after': '30' },
+      ),
+    );
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.final).toBe('Succeeded');
+    expect(f.tokenAttempts()).toHaveLength(2);
+    expect(f.actions).toHaveLength(1);
+  }, 30_000);
+
+  it('a rejected secret fails the step at once, non-retryable, naming the reason and not the secret', async () => {
+    const { outcome, fake: f } = await isolateWithFreshWorkers(() => undefined, {
+      DEFENDER_CLIENT_SECRET: 'not-the-secret-0123456789',
+    });
+    expect(outcome.error?.type).toBe('DefenderAuthFailed');
+    expect(outcome.error?.message).toContain('invalid_client: AADSTS7000215');
+    expect(outcome.error?.message).not.toContain('not-the-secret-0123456789');
+    expect(f.tokenAttempts()).toHaveLength(1);
+    expect(f.actions).toHaveLength(0);
+  }, 30_000);
 });

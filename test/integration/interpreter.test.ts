@@ -24,6 +24,8 @@ import { ensureSearchAttributes } from '../../worker/search-attributes';
 import { detection, fixtureOrg, fixturePlaybook } from '../support/playbooks';
 import { recordingActivities } from '../support/recording-activities';
 import { createTestWorker, testClient, uniqueTaskQueue } from '../support/temporal';
+import { createMetrics } from '../../server/metrics';
+import { metricsSinks } from '../../worker/sinks';
 
 let client: Client;
 let connection: Connection;
@@ -41,6 +43,8 @@ afterAll(async () => {
 interface Harness {
   taskQueue: string;
   rec: ReturnType<typeof recordingActivities>['rec'];
+  /** Effect lines the worker logged (fields). */
+  lines: Array<Record<string, unknown>>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -49,13 +53,16 @@ async function harness(opts: Parameters<typeof recordingActivities>[0] = {}): Pr
   const taskQueue = uniqueTaskQueue('interp');
   const acts = recordingActivities(opts);
   let workers: Array<{ worker: Worker; done: Promise<void>; close: () => Promise<void> }> = [];
+  const lines: Array<Record<string, unknown>> = [];
   const h: Harness = {
     taskQueue,
     rec: acts.rec,
+    lines,
     async start() {
       const main = await createTestWorker({
         taskQueue,
         activities: { ...acts.main, ...createBlastRadiusActivities(client, taskQueue) },
+        sinks: metricsSinks(createMetrics(), { info: (o) => void lines.push({ ...o }) }),
       });
       const def = await createTestWorker({
         taskQueue: defenderTaskQueue(taskQueue),
@@ -189,6 +196,25 @@ describe('playbook runs on Temporal', () => {
       );
       const approvalId = st.pendingApprovals[0].approvalId;
       expect(st.pendingApprovals[0].approvers).toEqual(['ana', 'ben']);
+      // The state view: the step in progress is running and says what it waits for; later ones pending.
+      const waiting = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.steps[1]?.waiting_for === 'approval',
+      );
+      expect(waiting.currentStep).toBe('approval');
+      expect(waiting.steps).toEqual([
+        expect.objectContaining({ id: 'announce', status: 'succeeded' }),
+        {
+          id: 'approval',
+          status: 'running',
+          started_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          waiting_for: 'approval',
+          approval_id: approvalId,
+          expires_at: st.pendingApprovals[0].expiresAt,
+        },
+        { id: 'isolate', status: 'pending' },
+        { id: 'page', status: 'pending' },
+      ]);
       const decision = await decide(handle, approvalId, 'ben', 'approved', 'slack');
       expect(decision).toMatchObject({
         outcome: 'approved',
@@ -316,6 +342,15 @@ describe('playbook runs on Temporal', () => {
         (s: RunState) => s.pendingPages.length === 1,
       );
       expect(st.pendingPages[0].paged).toEqual(['cho']);
+      const acking = await until(
+        () => handle.query(stateQuery),
+        (s: RunState) => s.steps.find((x) => x.id === 'page')?.waiting_for === 'ack',
+      );
+      expect(acking.steps.find((x) => x.id === 'page')).toMatchObject({
+        status: 'running',
+        page_id: st.pendingPages[0].pageId,
+        deadline: expect.stringMatching(/^\d{4}-/),
+      });
       expect(
         await refused(
           handle.executeUpdate(ackUpdate, {
@@ -537,6 +572,161 @@ describe('playbook runs on Temporal', () => {
         .getHandle(blastRadiusWorkflowId(h.taskQueue))
         .query(reservationsQuery);
       expect(reservations).toHaveLength(2);
+    });
+  });
+
+  it('acts on the devices of a step concurrently: every POST before any action is final, results in device order', async () => {
+    const unlimited = fixtureOrg('defender-process');
+    const pb = fixturePlaybook('isolate-then-wait.yaml', unlimited, { '@LINGER@': '1s' });
+    const devices = Array.from({ length: 5 }, (_, i) => ({
+      id: `conc-${i}-${Date.now()}`,
+      name: `wks-conc-${i}.corp.example`,
+      tags: [],
+    }));
+    const slowFirst = (m: string) => (m === devices[0].id ? 2_500 : 1_500);
+    await withHarness(
+      async (h) => {
+        const d = detection({ devices });
+        const res = await startOrAttach(client, { org: unlimited, playbooks: [pb] }, d, {
+          taskQueue: h.taskQueue,
+        });
+        const handle = client.workflow.getHandle(res.runs[0].workflowId);
+        const out: RunOutcome = await handle.result();
+        await keepHistory('concurrent-devices', handle);
+        const submitted = devices.map((x) => h.rec.submittedAt.get(x.id) as number);
+        const final = devices.map((x) => h.rec.finalAt.get(x.id) as number);
+        expect(Math.max(...submitted)).toBeLessThan(Math.min(...final));
+        // The first device finished last; results stay in device order.
+        expect(final[0]).toBe(Math.max(...final));
+        expect(step(out, 'isolate')).toMatchObject({
+          status: 'succeeded',
+          actions: devices.map((x) => ({ device: x.id, status: 'Succeeded' })),
+        });
+        // simulate runs the same interpreter: the same results, its effects in device order.
+        const sim = await simulate(pb, unlimited, d, {
+          at: new Date(),
+          approval: 'none',
+          approvalAfterMs: 0,
+          ackAfterMs: null,
+        });
+        expect(comparable(sim)).toEqual(comparable(out));
+        expect(sim.effects.map((e) => e.device)).toEqual(devices.map((x) => x.id));
+      },
+      { pendingMs: slowFirst },
+    );
+  });
+
+  it('shows a pending Defender action (id, status) and a running timer in the state view', async () => {
+    const unlimited = fixtureOrg('defender-process');
+    const pb = fixturePlaybook('isolate-then-wait.yaml', unlimited, { '@LINGER@': '3s' });
+    await withHarness(
+      async (h) => {
+        const d = detection();
+        const res = await startOrAttach(client, { org: unlimited, playbooks: [pb] }, d, {
+          taskQueue: h.taskQueue,
+        });
+        const handle = client.workflow.getHandle(res.runs[0].workflowId);
+        const isolating = await until(
+          () => handle.query(stateQuery),
+          (s: RunState) => s.steps[0].waiting_for === 'defender_action',
+        );
+        expect(isolating.steps).toEqual([
+          {
+            id: 'isolate',
+            status: 'running',
+            started_at: expect.any(String),
+            waiting_for: 'defender_action',
+            actions: [{ device: d.devices[0].id, action_id: 'action-1', status: 'Pending' }],
+          },
+          { id: 'linger', status: 'pending' },
+        ]);
+        const lingering = await until(
+          () => handle.query(stateQuery),
+          (s: RunState) => s.steps[1].status === 'running',
+        );
+        expect(lingering.steps[0]).toMatchObject({
+          status: 'succeeded',
+          actions: [{ device: d.devices[0].id, action_id: 'action-1', status: 'Succeeded' }],
+        });
+        expect(lingering.steps[1]).toEqual({
+          id: 'linger',
+          status: 'running',
+          started_at: expect.any(String),
+          waiting_for: 'timer',
+          until: expect.any(String),
+        });
+        expect(
+          Date.parse(lingering.steps[1].until as string) -
+            Date.parse(lingering.steps[1].started_at as string),
+        ).toBe(3_000);
+        await handle.result();
+        // A finished run shows its results only.
+        expect((await handle.query(stateQuery)).steps.map((x) => x.status)).toEqual([
+          'succeeded',
+          'succeeded',
+        ]);
+      },
+      { pendingMs: () => 2_000 },
+    );
+  });
+
+  it('isolates devices that join together concurrently too (catch-up)', async () => {
+    const unlimited = fixtureOrg('defender-process');
+    const pb = fixturePlaybook('isolate-then-wait.yaml', unlimited, { '@LINGER@': '8s' });
+    await withHarness(
+      async (h) => {
+        const d1 = detection();
+        const res = await startOrAttach(client, { org: unlimited, playbooks: [pb] }, d1, {
+          taskQueue: h.taskQueue,
+        });
+        const handle = client.workflow.getHandle(res.runs[0].workflowId);
+        await until(
+          () => handle.query(stateQuery),
+          (s: RunState) => s.currentStep === 'linger',
+        );
+        const joining = [0, 1, 2].map((i) => ({ id: `join-${i}-${Date.now()}`, name: `j${i}`, tags: [] }));
+        await startOrAttach(
+          client,
+          { org: unlimited, playbooks: [pb] },
+          detection({ incident_id: d1.incident_id, devices: joining }),
+          { taskQueue: h.taskQueue },
+        );
+        const out: RunOutcome = await handle.result();
+        const submitted = joining.map((x) => h.rec.submittedAt.get(x.id) as number);
+        const final = joining.map((x) => h.rec.finalAt.get(x.id) as number);
+        expect(Math.max(...submitted)).toBeLessThan(Math.min(...final));
+        expect((step(out, 'isolate').actions as Array<{ device: string }>).map((a) => a.device)).toEqual([
+          d1.devices[0].id,
+          ...joining.map((x) => x.id),
+        ]);
+      },
+      { pendingMs: () => 1_500 },
+    );
+  });
+
+  it('keeps the protected and blast-radius rules when devices are acted on concurrently', async () => {
+    await withHarness(async (h) => {
+      const pb = dayNight('never', { '@ACK@': '1s' });
+      const dev = (id: string, tags: string[] = []) => ({ id: `${id}-${Date.now()}`, name: id, tags });
+      const devices = [dev('a'), dev('dc', ['domain-controller']), dev('b'), dev('c'), dev('d')];
+      const { handle } = await startRun(h, pb, detection({ devices }));
+      const out: RunOutcome = await handle.result();
+      const isolate = step(out, 'isolate');
+      // The limit is 2 automatic isolations an hour (fixture): 2 isolated, 2 refused, the DC never.
+      expect(isolate.status).toBe('failed');
+      expect(String(isolate.reason).split('; ').sort()).toEqual(['blast_radius', 'protected']);
+      expect(isolate.actions).toHaveLength(2);
+      expect(h.rec.defender).toHaveLength(2);
+      expect(h.rec.defender.map((r) => r.machineId)).not.toContain(devices[1].id);
+      // One info line per blast-radius refusal, naming the run, step and device.
+      const refused = h.lines.filter((l) => l.effect === 'blast_radius.refused');
+      expect(refused).toHaveLength(2);
+      for (const l of refused)
+        expect(l).toMatchObject({ run: handle.workflowId, step: 'isolate', limit: 2, windowMs: 3_600_000 });
+      const isolated = new Set(h.rec.defender.map((r) => r.machineId));
+      expect(new Set(refused.map((l) => l.machineId))).toEqual(
+        new Set(devices.filter((x, i) => i !== 1 && !isolated.has(x.id)).map((x) => x.id)),
+      );
     });
   });
 

@@ -10,6 +10,9 @@ const dir = path.join(__dirname, '..', 'replay');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 describe('replay of recorded playbook runs', () => {
+  // Bundling takes seconds on a busy machine: not inside the first replay's time.
+  beforeAll(() => workflowBundle(), 120_000);
+
   it('has recorded histories to replay', () => {
     expect(files.length).toBeGreaterThanOrEqual(8);
   });

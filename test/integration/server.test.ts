@@ -350,13 +350,28 @@ describe('runs API and approvals for API clients', () => {
       workflowId,
     );
 
-    const one = await get(`/v1/runs/${encodeURIComponent(workflowId)}`);
+    const one = await until(
+      () => get(`/v1/runs/${encodeURIComponent(workflowId)}`),
+      (r) => (r.body.steps as Array<{ waiting_for?: string }>)[0].waiting_for === 'approval',
+    );
     expect(one.body).toMatchObject({
       workflowId,
       currentStep: 'approval',
       temporalStatus: 'RUNNING',
       playbook: 'contain',
     });
+    // The step in progress reads running, with what it waits for; the next one has not started.
+    expect(one.body.steps).toEqual([
+      {
+        id: 'approval',
+        status: 'running',
+        started_at: expect.any(String),
+        waiting_for: 'approval',
+        approval_id: (one.body.pendingApprovals as Array<{ approvalId: string }>)[0].approvalId,
+        expires_at: expect.any(String),
+      },
+      { id: 'isolate', status: 'pending' },
+    ]);
     expect((await get('/v1/runs/nope')).status).toBe(404);
     expect((await get('/v1/runs?colour=red')).body.message).toMatch(/unknown filter "colour"/);
     expect((await get("/v1/runs?playbook=x'%20OR%20'1'='1")).status).toBe(400);

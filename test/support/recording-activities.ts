@@ -20,6 +20,9 @@ export interface Recorded {
   page: PageRequest[];
   webhook: WebhookRequest[];
   defender: DefenderSubmitRequest[];
+  /** When each machine's action was submitted, and when a poll first found it final (epoch ms). */
+  submittedAt: Map<string, number>;
+  finalAt: Map<string, number>;
 }
 
 export function recordingActivities(
@@ -27,9 +30,20 @@ export function recordingActivities(
     finalStatus?: (machineId: string) => MachineActionStatus;
     /** Machines whose action never leaves Pending (the poll keeps failing with ActionPending). */
     stuck?: (machineId: string) => boolean;
+    /** How long a machine's action stays Pending after its submit (polled every 200 ms meanwhile). */
+    pendingMs?: (machineId: string) => number;
   } = {},
 ) {
-  const rec: Recorded = { notify: [], ask: [], resolved: [], page: [], webhook: [], defender: [] };
+  const rec: Recorded = {
+    notify: [],
+    ask: [],
+    resolved: [],
+    page: [],
+    webhook: [],
+    defender: [],
+    submittedAt: new Map(),
+    finalAt: new Map(),
+  };
   const posted = (channel: PostedMessage['channel'], target: string): PostedMessage => ({
     channel,
     target,
@@ -60,6 +74,7 @@ export function recordingActivities(
   const defender = {
     async defenderSubmit(req: DefenderSubmitRequest) {
       rec.defender.push(req);
+      if (req.machineId) rec.submittedAt.set(req.machineId, Date.now());
       actions++;
       return {
         actionId: req.machineId ? `action-${actions}` : undefined,
@@ -78,6 +93,15 @@ export function recordingActivities(
           nextRetryDelay: 5_000,
         });
       }
+      const submitted = rec.submittedAt.get(req.machineId) ?? 0;
+      if (opts.pendingMs && Date.now() < submitted + opts.pendingMs(req.machineId)) {
+        throw ApplicationFailure.create({
+          message: `machine action ${req.actionId} is still Pending`,
+          type: DEFENDER_ACTION_PENDING,
+          nextRetryDelay: 200,
+        });
+      }
+      if (!rec.finalAt.has(req.machineId)) rec.finalAt.set(req.machineId, Date.now());
       return { status: opts.finalStatus?.(req.machineId) ?? ('Succeeded' as MachineActionStatus) };
     },
   };

@@ -21,6 +21,8 @@ import type {
   RunState,
 } from '../messages';
 import { alreadyAnswered, interactionId } from '../messages';
+import { CONCURRENT_DEVICES_PATCH, MAX_CONCURRENT_DEVICES, mapBounded } from './concurrency';
+import { LiveSteps, type Wait } from './live-steps';
 import type { Runtime } from './runtime';
 
 export const DEFAULT_DEFENDER_TIMEOUT_MS = 10 * 60_000;
@@ -97,6 +99,8 @@ export class PlaybookInterpreter {
   private readonly elementResults = new Map<string, StepResult[]>();
   private mainDone = false;
   private stopCatchUp = false;
+  /** What running steps wait for, for the state view. */
+  private readonly live = new LiveSteps();
 
   constructor(
     private readonly input: RunInput,
@@ -222,7 +226,9 @@ export class PlaybookInterpreter {
         .map(({ decision: _d, ...a }) => a),
       pendingPages: [...this.pages.values()].filter((p) => !p.ack).map(({ ack: _a, ...p }) => p),
       answered: this.answered(),
-      steps: this.input.ir.steps.map((s) => this.results.get(s.id) ?? { id: s.id, status: 'skipped' }),
+      steps: this.input.ir.steps.map((s) =>
+        this.live.view(s.id, this.results.get(s.id), this.status === 'running'),
+      ),
       effects: [...this.effectLog],
     };
   }
@@ -236,8 +242,9 @@ export class PlaybookInterpreter {
     let failed = false;
     for (const step of this.input.ir.steps) {
       this.current = step.id;
-      this.rt.onStateChange?.();
       const started = iso(this.rt.now());
+      this.live.begin(step.id, started);
+      this.rt.onStateChange?.();
       let result: StepResult;
       try {
         result = await this.runStep(step);
@@ -247,6 +254,7 @@ export class PlaybookInterpreter {
       result.started_at = started;
       result.finished_at = iso(this.rt.now());
       this.results.set(step.id, result);
+      this.live.end(step.id);
       if (result.status === 'failed' && !step.continueOnError) {
         failed = true;
         break;
@@ -293,15 +301,20 @@ export class PlaybookInterpreter {
         const fresh = this.devices.filter((d) => !seen.has(d.id));
         for (const d of fresh) seen.add(d.id);
         const outcomes: StepResult[] = [];
-        for (const device of fresh) {
-          let r: StepResult;
-          try {
-            if (step.if && !this.ev.bool(step.if, this.scope({ device }))) continue;
-            r = await this.runElement(step, { device }, this.devices.indexOf(device));
-          } catch (err) {
-            r = { id: step.id, status: 'failed', reason: errorMessage(err) };
+        if (this.concurrentDevices(step, fresh.length)) {
+          const els = fresh.map((device) => ({ device }));
+          outcomes.push(...(await this.runConcurrently(step, els, (el) => this.devices.indexOf(el.device!))));
+        } else {
+          for (const device of fresh) {
+            let r: StepResult;
+            try {
+              if (step.if && !this.ev.bool(step.if, this.scope({ device }))) continue;
+              r = await this.runElement(step, { device }, this.devices.indexOf(device));
+            } catch (err) {
+              r = { id: step.id, status: 'failed', reason: errorMessage(err) };
+            }
+            outcomes.push(r);
           }
-          outcomes.push(r);
         }
         if (outcomes.length === 0) continue;
         const merged = this.aggregate(step, [...(this.elementResults.get(step.id) ?? []), ...outcomes]);
@@ -311,6 +324,7 @@ export class PlaybookInterpreter {
           started_at: before.started_at,
           finished_at: iso(this.rt.now()),
         });
+        this.live.end(step.id);
         this.rt.onStateChange?.();
       }
     }
@@ -359,20 +373,50 @@ export class PlaybookInterpreter {
     const single = !step.forEach && !perDevice;
 
     const outcomes: StepResult[] = [];
-    for (let i = 0; i < elements.length; i++) {
-      const el = elements[i];
-      if (step.if && !this.ev.bool(step.if, this.scope(el))) continue;
-      let r: StepResult;
-      try {
-        r = await this.runElement(step, el, i);
-      } catch (err) {
-        r = { id: step.id, status: 'failed', reason: errorMessage(err) };
+    if (this.concurrentDevices(step, elements.length)) {
+      outcomes.push(...(await this.runConcurrently(step, elements, (_el, i) => i)));
+    } else {
+      for (let i = 0; i < elements.length; i++) {
+        const el = elements[i];
+        if (step.if && !this.ev.bool(step.if, this.scope(el))) continue;
+        let r: StepResult;
+        try {
+          r = await this.runElement(step, el, i);
+        } catch (err) {
+          r = { id: step.id, status: 'failed', reason: errorMessage(err) };
+        }
+        outcomes.push(r);
       }
-      outcomes.push(r);
     }
     if (single) return outcomes[0] ?? { id: step.id, status: 'skipped' };
     this.elementResults.set(step.id, outcomes);
     return this.aggregate(step, outcomes);
+  }
+
+  /**
+   * A per-device Defender step acts on its devices concurrently (bounded), so a 20-device incident is
+   * not contained one device after another. Runs recorded before that keep the one-by-one path.
+   */
+  private concurrentDevices(step: StepIR, count: number): boolean {
+    const perDevice = step.run.kind === 'defender' && PER_DEVICE_DEFENDER_ACTIONS.includes(step.run.action);
+    return perDevice && count > 1 && this.rt.patched(CONCURRENT_DEVICES_PATCH);
+  }
+
+  /** The elements' results (those whose `if` holds), in element order; `n` numbers each for its keys. */
+  private async runConcurrently(
+    step: StepIR,
+    elements: Array<{ device?: Device; item?: unknown }>,
+    n: (el: { device?: Device; item?: unknown }, i: number) => number,
+  ): Promise<StepResult[]> {
+    const results = await mapBounded(elements, MAX_CONCURRENT_DEVICES, async (el, i) => {
+      try {
+        if (step.if && !this.ev.bool(step.if, this.scope(el))) return null;
+        return await this.runElement(step, el, n(el, i));
+      } catch (err) {
+        return { id: step.id, status: 'failed', reason: errorMessage(err) } as StepResult;
+      }
+    });
+    return results.filter((r): r is StepResult => r !== null);
   }
 
   /** Spec §3: failed if any element failed, else succeeded if any ran, else skipped. */
@@ -414,7 +458,7 @@ export class PlaybookInterpreter {
       case 'page':
         return this.page(step, run, el, n);
       case 'wait':
-        return this.wait(step, run, el);
+        return this.wait(step, run, el, n);
       case 'defender':
         return this.defender(step, run, el, n);
       case 'webhook':
@@ -555,7 +599,14 @@ export class PlaybookInterpreter {
       approval.unreachable = why;
     }
 
-    const decided = await this.rt.waitFor(() => approval.decision !== undefined, run.timeoutMs);
+    const wait: Wait = {
+      waiting_for: 'approval',
+      approval_id: approval.approvalId,
+      expires_at: approval.expiresAt,
+    };
+    const decided = await this.live.during(step.id, n, now, wait, () =>
+      this.rt.waitFor(() => approval.decision !== undefined, run.timeoutMs),
+    );
     if (!decided) {
       approval.decision = {
         outcome: run.onTimeout,
@@ -641,11 +692,18 @@ export class PlaybookInterpreter {
       await Promise.allSettled(calls);
     };
 
+    const waitForAck = () => {
+      const now = this.rt.now();
+      const deadline = iso(new Date(now.getTime() + run.ackTimeoutMs));
+      return this.live.during(step.id, n, now, { waiting_for: 'ack', page_id: page.pageId, deadline }, () =>
+        this.rt.waitFor(() => page.ack !== undefined, run.ackTimeoutMs),
+      );
+    };
     await send(first, 0);
-    let acked = await this.rt.waitFor(() => page.ack !== undefined, run.ackTimeoutMs);
+    let acked = await waitForAck();
     if (!acked && run.escalateTo.length > 0) {
       await send(run.escalateTo, 1);
-      acked = await this.rt.waitFor(() => page.ack !== undefined, run.ackTimeoutMs);
+      acked = await waitForAck();
     }
     this.rt.onStateChange?.();
     if (!acked || !page.ack) {
@@ -661,10 +719,15 @@ export class PlaybookInterpreter {
     step: StepIR,
     run: Extract<StepKindIR, { kind: 'wait' }>,
     el: { device?: Device; item?: unknown },
+    n: number,
   ): Promise<StepResult> {
     let ms = run.forMs ?? 0;
     if (run.until) ms = this.ev.timestamp(run.until, this.scope(el)).getTime() - this.rt.now().getTime();
-    if (ms > 0) await this.rt.sleep(ms);
+    if (ms > 0) {
+      const now = this.rt.now();
+      const until = iso(new Date(now.getTime() + ms));
+      await this.live.during(step.id, n, now, { waiting_for: 'timer', until }, () => this.rt.sleep(ms));
+    }
     return { id: step.id, status: 'succeeded' };
   }
 
@@ -730,6 +793,12 @@ export class PlaybookInterpreter {
         windowMs: policy.perMs,
       });
       if (!reserved) {
+        this.rt.onBlastRadiusRefused?.({
+          stepId: step.id,
+          deviceId: device.id,
+          limit: policy.count,
+          windowMs: policy.perMs,
+        });
         return { id: step.id, status: 'failed', reason: 'blast_radius', actions: [] };
       }
     }
@@ -756,13 +825,18 @@ export class PlaybookInterpreter {
       return r;
     }
     let final: string = submitted.status;
-    if (!FINAL_MACHINE_ACTION_STATES.includes(submitted.status) && submitted.actionId && device) {
-      final = await this.rt.effects.defenderAwait(
-        { actionId: submitted.actionId, machineId: device.id },
-        step.timeoutMs ?? DEFAULT_DEFENDER_TIMEOUT_MS,
-      );
-    }
     const action = { device: device?.id ?? '', action_id: submitted.actionId ?? '', status: final };
+    if (!FINAL_MACHINE_ACTION_STATES.includes(submitted.status) && submitted.actionId && device) {
+      // The state view shows the pending action while the step waits for it.
+      this.live.action(step.id, n, this.rt.now(), action);
+      final = await this.live.during(step.id, n, this.rt.now(), { waiting_for: 'defender_action' }, () =>
+        this.rt.effects.defenderAwait(
+          { actionId: submitted.actionId as string, machineId: device.id },
+          step.timeoutMs ?? DEFAULT_DEFENDER_TIMEOUT_MS,
+        ),
+      );
+      action.status = final;
+    }
     if (final === 'Succeeded') return { id: step.id, status: 'succeeded', actions: [action] };
     if (reserved && final !== 'timed_out') await this.rt.effects.releaseIsolation({ key });
     if (final === 'timed_out') {

@@ -52,9 +52,16 @@ export interface Runtime {
   random(): number;
   /** Id of the run, used to derive idempotency keys and interaction ids. */
   workflowId: string;
+  /**
+   * Whether the run takes behaviour `id`, introduced after runs may have started: Temporal's patched()
+   * (false while replaying a history recorded before it), always true in a simulation.
+   */
+  patched(id: string): boolean;
   effects: Effects;
   /** Called whenever the live state changes (the workflow upserts search attributes). */
   onStateChange?(): void;
   /** Called once per decided approval (metrics: channel, time to decision). */
   onApprovalDecided?(decision: Decision, askedAt: Date): void;
+  /** Called when the blast-radius limit refuses an automatic isolation (an operator's log line). */
+  onBlastRadiusRefused?(refusal: { stepId: string; deviceId: string; limit: number; windowMs: number }): void;
 }

@@ -36,8 +36,11 @@ export interface FakeDefenderOptions {
   tokenValidityMs?: number;
   /** How a duplicate request for an action pending on the same machine is answered (reference §5.3). */
   duplicateMode?: 'error' | 'existing';
-  /** Accepted API calls per window; beyond it 429 with Retry-After (reference §3.2). */
-  rateLimit?: { limit: number; windowMs: number; retryAfterS: number };
+  /**
+   * Accepted API calls in any sliding window of `windowMs`; beyond it 429 TooManyRequests with
+   * Retry-After (reference §3.2): `retryAfterS`, or the seconds until the oldest call leaves the window.
+   */
+  rateLimit?: { limit: number; windowMs: number; retryAfterS?: number };
   /** GET of a new action answers 404 for this long (reference §5.2 "not yet visible"). */
   notVisibleMs?: number;
   lifecycle?: Lifecycle;
@@ -121,6 +124,8 @@ export class FakeDefender {
   caFile = '';
 
   readonly calls: RecordedCall[] = [];
+  /** Called as each request arrives, before it is processed (fault injection: kill a worker mid-call). */
+  onRequest?: (call: RecordedCall) => void;
   readonly tokenRequests: Array<{ at: number; scope: string; credential: 'secret' | 'assertion' }> = [];
   readonly machines = new Map<string, FakeMachine>();
   readonly actions: StoredAction[] = [];
@@ -135,8 +140,13 @@ export class FakeDefender {
     headers?: Record<string, string>;
   }> = [];
   private readonly lostResponses: Array<(m: string, p: string) => boolean> = [];
-  private windowStart = 0;
-  private windowCount = 0;
+  private readonly tokenFailures: Array<{
+    status: number;
+    body: unknown;
+    headers?: Record<string, string>;
+  }> = [];
+  /** Times of the API calls the rate limit accepted (sliding window). */
+  private accepted: number[] = [];
   private alertSeq = 0;
   private indicatorSeq = 990;
 
@@ -235,6 +245,19 @@ export class FakeDefender {
     this.failures.push({ match, status, body, headers });
   }
 
+  /**
+   * The next token request is answered with this status and body (`undefined` = an empty body), then the
+   * rule is consumed: a login host that is briefly unavailable (500/503/429, AADSTS90033 "try again").
+   */
+  failNextToken(status: number, body?: unknown, headers?: Record<string, string>): void {
+    this.tokenFailures.push({ status, body, headers });
+  }
+
+  /** Token requests that reached the token endpoint, answered or not (tokenRequests counts only issued ones). */
+  tokenAttempts(): RecordedCall[] {
+    return this.calls.filter((c) => c.path === `/${this.opts.tenantId}/oauth2/v2.0/token`);
+  }
+
   /** The next matching request is processed, but its answer is lost (the connection is reset). */
   loseNextResponse(match: (method: string, path: string) => boolean): void {
     this.lostResponses.push(match);
@@ -242,8 +265,7 @@ export class FakeDefender {
 
   setRateLimit(rl: FakeDefenderOptions['rateLimit']): void {
     this.opts.rateLimit = rl;
-    this.windowStart = 0;
-    this.windowCount = 0;
+    this.accepted = [];
   }
 
   /** Forget every issued token (the next API call with one gets 401). */
@@ -356,6 +378,7 @@ export class FakeDefender {
     const query = Object.fromEntries(url.searchParams.entries());
     const call: RecordedCall = { at: Date.now(), method, path: url.pathname, query, status: 0 };
     this.calls.push(call);
+    this.onRequest?.(call);
     try {
       call.body = raw ? JSON.parse(raw) : undefined;
     } catch {
@@ -386,6 +409,18 @@ export class FakeDefender {
   ): Promise<number> {
     const p = url.pathname;
     const tenant = this.opts.tenantId;
+    const other = /^\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\//i.exec(p);
+    if (other && other[1] !== tenant) {
+      // Entra's answer for a tenant that does not exist, on its metadata and token endpoints alike.
+      return this.send(res, 400, {
+        error: 'invalid_tenant',
+        error_description: `AADSTS90002: Tenant '${other[1]}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+        error_codes: [90002],
+        timestamp: new Date().toISOString(),
+        trace_id: crypto.randomUUID(),
+        correlation_id: crypto.randomUUID(),
+      });
+    }
     if (
       p === `/${tenant}/v2.0/.well-known/openid-configuration` ||
       p === `/${tenant}/.well-known/openid-configuration`
@@ -403,7 +438,11 @@ export class FakeDefender {
         ],
       });
     }
-    if (p === `/${tenant}/oauth2/v2.0/token` && method === 'POST') return this.token(raw, res);
+    if (p === `/${tenant}/oauth2/v2.0/token` && method === 'POST') {
+      const f = this.tokenFailures.shift();
+      if (f) return this.send(res, f.status, f.body, f.headers);
+      return this.token(raw, res);
+    }
     if (!p.startsWith('/api/')) return this.error(res, 404, 'NotFound', `No route ${p}`);
 
     // Authorization first, then throttling, as the real service (a bad token is 401 whatever the rate).
@@ -428,16 +467,14 @@ export class FakeDefender {
     const rl = this.opts.rateLimit;
     if (rl) {
       const now = Date.now();
-      if (now - this.windowStart >= rl.windowMs) {
-        this.windowStart = now;
-        this.windowCount = 0;
-      }
-      if (this.windowCount >= rl.limit) {
+      this.accepted = this.accepted.filter((t) => now - t < rl.windowMs);
+      if (this.accepted.length >= rl.limit) {
+        const retryAfterS = rl.retryAfterS ?? Math.ceil((this.accepted[0] + rl.windowMs - now) / 1000);
         return this.error(res, 429, 'TooManyRequests', 'Rate limit is exceeded. Try again later.', {
-          'retry-after': String(rl.retryAfterS),
+          'retry-after': String(retryAfterS),
         });
       }
-      this.windowCount += 1;
+      this.accepted.push(now);
     }
     const fi = this.failures.findIndex((f) => f.match(method, p));
     if (fi >= 0) {
@@ -497,7 +534,7 @@ export class FakeDefender {
       this.send(res, status, {
         error: code,
         error_description: desc,
-        error_codes: [7000215],
+        error_codes: [Number(/AADSTS(\d+)/.exec(desc)?.[1] ?? 0)],
         timestamp: new Date().toISOString(),
         trace_id: crypto.randomUUID(),
         correlation_id: crypto.randomUUID(),

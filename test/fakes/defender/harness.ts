@@ -11,9 +11,14 @@ import {
 import {
   createDefenderActivities,
   type AllDefenderActivities,
+  type DefenderLogger,
 } from '../../../activities/defender/activities';
 import { DefenderClient } from '../../../activities/defender/client';
-import { defenderConfigFromEnv, type DefenderLiveConfig } from '../../../activities/defender/config';
+import {
+  defenderConfigFromEnv,
+  type DefenderConfig,
+  type DefenderLiveConfig,
+} from '../../../activities/defender/config';
 import { defenderWorkerOptions } from '../../../activities/defender/worker';
 import { temporalAddress, uniqueTaskQueue } from '../../support/temporal';
 import { FakeDefender, type FakeDefenderOptions } from './fake-defender';
@@ -62,7 +67,8 @@ export function liveConfig(fake: FakeDefender, env: Record<string, string> = {})
 export interface Workers {
   taskQueue: string;
   defenderQueue: string;
-  client: DefenderClient;
+  /** The live client (a dry-run config has none). */
+  client: DefenderClient | undefined;
   activities: AllDefenderActivities;
   /** When each Defender activity task started (ms), for rate assertions. */
   taskStarts: number[];
@@ -71,15 +77,21 @@ export interface Workers {
 
 /** Starts a workflow worker and a Defender activity worker; `extraActivities` go on the workflow queue. */
 export async function startWorkers(
-  cfg: DefenderLiveConfig,
-  opts: { taskQueue?: string; extraActivities?: object; client?: DefenderClient } = {},
+  cfg: DefenderConfig,
+  opts: {
+    taskQueue?: string;
+    extraActivities?: object;
+    client?: DefenderClient;
+    /** Receives the activities' log lines (default: the activity logger). */
+    logger?: DefenderLogger;
+  } = {},
 ): Promise<Workers> {
   quietRuntime();
   const taskQueue = opts.taskQueue ?? uniqueTaskQueue('defender');
   const defenderQueue = `${taskQueue}-defender`;
-  const client = opts.client ?? new DefenderClient(cfg);
+  const client = cfg.dryRun ? undefined : (opts.client ?? new DefenderClient(cfg));
   const taskStarts: number[] = [];
-  const real = createDefenderActivities(cfg, { client });
+  const real = createDefenderActivities(cfg, { client, logger: opts.logger });
   const activities = Object.fromEntries(
     Object.entries(real).map(([name, fn]) => [
       name,

@@ -5,9 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'selfsigned';
 import { createDefenderActivities } from '../../../activities/defender/activities';
-import { DefenderClient } from '../../../activities/defender/client';
+import { CallBudget, DefenderClient } from '../../../activities/defender/client';
 import { defenderConfigFromEnv } from '../../../activities/defender/config';
-import { DefenderApiError, DefenderAuthError } from '../../../activities/defender/errors';
+import {
+  DefenderApiError,
+  DefenderAuthError,
+  DefenderCallLate,
+  DefenderTokenRejected,
+} from '../../../activities/defender/errors';
 import { FakeDefender } from '../../fakes/defender/fake-defender';
 import { CLIENT, SECRET, TENANT, liveConfig, startFake } from '../../fakes/defender/harness';
 
@@ -18,13 +23,18 @@ beforeAll(async () => {
 afterAll(async () => fake.stop());
 
 describe('DefenderClient against the fake', () => {
-  it('caches the token across calls and refreshes it after a 401', async () => {
+  it('caches the token across calls; a 401 of a cached token makes the next call get a fresh one', async () => {
     const client = new DefenderClient(liveConfig(fake));
     try {
       const before = fake.tokenRequests.length;
       for (let i = 0; i < 5; i++) await client.listAlerts({ top: 10, skip: 0, expandEvidence: false });
       expect(fake.tokenRequests.length - before).toBe(1);
       fake.revokeTokens();
+      const calls = fake.apiCalls().length;
+      // One call per activity task: the refused call is not repeated here but by the next attempt.
+      const e = await client.listAlerts({ top: 10, skip: 0, expandEvidence: true }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(DefenderTokenRejected);
+      expect(fake.apiCalls().length - calls).toBe(1);
       await client.listAlerts({ top: 10, skip: 0, expandEvidence: true });
       expect(fake.tokenRequests.length - before).toBe(2);
       expect(fake.tokenRequests.at(-1)).toMatchObject({
@@ -123,6 +133,105 @@ describe('DefenderClient against the fake', () => {
       DEFENDER_CLIENT_ID: CLIENT,
       DEFENDER_CLIENT_SECRET: SECRET,
     });
+  });
+});
+
+describe('one API call per activity task', () => {
+  it('refuses a second call, and a call sent too long after the task started', async () => {
+    const client = new DefenderClient(liveConfig(fake));
+    try {
+      const budget = new CallBudget();
+      await client.getAlert(fake.addAlert({}).id, budget);
+      await expect(client.getAlert('x', budget)).rejects.toThrow(/a second API call in one activity task/);
+      const calls = fake.apiCalls().length;
+      const late = new CallBudget(Date.now() - 5_000);
+      await expect(
+        client.listAlerts({ top: 1, skip: 0, expandEvidence: false }, late),
+      ).rejects.toBeInstanceOf(DefenderCallLate);
+      expect(fake.apiCalls().length).toBe(calls); // nothing sent
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('token endpoint failures', () => {
+  const listAlerts = (c: DefenderClient) => c.listAlerts({ top: 1, skip: 0, expandEvidence: false });
+  const transient90033 = {
+    error: 'temporarily_unavailable',
+    error_description: 'AADSTS90033: A transient error has occurred. Please try again.\r\nTrace ID: 7c3280d4',
+    error_codes: [90033],
+  };
+
+  it.each([
+    ['an empty 500', 500, undefined, undefined],
+    ['503 AADSTS90033 with Retry-After', 503, transient90033, { 'retry-after': '30' }],
+    [
+      '429 with Retry-After',
+      429,
+      { error: 'server_error', error_description: 'throttled' },
+      { 'retry-after': '60' },
+    ],
+    ['400 AADSTS90033', 400, transient90033, undefined],
+  ])(
+    'after %s the next request really reaches the login host and succeeds',
+    async (_what, status, body, headers) => {
+      const client = new DefenderClient(liveConfig(fake));
+      try {
+        const before = fake.tokenAttempts().length;
+        fake.failNextToken(status, body, headers);
+        const e = await listAlerts(client).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(DefenderAuthError);
+        expect((e as DefenderAuthError).retryable).toBe(true);
+        // msal's throttling cache would answer the next request itself, without the network, for 30–60 s.
+        await expect(listAlerts(client)).resolves.toEqual(expect.any(Array));
+        expect(fake.tokenAttempts().length - before).toBe(2);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
+  it('a lost answer of the login host is retryable and says so', async () => {
+    const client = new DefenderClient(liveConfig(fake));
+    try {
+      fake.loseNextResponse((m, p) => m === 'POST' && p.endsWith('/oauth2/v2.0/token'));
+      const e = (await listAlerts(client).catch((x: unknown) => x)) as DefenderAuthError;
+      expect(e).toBeInstanceOf(DefenderAuthError);
+      expect(e.retryable).toBe(true);
+      expect(e.message).toMatch(/network|socket|ECONNRESET/i);
+      await expect(listAlerts(client)).resolves.toEqual(expect.any(Array));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it.each([
+    [
+      'an unknown application',
+      { DEFENDER_CLIENT_ID: '99999999-bbbb-cccc-dddd-eeeeeeeeeeee' },
+      /unauthorized_client: AADSTS700016/,
+    ],
+    ['an unknown tenant', { DEFENDER_TENANT_ID: '99999999-2222-3333-4444-555555555555' }, /AADSTS90002/],
+    [
+      'a wrong secret',
+      { DEFENDER_CLIENT_SECRET: 'wrong-secret-0123456789' },
+      /invalid_client: AADSTS7000215/,
+    ],
+  ])('%s fails at once, non-retryable, with the reason and without the secret', async (_w, env, reason) => {
+    const cfg = defenderConfigFromEnv(fake.env(env));
+    if (cfg.dryRun) throw new Error('expected live');
+    const client = new DefenderClient(cfg);
+    try {
+      const e = (await listAlerts(client).catch((x: unknown) => x)) as DefenderAuthError;
+      expect(e).toBeInstanceOf(DefenderAuthError);
+      expect(e.retryable).toBe(false);
+      expect(e.message).toMatch(reason);
+      expect(e.message).not.toContain('wrong-secret-0123456789');
+      expect(e.message).not.toContain(SECRET);
+    } finally {
+      await client.close();
+    }
   });
 });
 

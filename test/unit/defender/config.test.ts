@@ -10,7 +10,11 @@ import {
   type DefenderLiveConfig,
 } from '../../../activities/defender/config';
 import { defenderActivityOptions, DEFENDER_POLL_INTERVAL_MS } from '../../../activities/defender/options';
-import { defenderTaskRate, defenderWorkerOptions } from '../../../activities/defender/worker';
+import {
+  defenderTaskRate,
+  defenderWorkerOptions,
+  UNLIMITED_TASKS_PER_SECOND,
+} from '../../../activities/defender/worker';
 
 const T = '11111111-2222-3333-4444-555555555555';
 const C = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -29,8 +33,11 @@ describe('defenderConfigFromEnv', () => {
       dryRun: true,
       mode: 'dry-run',
       cloud: 'commercial',
-      callsPerMinute: 100,
-      callsPerHour: 1500,
+      quotas: [
+        { calls: 100, windowMs: 60_000 },
+        { calls: 1500, windowMs: 3_600_000 },
+      ],
+      taskQueuePartitions: 1,
     });
     expect(describeDefenderConfig(cfg)).toContain('DRY RUN');
   });
@@ -101,6 +108,10 @@ describe('defenderConfigFromEnv', () => {
       'DEFENDER_CALLS_PER_MINUTE must be a whole number from 1 to 100000 (got "0")',
     ],
     [
+      { ...base, DEFENDER_CALLS_PER_MINUTE: '6', DEFENDER_TASK_QUEUE_PARTITIONS: '4' },
+      'DEFENDER_CALLS_PER_MINUTE/DEFENDER_CALLS_PER_HOUR/DEFENDER_TASK_QUEUE_PARTITIONS: a quota of 6 calls per 60 s is too small for 4 task-queue partition(s): it must allow more than 8 calls.',
+    ],
+    [
       { ...base, DEFENDER_CERT_PATH: '/nonexistent.pem' },
       'set either DEFENDER_CLIENT_SECRET or DEFENDER_CERT_PATH, not both',
     ],
@@ -157,12 +168,18 @@ describe('defenderConfigFromEnv', () => {
 });
 
 describe('rate limit and activity options', () => {
-  it('derives the task-queue rate from the stricter documented quota', () => {
-    expect(defenderTaskRate({ callsPerMinute: 100, callsPerHour: 1500 })).toBeCloseTo(1500 / 3600);
-    expect(defenderTaskRate({ callsPerMinute: 10, callsPerHour: 100_000 })).toBeCloseTo(10 / 60);
-    const opts = defenderWorkerOptions(defenderConfigFromEnv({}), { taskQueue: 'q-defender' });
-    expect(opts).toMatchObject({ taskQueue: 'q-defender', maxTaskQueueActivitiesPerSecond: 1500 / 3600 });
+  it('derives the task-queue rate from the quota windows (quota.test.ts checks the rule)', () => {
+    const rate = defenderTaskRate(live(base));
+    const opts = defenderWorkerOptions(live(base), { taskQueue: 'q-defender' });
+    expect(opts).toMatchObject({ taskQueue: 'q-defender', maxTaskQueueActivitiesPerSecond: rate });
+    expect(
+      live({ ...base, DEFENDER_CALLS_PER_MINUTE: '10', DEFENDER_TASK_QUEUE_PARTITIONS: '4' }),
+    ).toMatchObject({ quotas: [{ calls: 10, windowMs: 60_000 }, expect.anything()], taskQueuePartitions: 4 });
     expect(defenderWorkerOptions(defenderConfigFromEnv({})).taskQueue).toBe('nightshift-defender');
+    // A dry run calls nothing: no limit of ours.
+    expect(defenderWorkerOptions(defenderConfigFromEnv({})).maxTaskQueueActivitiesPerSecond).toBe(
+      UNLIMITED_TASKS_PER_SECOND,
+    );
   });
 
   it('bounds submit and poll by the step timeout, with non-retryable 4xx types', () => {
