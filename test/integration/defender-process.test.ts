@@ -38,6 +38,9 @@ function nightshift(role: 'start' | 'worker', env: Record<string, string>): Proc
       NIGHTSHIFT_WATCH: 'false',
       NIGHTSHIFT_LOG_LEVEL: 'warn',
       DEFENDER_INTAKE: 'false',
+      // With TEMPORAL_ADDRESS these roles are production: signed links need their key and URL.
+      NIGHTSHIFT_LINK_SECRET: 'defender-process-test-link-secret-0123456789',
+      NIGHTSHIFT_PUBLIC_URL: 'https://soar.example',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
