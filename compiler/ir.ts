@@ -56,6 +56,8 @@ export interface PersonIR {
   slack?: string;
   phone?: string;
   email?: string;
+  /** Console sign-in: the OIDC claim value (UPN, object id, subject) naming them, when not their email. */
+  login?: string;
 }
 
 export interface RotationIR {
@@ -91,6 +93,8 @@ export interface OrgIR {
   groups: Record<string, string[]>;
   channels: Record<string, ChannelIR>;
   policy: PolicyIR;
+  /** Console roles → person ids (groups expanded). Absent: every person is a responder. */
+  roles?: Partial<Record<'viewer' | 'responder' | 'admin', string[]>>;
   /** sha256 (hex) of the canonical form of everything above. */
   hash: string;
 }
