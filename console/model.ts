@@ -81,7 +81,7 @@ export interface WaitingItem {
 export interface RunRow {
   workflowId: string;
   playbook?: string;
-  /** Temporal's status: Running, Completed, Failed, Terminated, Canceled, TimedOut. */
+  /** Temporal's status, lower case: running, completed, failed, terminated, cancelled, timed_out. */
   status: string;
   outcome?: string;
   detectionIds: string[];

@@ -77,7 +77,7 @@ export function runsBody(m: RunsModel): Html {
                           >
                         </td>
                         <td data-label="Status">
-                          ${badge(r.status === 'Completed' && r.outcome ? r.outcome : r.status.toLowerCase())}${r.waiting ? html` ${badge('waiting')}` : ''}
+                          ${badge(r.status === 'completed' && r.outcome ? r.outcome : r.status.toLowerCase())}${r.waiting ? html` ${badge('waiting')}` : ''}
                         </td>
                         <td data-label="Devices">
                           ${r.deviceIds.map((d) => html`<a class="mono small" href="${PATHS.runs}${query({ device: d })}">${d}</a> `)}

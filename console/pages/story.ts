@@ -20,7 +20,7 @@ function external(href: string | undefined, label: string): Html {
 }
 
 function summary(s: Story): Html {
-  const status = s.status === 'Completed' && s.outcome ? s.outcome : s.status.toLowerCase();
+  const status = s.status === 'completed' && s.outcome ? s.outcome : s.status.toLowerCase();
   return html`<dl class="summary">
     <div>
       <dt>Status</dt>
@@ -240,7 +240,7 @@ function defenderActions(s: Story): Html {
 }
 
 function cancelForm(viewer: Viewer, s: Story): Html {
-  if (s.status !== 'Running' || !can(viewer.role, 'cancel')) return html``;
+  if (s.status !== 'running' || !can(viewer.role, 'cancel')) return html``;
   const refusal = needs(viewer, 'cancel');
   if (refusal) return html``;
   return html`<section aria-labelledby="h-cancel" class="card danger-zone">

@@ -20,7 +20,7 @@ export interface RunView {
   digest: RunDigest;
   /** The `state` query's answer; null when no worker answered it. */
   state: RunState | null;
-  /** Temporal's status name (Running, Completed, …). */
+  /** Temporal's status name (running, completed, … in lower case). */
   temporalStatus: string;
   closedAt: string | null;
 }
@@ -94,7 +94,7 @@ function recipientName(org: OrgIR, pinned: OrgIR | undefined, to: Recipient | un
 /** The approvals and pages a run waits for, as the inbox and the story show them. */
 export function waitingItems(run: RunView, ctx: StoryContext): WaitingItem[] {
   const state = run.state;
-  if (!state || run.temporalStatus !== 'Running') return [];
+  if (!state || run.temporalStatus !== 'running') return [];
   const input = runInput(run);
   const pinned = input.org;
   const steps = new Map((input.ir?.steps ?? []).map((s) => [s.id, s]));
@@ -197,7 +197,7 @@ function stepViews(run: RunView, org: OrgIR): StepView[] {
   const ids = irSteps.length ? irSteps.map((s) => s.id) : results.map((r) => String(r.id));
   return ids.map((id) => {
     const ir = irSteps.find((s) => s.id === id);
-    const r = byId.get(id) ?? { id, status: run.temporalStatus === 'Running' ? 'pending' : 'skipped' };
+    const r = byId.get(id) ?? { id, status: run.temporalStatus === 'running' ? 'pending' : 'skipped' };
     const detail: Array<[string, string]> = [];
     for (const [k, v] of Object.entries(r)) {
       if (HIDDEN_RESULT_FIELDS.has(k) || v === '' || v === undefined || v === null) continue;
@@ -475,7 +475,7 @@ export function buildStory(run: RunView, ctx: StoryContext): Story {
         }
       : undefined,
     partial:
-      run.state || run.temporalStatus !== 'Running'
+      run.state || run.temporalStatus !== 'running'
         ? undefined
         : 'No worker answered: this is the run as its history tells it; what it waits for now is not shown.',
   };

@@ -64,7 +64,7 @@ describe('console pages', () => {
     const story: Story = {
       workflowId: 'run-1',
       playbook: 'contain',
-      status: 'Running',
+      status: 'running',
       startedAt: '2026-01-01T00:00:00.000Z',
       closedAt: null,
       steps: [],
