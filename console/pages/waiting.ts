@@ -19,7 +19,7 @@ export function devicesList(devices: DeviceView[]): Html {
   </ul>`;
 }
 
-function answerButtons(viewer: Viewer, w: WaitingItem): Html {
+function answerButtons(viewer: Viewer, w: WaitingItem, back: string): Html {
   const refusal = needs(viewer, 'answer');
   if (refusal) return html`<p class="muted">${refusal}</p>`;
   if (!w.mine)
@@ -32,7 +32,7 @@ function answerButtons(viewer: Viewer, w: WaitingItem): Html {
       ${postForm(
         viewer,
         PATHS.ack,
-        { id: w.id },
+        { id: w.id, back },
         html`<button type="submit" class="primary">Acknowledge</button>`,
         { confirm: `Acknowledge this page${what ? ` about ${what}` : ''}?` },
       )}
@@ -42,7 +42,7 @@ function answerButtons(viewer: Viewer, w: WaitingItem): Html {
     ${postForm(
       viewer,
       PATHS.decide,
-      { id: w.id, outcome: 'approved' },
+      { id: w.id, outcome: 'approved', back },
       html`<button type="submit" class="primary">Approve</button>`,
       {
         confirm: `Approve: ${w.text}`,
@@ -51,7 +51,7 @@ function answerButtons(viewer: Viewer, w: WaitingItem): Html {
     ${postForm(
       viewer,
       PATHS.decide,
-      { id: w.id, outcome: 'denied' },
+      { id: w.id, outcome: 'denied', back },
       html`<button type="submit" class="danger">Deny</button>`,
       {
         confirm: `Deny: ${w.text}`,
@@ -131,6 +131,6 @@ export function waitingCard(viewer: Viewer, w: WaitingItem, opts: { showRun: boo
           : ''
       }
     </dl>
-    ${answerButtons(viewer, w)}
+    ${answerButtons(viewer, w, opts.showRun ? PATHS.inbox : storyUrl('', w.runId, interactionAnchor(w.id)))}
   </article>`;
 }
