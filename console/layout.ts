@@ -77,7 +77,10 @@ export function page(opts: PageOptions, body: Html): Html {
 }
 
 /** A time: the ISO instant in `datetime`, shown in UTC until the script shows it in local time. */
-export function time(iso: string | null | undefined, mode: 'abs' | 'rel' | 'countdown' = 'abs'): Html {
+export function time(
+  iso: string | null | undefined,
+  mode: 'abs' | 'clock' | 'rel' | 'countdown' = 'abs',
+): Html {
   if (!iso) return html`<span class="muted">—</span>`;
   const d = new Date(iso);
   const text = Number.isNaN(d.getTime())

@@ -4,6 +4,7 @@
 
 const RTF = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 const ABS = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const CLOCK = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 
 function relative(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -31,6 +32,11 @@ function renderTimes(root: ParentNode): void {
     const mode = el.dataset.t;
     if (mode === 'abs') {
       el.textContent = ABS.format(t);
+    } else if (mode === 'clock') {
+      // Time of day; the date where it is not today.
+      el.textContent =
+        new Date(t).toDateString() === new Date(now).toDateString() ? CLOCK.format(t) : ABS.format(t);
+      el.title = ABS.format(t);
     } else if (mode === 'rel') {
       el.textContent = relative(t - now);
       el.title = ABS.format(t);

@@ -185,9 +185,9 @@ export function playbooksBody(m: PlaybooksModel): Html {
                 >${p.description ? html`<br /><span class="small muted">${p.description}</span>` : ''}
               </td>
               <td data-label="Version">${p.version}</td>
-              <td data-label="Hash" class="mono small" title="${p.hash}">${p.hash.slice(0, 12)}</td>
+              <td data-label="Hash" class="mono small nowrap" title="${p.hash}">${p.hash.slice(0, 12)}</td>
               <td data-label="Enabled">${badge(p.enabled ? 'enabled' : 'disabled')}</td>
-              <td data-label="File" class="mono small">${p.file}</td>
+              <td data-label="File" class="mono small break">${p.file}</td>
             </tr>`,
         )}
       </tbody>

@@ -69,7 +69,7 @@ function timeline(s: Story): Html {
     ${s.timeline.map(
       (e) =>
         html`<li class="tl-${e.kind}${e.bad ? ' bad' : ''}">
-          <span class="tl-time">${time(e.at)}</span>
+          <span class="tl-time">${time(e.at, 'clock')}</span>
           <span class="tl-text"
             >${e.anchor ? html`<a href="#${e.anchor}">${e.text}</a>` : e.text}${
               e.who ? html` <span class="tl-who">— ${e.who}</span>` : ''
@@ -79,6 +79,8 @@ function timeline(s: Story): Html {
     )}
   </ol>`;
 }
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 function steps(s: Story): Html {
   return html`<table class="steps">
@@ -112,15 +114,15 @@ function steps(s: Story): Html {
                         ([k, v]) =>
                           html`<div>
                             <dt>${k}</dt>
-                            <dd>${v}</dd>
+                            <dd>${ISO.test(v) ? time(v, 'clock') : v}</dd>
                           </div>`,
                       )}
                     </dl>`
                   : ''
               }
             </td>
-            <td data-label="Started">${time(st.startedAt)}</td>
-            <td data-label="Finished">${time(st.finishedAt)}</td>
+            <td data-label="Started">${time(st.startedAt, 'clock')}</td>
+            <td data-label="Finished">${time(st.finishedAt, 'clock')}</td>
           </tr>`,
       )}
     </tbody>
@@ -225,14 +227,14 @@ function defenderActions(s: Story): Html {
         (a) =>
           html`<tr>
             <td data-label="Action">${a.action} <span class="muted small">(${a.stepId})</span></td>
-            <td data-label="Device" class="mono">${a.device ?? '—'}</td>
-            <td data-label="Action id" class="mono small">
+            <td data-label="Device" class="mono nowrap">${a.device ?? '—'}</td>
+            <td data-label="Action id" class="mono small break">
               ${a.actionId ?? '—'}${a.attached ? html` <span class="muted">(reused a pending one)</span>` : ''}
             </td>
             <td data-label="State">
               ${badge(a.status)}${a.dryRun ? html` <span class="badge plain">dry run</span>` : ''}
             </td>
-            <td data-label="At">${time(a.at)}</td>
+            <td data-label="At">${time(a.at, 'clock')}</td>
           </tr>`,
       )}
     </tbody>

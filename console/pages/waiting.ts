@@ -73,17 +73,17 @@ export function waitingCard(viewer: Viewer, w: WaitingItem, opts: { showRun: boo
     </header>
     <h3 id="q-${interactionAnchor(w.id)}">${w.text}</h3>
     ${w.detectionTitle ? html`<p class="detection">${w.detectionTitle}</p>` : ''} ${devicesList(w.devices)}
+    <p class="deadline">
+      <strong>${w.kind === 'approval' ? 'Times out' : 'Escalates'}</strong>
+      ${
+        w.deadline
+          ? html`${time(w.deadline, 'countdown')} <span class="muted">(${time(w.deadline)})</span>`
+          : html`<span class="muted">no deadline</span>`
+      }
+      — <span class="then">then ${w.onDeadline}</span>
+    </p>
+    ${answerButtons(viewer, w, opts.showRun ? PATHS.inbox : storyUrl('', w.runId, interactionAnchor(w.id)))}
     <dl class="facts">
-      <div>
-        <dt>${w.kind === 'approval' ? 'Times out' : 'Escalates'}</dt>
-        <dd>
-          ${
-            w.deadline
-              ? html`${time(w.deadline, 'countdown')} <span class="muted">(${time(w.deadline)})</span>`
-              : html`<span class="muted">no deadline</span>`
-          }<br /><span class="then">then ${w.onDeadline}</span>
-        </dd>
-      </div>
       ${
         w.budget
           ? html`<div>
@@ -131,6 +131,5 @@ export function waitingCard(viewer: Viewer, w: WaitingItem, opts: { showRun: boo
           : ''
       }
     </dl>
-    ${answerButtons(viewer, w, opts.showRun ? PATHS.inbox : storyUrl('', w.runId, interactionAnchor(w.id)))}
   </article>`;
 }

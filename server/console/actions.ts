@@ -298,7 +298,9 @@ export async function actionRoutes(app: FastifyInstance, ctx: ConsoleContext, h:
         id: s.id,
         status: s.status,
         detail: Object.entries(s)
-          .filter(([k]) => !['id', 'status', 'started_at', 'finished_at'].includes(k))
+          .filter(
+            ([k, v]) => !['id', 'status', 'started_at', 'finished_at'].includes(k) && v !== '' && v !== false,
+          )
           .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
           .join(' '),
       })),

@@ -1,4 +1,5 @@
 // The console's pages (GET): each gathers its model from Temporal and the registry, and renders.
+import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatDiagnostic } from '../../compiler';
 import type { Device, OrgIR } from '../../compiler/ir';
@@ -154,7 +155,10 @@ export async function playbooksModel(
       version: p.version,
       hash: p.hash,
       enabled: p.enabled,
-      file: p.file,
+      // As people find it: relative to where Nightshift runs, when it is below.
+      file: path.relative(process.cwd(), p.file).startsWith('..')
+        ? p.file
+        : path.relative(process.cwd(), p.file),
       description: p.description,
     })),
     reload: last

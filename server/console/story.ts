@@ -200,7 +200,7 @@ function stepViews(run: RunView, org: OrgIR): StepView[] {
     const r = byId.get(id) ?? { id, status: run.temporalStatus === 'running' ? 'pending' : 'skipped' };
     const detail: Array<[string, string]> = [];
     for (const [k, v] of Object.entries(r)) {
-      if (HIDDEN_RESULT_FIELDS.has(k) || v === '' || v === undefined || v === null) continue;
+      if (HIDDEN_RESULT_FIELDS.has(k) || v === '' || v === false || v === undefined || v === null) continue;
       const text = PERSON_FIELDS.has(k)
         ? personName(org, input.org, String(v))
         : typeof v === 'string'

@@ -18,6 +18,7 @@ import { interactionRoutes } from '../../server/interactions';
 import { createMetrics } from '../../server/metrics';
 import { PlaybookRegistry } from '../../server/playbooks';
 import { buildActivities } from '../../worker/activities';
+import { metricsSinks } from '../../worker/sinks';
 import { freePort, PROJECT_ROOT } from '../../worker/dev-server';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
 import { createWorkers, type WorkerSet } from '../../worker/worker';
@@ -181,6 +182,7 @@ export async function startConsoleStack(opts: { oidc: boolean }): Promise<Consol
     defenderOptions: acts.defenderOptions,
     taskQueue,
     defenderTaskQueue: defenderTaskQueue(taskQueue),
+    sinks: metricsSinks(metrics, logger),
   });
   const running = workers.run();
 
