@@ -84,6 +84,10 @@ export interface PolicyIR {
   maxAutoIsolations?: { count: number; perMs: DurationMs };
 }
 
+/** Roles of the responder console, in increasing power (nightshift.yaml `roles:`). */
+export const CONSOLE_ROLES = ['viewer', 'responder', 'admin'] as const;
+export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
+
 export interface OrgIR {
   irVersion: number;
   calendars: Record<string, CalendarIR>;
@@ -94,7 +98,7 @@ export interface OrgIR {
   channels: Record<string, ChannelIR>;
   policy: PolicyIR;
   /** Console roles → person ids (groups expanded). Absent: every person is a responder. */
-  roles?: Partial<Record<'viewer' | 'responder' | 'admin', string[]>>;
+  roles?: Partial<Record<ConsoleRole, string[]>>;
   /** sha256 (hex) of the canonical form of everything above. */
   hash: string;
 }

@@ -1,9 +1,11 @@
 // What the pages show: plain data the server gathers (from Temporal, the registry, nightshift.yaml) and
 // the pages render. Nothing here reads anything; a page is a function of its model.
 
+import { CONSOLE_ROLES, type ConsoleRole } from '../compiler/ir';
+
 /** Console roles (nightshift.yaml `roles:`), in increasing power. */
-export const ROLES = ['viewer', 'responder', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export const ROLES = CONSOLE_ROLES;
+export type Role = ConsoleRole;
 
 /**
  * What each role may do. Answering an approval is further decided by the run's own validator (only

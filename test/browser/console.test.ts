@@ -385,4 +385,57 @@ describe('console', () => {
       await ctx.close();
     }
   });
+
+  it('lets a viewer read but not answer, and an admin cancel a run with a reason that shows in the audit', async () => {
+    const { workflowId } = await stack.post({ id: 'c1' });
+    const story = `${stack.base}/console/run?id=${encodeURIComponent(workflowId)}`;
+    const viewer = await signIn('vic@example.com');
+    try {
+      const card = viewer.page.locator('article.waiting', { hasText: 'Isolate WS-FIN-c1?' });
+      await until(
+        async () => {
+          await viewer.page.reload();
+          return card.count();
+        },
+        (n) => n === 1,
+        'listed for the viewer',
+      );
+      await expect(card.getByRole('button', { name: 'Approve' }).count()).resolves.toBe(0);
+      const csrf = await viewer.page.getAttribute('meta[name="csrf-token"]', 'content');
+      const res = await viewer.page.request.post(`${stack.base}/console/decide`, {
+        form: { _csrf: csrf!, id: `${workflowId}|approval|0`, outcome: 'approved', confirmed: '1' },
+      });
+      expect(res.status()).toBe(403);
+      expect(await res.text()).toContain('Your role (viewer) may not do this');
+      await viewer.page.goto(story);
+      await expect(viewer.page.getByRole('button', { name: 'Cancel run' }).count()).resolves.toBe(0);
+    } finally {
+      await viewer.ctx.close();
+    }
+    const admin = await signIn('ana@example.com');
+    try {
+      await admin.page.goto(story);
+      await admin.page.fill('#cancel-reason', 'false positive: pentest of ticket 88');
+      await admin.page.getByRole('button', { name: 'Cancel run' }).click();
+      await admin.page.locator('dialog[open]').getByRole('button', { name: 'Confirm' }).click();
+      await admin.page.waitForURL(story);
+      await expect(admin.page.textContent('.flash')).resolves.toContain('Cancel asked');
+      await until(
+        async () => (await stack.client.workflow.getHandle(workflowId).describe()).status.name,
+        (s) => s !== 'RUNNING',
+        'run stopped',
+      );
+      await admin.page.reload();
+      await expect(admin.page.textContent('main')).resolves.toMatch(
+        /Cancelled by Ana Ruiz .*false positive: pentest of ticket 88/s,
+      );
+      expect(stack.defender.apiCalls((c) => c.path.endsWith('/dev-c1/isolate'))).toHaveLength(0);
+      await admin.page.goto(`${stack.base}/console/audit?kind=cancel`);
+      await expect(admin.page.textContent('table.audit')).resolves.toMatch(
+        /cancel.*cancelled.*Ana Ruiz.*console.*false positive: pentest of ticket 88/s,
+      );
+    } finally {
+      await admin.ctx.close();
+    }
+  });
 });
