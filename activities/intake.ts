@@ -1,9 +1,9 @@
 // The intake activity: hands confirmed detections (e.g. from the Defender alert poller) to the same
 // start-or-attach path as POST /v1/detections.
 import type { Client } from '@temporalio/client';
-import type { Detection } from '../compiler/ir';
-import { startOrAttach } from '../server/intake';
-import type { PlaybookRegistry } from '../server/playbooks';
+import type { Detection } from '../core/detection';
+import { startOrAttach } from '../intake/start-or-attach';
+import type { PlaybookRegistry } from '../intake/registry';
 
 export interface IntakeActivities {
   intakeDetections(detections: Detection[]): Promise<{ accepted: number }>;

@@ -17,13 +17,15 @@ import type {
   NightshiftActivities,
   Recipient,
   RunRef,
-} from '../activities/contracts';
-import { FINAL_MACHINE_ACTION_STATES, defenderTaskQueue } from '../activities/contracts';
-import { defenderActivityOptions } from '../activities/defender/options';
-import type { BlastRadiusActivities } from '../activities/blast-radius';
-import type { Detection, OrgIR } from '../compiler/ir';
-import { calendarState } from '../compiler/time/calendar';
-import { onCallAt } from '../compiler/time/rotation';
+} from '../core/effects';
+import { FINAL_MACHINE_ACTION_STATES } from '../core/effects';
+import { defenderTaskQueue } from '../core/queues';
+import { defenderActivityOptions } from '../workflows/activity-options';
+import type { BlastRadiusActivities } from '../core/effects';
+import type { Detection } from '../core/detection';
+import type { OrgIR } from '../core/ir';
+import { calendarState } from '../engine/time/calendar';
+import { onCallAt } from '../engine/time/rotation';
 
 export interface HandInput {
   org: OrgIR;

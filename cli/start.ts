@@ -6,27 +6,35 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import Fastify from 'fastify';
 import pino, { type Logger } from 'pino';
-import { TASK_QUEUE } from '../activities/contracts';
-import { checkAlertRule, DefenderClient, defenderConfigFromEnv } from '../activities/defender';
-import { defenderAuthReadiness, defenderStartupCheck } from '../activities/defender/auth-check';
-import { channelConfigFromEnv, teamsMode } from '../activities/channels';
-import { parseDuration } from '../compiler/time/duration';
+import { TASK_QUEUE } from '../core/queues';
+import { checkAlertRule } from '../integrations/defender/alerts';
+import { DefenderClient } from '../integrations/defender/client';
+import { defenderConfigFromEnv } from '../integrations/defender/config';
+import { defenderAuthReadiness, defenderStartupCheck } from '../integrations/defender/auth-check';
+import { channelConfigFromEnv, teamsMode } from '../integrations/channels-config';
+import { parseDuration } from '../engine/time/duration';
 import { DEFENDER_POLLER_WORKFLOW_ID } from '../workflows/defender-intake';
 import { formatDiagnostic } from '../compiler';
 import { buildServer } from '../server/app';
-import { createMetrics } from '../server/metrics';
+import { createMetrics } from '../platform/metrics';
 import { metricsSinks } from '../worker/sinks';
 import { interactionRoutes } from '../server/interactions';
-import type { OrgIR } from '../compiler/ir';
-import { createLogger, secretValuesFromEnv } from '../server/logger';
-import { installTemporalLogging, temporalLogger, temporalServerLines } from '../worker/temporal-logger';
-import { PlaybookRegistry, watchPlaybooks } from '../server/playbooks';
+import type { OrgIR } from '../core/ir';
+import { createLogger, secretValuesFromEnv } from '../platform/logger';
+import { installTemporalLogging, temporalLogger, temporalServerLines } from '../platform/temporal/logger';
+import { PlaybookRegistry, watchPlaybooks } from '../intake/registry';
 import { buildActivities } from '../worker/activities';
-import { ConfigError, loadConfig } from '../worker/config';
-import { linkSettings } from '../worker/link-settings';
-import { connectClient, connectWorker } from '../worker/connection';
-import { PROJECT_ROOT, SetupError, isPortFree, startDevServer, type DevServer } from '../worker/dev-server';
-import { ensureSearchAttributes } from '../worker/search-attributes';
+import { ConfigError, loadConfig } from '../platform/config/settings';
+import { linkSettings } from '../platform/secrets';
+import { connectClient, connectWorker } from '../platform/temporal/connection';
+import {
+  PROJECT_ROOT,
+  SetupError,
+  isPortFree,
+  startDevServer,
+  type DevServer,
+} from '../platform/temporal/dev-server';
+import { ensureSearchAttributes } from '../platform/temporal/search-attributes';
 import { createWorkers } from '../worker/worker';
 import { abortedExitCode, describe, exitCode, watchLifetime } from './lifetime';
 import type { CliIO } from './simulate';

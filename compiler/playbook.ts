@@ -5,7 +5,7 @@ import type { Node, Pair } from 'yaml';
 import type { Scope } from './check';
 import { ExprChecker } from './check';
 import type { Diagnostic } from './diagnostics';
-import { CalendarValue, OnCallValue, resultTypeName, typedEnvironment } from './expr/types';
+import { CalendarValue, OnCallValue, resultTypeName, typedEnvironment } from '../engine/expr/types';
 import { irHash } from './hash';
 import type {
   DefenderAction,
@@ -17,8 +17,8 @@ import type {
   Target,
   Template,
   TemplatedJson,
-} from './ir';
-import { IR_VERSION, PER_DEVICE_DEFENDER_ACTIONS } from './ir';
+} from '../core/ir';
+import { IR_VERSION, PER_DEVICE_DEFENDER_ACTIONS } from '../core/ir';
 import { duration } from './org';
 import { parseSource, unescapeEnvRefs } from './source';
 import { didYouMean } from './suggest';

@@ -2,9 +2,9 @@
 // the server registers is described here, so the document cannot drift from the code; the detection
 // schemas are derived from the zod schemas that check them.
 import { z } from 'zod';
-import { defenderAlertSchema } from '../activities/defender/alert-schema';
-import { detectionSchema } from './detections/generic';
-import { redCanarySchema } from './detections/redcanary';
+import { defenderAlertSchema } from '../integrations/defender/alert-schema';
+import { detectionSchema } from '../intake/formats/generic';
+import { redCanarySchema } from '../intake/formats/redcanary';
 const error = {
   type: 'object',
   required: ['error', 'message'],

@@ -1,6 +1,6 @@
 // Minimal HTML pages of the approval links: no script, nothing loaded from elsewhere.
 
-import { htmlText } from '../../activities/escape';
+import { htmlText } from '../../integrations/escape';
 
 /** HTML escaping of text that is not ours (one escaper per format: activities/escape.ts). */
 export const esc = htmlText;

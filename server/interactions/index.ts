@@ -4,12 +4,13 @@
 // run's Update, whose validator decides. Refusals change nothing and say why.
 import type { FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
-import type { OrgIR } from '../../compiler/ir';
-import { silentLogger, type ChannelConfig, type Logger } from '../../activities/channels';
+import type { OrgIR } from '../../core/ir';
+import { silentLogger, type Logger } from '../../platform/log';
+import { type ChannelConfig } from '../../integrations/channels-config';
 import { slackRoutes } from './slack';
 import { twilioRoutes } from './twilio';
 import { linkRoutes } from './links';
-import { createMetrics, type Metrics } from '../metrics';
+import { createMetrics, type Metrics } from '../../platform/metrics';
 import { SmsLockout, type SmsLockoutOptions } from './sms-lockout';
 
 export interface InteractionDeps {

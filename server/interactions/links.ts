@@ -4,11 +4,12 @@
 // decision reaches the validator, which refuses it ("already decided"): links are single-use.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { MAX_TOKEN_LENGTH, verifyLink, type LinkClaims, type VerifyFailure } from '../links';
-import { stateQuery, workflowIdOf } from '../../workflows/messages';
+import { MAX_TOKEN_LENGTH, verifyLink, type LinkClaims, type VerifyFailure } from '../../integrations/links';
+import { stateQuery } from '../../workflows/messages';
+import { workflowIdOf } from '../../core/messages';
 import { esc, page, PAGE_HEADERS } from './html';
 import { submitAck, submitDecision, type SubmitResult } from './submit';
-import { LINK_BODY_LIMIT, type ResolvedDeps } from './index';
+import { LINK_BODY_LIMIT, type ResolvedDeps } from '.';
 
 export const LINK_UPDATE_DEADLINE_MS = 5000;
 

@@ -1,11 +1,11 @@
 // POST /v1/slack/interactions — Slack block_actions (reference/channels.md §1.3). Slack needs HTTP 200
 // within 3 s, so the Update gets a 2 s deadline; explanations go back as ephemeral messages.
 import type { FastifyInstance } from 'fastify';
-import { SlackAdapter } from '../../activities/slack/adapter';
-import { ACTION_ACK, ACTION_APPROVE, ACTION_DENY } from '../../activities/slack/blocks';
+import { SlackAdapter } from '../../integrations/slack/adapter';
+import { ACTION_ACK, ACTION_APPROVE, ACTION_DENY } from '../../integrations/slack/blocks';
 import { verifySlackRequest } from './signatures';
 import { personBySlack, submitAck, submitDecision, type SubmitResult } from './submit';
-import { rawForm, SLACK_BODY_LIMIT, type ResolvedDeps } from './index';
+import { rawForm, SLACK_BODY_LIMIT, type ResolvedDeps } from '.';
 
 export const SLACK_UPDATE_DEADLINE_MS = 2000;
 

@@ -5,20 +5,15 @@
 // explains, because Twilio does not play the TwiML of a non-2xx answer.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Client } from '@temporalio/client';
-import { messageTwiml, sayTwiml } from '../../activities/twilio/twiml';
-import { MAX_TOKEN_LENGTH, verifyLink } from '../links';
-import {
-  alreadyAnswered,
-  stateQuery,
-  workflowIdOf,
-  type AnsweredInteraction,
-  type RunState,
-} from '../../workflows/messages';
-import { answeredCode, SA_PENDING_CODES } from '../../workflows/search-attributes';
+import { messageTwiml, sayTwiml } from '../../integrations/twilio/twiml';
+import { MAX_TOKEN_LENGTH, verifyLink } from '../../integrations/links';
+import { alreadyAnswered, workflowIdOf, type AnsweredInteraction, type RunState } from '../../core/messages';
+import { stateQuery } from '../../workflows/messages';
+import { answeredCode, SA_PENDING_CODES } from '../../core/search-attributes';
 import { parseForm, verifyTwilioRequest, type FormParams } from './signatures';
 import { parseSmsReply } from './sms-reply';
 import { normalizePhone, personByPhone, submitAck, submitDecision, type SubmitResult } from './submit';
-import { rawForm, TWILIO_BODY_LIMIT, type ResolvedDeps } from './index';
+import { rawForm, TWILIO_BODY_LIMIT, type ResolvedDeps } from '.';
 
 export const TWILIO_UPDATE_DEADLINE_MS = 5000;
 const MAX_RUNS_PER_CODE = 10;

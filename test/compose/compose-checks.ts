@@ -390,7 +390,8 @@ export function envNamesReadByCode(root = ROOT): Set<string> {
       }
     }
   };
-  for (const d of ['worker', 'server', 'cli', 'activities']) walk(path.join(root, d));
+  for (const d of ['platform', 'integrations', 'intake', 'worker', 'server', 'cli', 'activities'])
+    walk(path.join(root, d));
   // Secrets that nightshift.yaml reads as ${env:NAME} at activity time.
   for (const m of fs
     .readFileSync(path.join(root, 'nightshift.yaml'), 'utf8')

@@ -2,7 +2,7 @@
 // integration test file through NIGHTSHIFT_TEST_TEMPORAL_ADDRESS. Its log is kept when a test fails.
 import path from 'node:path';
 import type { Config } from 'jest';
-import { freePort, PROJECT_ROOT, startDevServer, type DevServer } from '../../worker/dev-server';
+import { freePort, PROJECT_ROOT, startDevServer, type DevServer } from '../../platform/temporal/dev-server';
 
 declare global {
   var __NIGHTSHIFT_DEV_SERVER__: DevServer | undefined;

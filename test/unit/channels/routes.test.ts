@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { interactionRoutes } from '../../../server/interactions';
 import { signedClick } from '../../fakes/slack';
 import { twilioSign } from '../../fakes/twilio';
-import type { OrgIR } from '../../../compiler/ir';
+import type { OrgIR } from '../../../core/ir';
 
 const org = { people: {}, channels: {} } as unknown as OrgIR;
 const client = new Proxy(

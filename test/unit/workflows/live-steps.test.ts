@@ -1,6 +1,6 @@
 // The state view of steps (pure): running with what it waits for, pending before, the actions of
 // joining devices beside a step's result, skipped once the run ended without a step.
-import { LiveSteps } from '../../../workflows/interpreter/live-steps';
+import { LiveSteps } from '../../../engine/live-steps';
 
 const at = new Date('2026-11-22T03:00:00.000Z');
 
