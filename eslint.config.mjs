@@ -38,6 +38,21 @@ export default tseslint.config(
     },
   },
   {
+    // Settings are read once: the CLI (the composition root) reads the process environment and passes
+    // it down; everything else reads declared variables through platform/config/variables.ts.
+    files: ['{core,engine,compiler,workflows,platform,integrations,activities,intake,server,worker}/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read settings through platform/config (cli/ passes the environment down).',
+        },
+      ],
+    },
+  },
+  {
     // Plain Node scripts (CommonJS): bin/, deploy/, reporters.
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },

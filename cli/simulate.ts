@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic, loadProject } from '../compiler';
-import { parseDuration } from '../engine/time/duration';
+import { parseDuration } from '../core/duration';
 import { parseDetection } from '../intake/formats/generic';
 import { simulate, type SimulationReport } from './simulation';
 

@@ -20,7 +20,7 @@ import type {
 import { IR_VERSION } from '../core/ir';
 import { parseSource } from './source';
 import { didYouMean } from './suggest';
-import { parseDuration } from '../engine/time/duration';
+import { parseDuration } from '../core/duration';
 import { isValidZone } from '../engine/time/zone';
 import type { Entry } from './walk';
 import { Walker } from './walk';

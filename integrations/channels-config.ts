@@ -2,6 +2,7 @@
 // channel fully unset runs dry; one set only in part is refused at start, naming what is missing.
 import type { OrgIR, SecretRef } from '../core/ir';
 import { ConfigError } from '../platform/config/settings';
+import { readVar, type Env, type VariableName } from '../platform/config/variables';
 import type { TwilioAdapterOptions } from './twilio/adapter';
 
 export interface ChannelConfig {
@@ -47,8 +48,8 @@ function missing(names: string[], what: string): ChannelConfigError {
  * part would fail later (buttons whose clicks get 503, texts never sent), so it is refused here, at
  * start, naming what is missing.
  */
-export function channelConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelConfig {
-  const get = (name: string) => env[name]?.trim() || undefined;
+export function channelConfigFromEnv(env: Env): ChannelConfig {
+  const get = (name: VariableName) => readVar(env, name)?.trim() || undefined;
   const cfg: ChannelConfig = {};
 
   const publicUrl = get('NIGHTSHIFT_PUBLIC_URL');

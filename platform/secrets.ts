@@ -1,3 +1,6 @@
+// Secrets Nightshift generates for the embedded default, kept under .nightshift/ (0600): the API token,
+// and the key of signed links.
+//
 // The key and public base URL of signed links (approval and acknowledgement links in email and Teams,
 // voice keypress callbacks). Without them an approver's email carries no way to answer, so:
 // - the embedded default (`nightshift start` without TEMPORAL_ADDRESS) generates a secret once and keeps
@@ -8,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './config/settings';
+import { readVar, type Env } from './config/variables';
 
 export interface LinkSettings {
   /** Variables to lay over the environment: only the defaults that were filled in. */
@@ -26,7 +30,7 @@ function reachableHost(host: string): string {
 }
 
 export function linkSettings(opts: {
-  env: NodeJS.ProcessEnv;
+  env: Env;
   /** The embedded default: one process with its own dev server, on this machine. */
   embedded: boolean;
   http: { host: string; port: number };
@@ -34,8 +38,8 @@ export function linkSettings(opts: {
   stateDir: string;
 }): LinkSettings {
   const { env } = opts;
-  const secret = env.NIGHTSHIFT_LINK_SECRET?.trim();
-  const publicUrl = env.NIGHTSHIFT_PUBLIC_URL?.trim();
+  const secret = readVar(env, 'NIGHTSHIFT_LINK_SECRET')?.trim();
+  const publicUrl = readVar(env, 'NIGHTSHIFT_PUBLIC_URL')?.trim();
   if (!opts.embedded) {
     const unset = [
       ...(secret ? [] : ['NIGHTSHIFT_LINK_SECRET']),
@@ -63,4 +67,19 @@ export function linkSettings(opts: {
   if (!publicUrl) out.env.NIGHTSHIFT_PUBLIC_URL = url;
   out.banner = `Links        ${url}${out.secretFile ? ` (key in ${path.basename(opts.stateDir)}/link-secret)` : ''}`;
   return out;
+}
+
+/** API tokens: NIGHTSHIFT_API_TOKENS (comma-separated), else one generated and kept in `<stateDir>/api-token`. */
+export function apiTokens(env: Env, stateDir: string): { tokens: string[]; file?: string } {
+  const fromEnv = (readVar(env, 'NIGHTSHIFT_API_TOKENS') ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (fromEnv.length) return { tokens: fromEnv };
+  const file = path.join(stateDir, 'api-token');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(24).toString('base64url') + '\n', { mode: 0o600 });
+  }
+  return { tokens: [fs.readFileSync(file, 'utf8').trim()], file };
 }

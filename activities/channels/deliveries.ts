@@ -28,7 +28,7 @@ export interface DryRunRecord {
 
 export interface ChannelDeps {
   log?: Logger;
-  /** Where `{env}` SecretRefs are read, at activity time (default process.env). */
+  /** Where `{env}` SecretRefs (Teams webhooks) are read, at activity time: the worker passes its environment. */
   env?: NodeJS.ProcessEnv;
   /** The organisation, for names of deciders and Teams webhooks of earlier messages. */
   org?: () => OrgIR | undefined;
@@ -55,7 +55,7 @@ export type Deliveries = ReturnType<typeof createDeliveries>;
 
 export function createDeliveries(cfg: ChannelConfig, deps: ChannelDeps = {}) {
   const log = deps.log ?? silentLogger;
-  const env = deps.env ?? process.env;
+  const env = deps.env ?? {};
   const now = deps.now ?? (() => new Date());
   const org = deps.org ?? (() => undefined);
   const slack = cfg.slack?.botToken

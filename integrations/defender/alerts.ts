@@ -5,6 +5,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Environment } from '@marcbachmann/cel-js';
 import type { Detection, DetectionStatus, Severity } from '../../core/detection';
 import { DefenderFailure } from '../../core/failures';
+import { parseDuration } from '../../core/duration';
+import { ConfigError } from '../../platform/config/settings';
+import { readVar, type Env } from '../../platform/config/variables';
 import type { AlertEvidence, DefenderAlert } from './client';
 
 /** Default rule: an alert an analyst (or Defender) classified as a true positive. */
@@ -199,4 +202,30 @@ export function compileRule(rule: string): Compiled {
 /** JSON-only copy for CEL: drops undefined, keeps null (so `alert.classification == null` works). */
 export function celValue(v: unknown): unknown {
   return JSON.parse(JSON.stringify(v ?? null));
+}
+
+/** The alert poller's settings: on unless DEFENDER_INTAKE=false; DEFENDER_INTAKE_INTERVAL, DEFENDER_INTAKE_RULE. */
+export interface DefenderIntakeSettings {
+  enabled: boolean;
+  intervalMs: number;
+  rule?: string;
+}
+
+export function defenderIntakeFromEnv(env: Env): DefenderIntakeSettings {
+  const interval = readVar(env, 'DEFENDER_INTAKE_INTERVAL') ?? '1m';
+  const intervalMs = parseDuration(interval);
+  if (intervalMs === null || intervalMs < 10_000) {
+    throw new ConfigError(
+      `DEFENDER_INTAKE_INTERVAL="${interval}" must be a duration of at least 10s, e.g. 1m.`,
+    );
+  }
+  const rule = readVar(env, 'DEFENDER_INTAKE_RULE') || undefined;
+  if (rule) {
+    try {
+      checkAlertRule(rule);
+    } catch (err) {
+      throw new ConfigError(`DEFENDER_INTAKE_RULE: ${(err as Error).message}`);
+    }
+  }
+  return { enabled: readVar(env, 'DEFENDER_INTAKE') !== 'false', intervalMs, rule };
 }

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import util from 'node:util';
 import { ConfigError } from '../../platform/config/settings';
+import { readVar, type Env, type VariableName } from '../../platform/config/variables';
 import {
   DOCUMENTED_CALLS_PER_HOUR,
   DOCUMENTED_CALLS_PER_MINUTE,
@@ -151,16 +152,14 @@ export const DEFAULT_LIMITS: DefenderLimits = {
 };
 const VERSION = '0.1.0';
 
-type Env = Record<string, string | undefined>;
-
-function str(env: Env, name: string, max = 4096): string | undefined {
-  const v = env[name]?.trim();
+function str(env: Env, name: VariableName, max = 4096): string | undefined {
+  const v = readVar(env, name)?.trim();
   if (v === undefined || v === '') return undefined;
   if (v.length > max) throw new DefenderConfigError(`${name} is too long (over ${max} characters).`);
   return v;
 }
 
-function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+function int(env: Env, name: VariableName, dflt: number, min: number, max: number): number {
   const v = str(env, name, 20);
   if (v === undefined) return dflt;
   if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
@@ -169,7 +168,7 @@ function int(env: Env, name: string, dflt: number, min: number, max: number): nu
   return Number(v);
 }
 
-function httpsUrl(env: Env, name: string): string | undefined {
+function httpsUrl(env: Env, name: VariableName): string | undefined {
   const v = str(env, name, 2048);
   if (v === undefined) return undefined;
   let u: URL;
@@ -185,7 +184,7 @@ function httpsUrl(env: Env, name: string): string | undefined {
   return v.replace(/\/+$/, '');
 }
 
-function readFile(env: Env, name: string): string {
+function readFile(env: Env, name: VariableName): string {
   const file = str(env, name, 4096)!;
   try {
     const text = fs.readFileSync(file, 'utf8');
@@ -241,7 +240,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Reads DEFENDER_* variables. With no tenant, client or credential set at all, returns a dry-run config
  * (nothing is called). Anything half-configured is an error, so a typo never silently means "dry run".
  */
-export function defenderConfigFromEnv(env: Env = process.env): DefenderConfig {
+export function defenderConfigFromEnv(env: Env): DefenderConfig {
   const cloudName = (str(env, 'DEFENDER_CLOUD', 40) ?? 'commercial').toLowerCase();
   if (!(DEFENDER_CLOUDS as readonly string[]).includes(cloudName)) {
     throw new DefenderConfigError(

@@ -20,9 +20,8 @@ export const PROJECT_ROOT = path.resolve(
   '..',
   __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '',
 );
-/** The Temporal CLI built by scripts/setup.sh (NIGHTSHIFT_TEMPORAL_BIN points elsewhere). */
-export const TEMPORAL_BINARY =
-  process.env.NIGHTSHIFT_TEMPORAL_BIN || path.join(PROJECT_ROOT, '.nightshift', 'bin', 'temporal');
+/** The Temporal CLI built by scripts/setup.sh (NIGHTSHIFT_TEMPORAL_BIN points elsewhere: settings.ts). */
+export const TEMPORAL_BINARY = path.join(PROJECT_ROOT, '.nightshift', 'bin', 'temporal');
 
 export interface DevServerOptions {
   binary?: string;

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { VARIABLES } from '../../platform/config/variables';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -377,21 +378,9 @@ export function checkVariables(raw: string, docs: string, example: string, requi
   return problems;
 }
 
-/** Names the Nightshift code reads from the environment (so a typo in compose is caught). */
+/** Names Nightshift reads from the environment (so a typo in compose is caught): every declared variable. */
 export function envNamesReadByCode(root = ROOT): Set<string> {
-  const names = new Set<string>();
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts')) {
-        for (const m of fs.readFileSync(p, 'utf8').matchAll(/['.]([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b/g))
-          names.add(m[1]);
-      }
-    }
-  };
-  for (const d of ['platform', 'integrations', 'intake', 'worker', 'server', 'cli', 'activities'])
-    walk(path.join(root, d));
+  const names = new Set<string>(VARIABLES.map((v) => v.name));
   // Secrets that nightshift.yaml reads as ${env:NAME} at activity time.
   for (const m of fs
     .readFileSync(path.join(root, 'nightshift.yaml'), 'utf8')

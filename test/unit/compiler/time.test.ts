@@ -1,5 +1,5 @@
 import { calendarState } from '../../../engine/time/calendar';
-import { parseDuration } from '../../../engine/time/duration';
+import { parseDuration } from '../../../core/duration';
 import { onCallAt } from '../../../engine/time/rotation';
 import type { CalendarIR, RotationIR } from '../../../core/ir';
 
