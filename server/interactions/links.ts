@@ -9,7 +9,7 @@ import { stateQuery } from '../../workflows/messages';
 import { workflowIdOf } from '../../core/messages';
 import { esc, page, PAGE_HEADERS } from './html';
 import { submitAck, submitDecision, type SubmitResult } from './submit';
-import { LINK_BODY_LIMIT, type ResolvedDeps } from '.';
+import { LINK_BODY_LIMIT, type ResolvedDeps } from './deps';
 
 export const LINK_UPDATE_DEADLINE_MS = 5000;
 

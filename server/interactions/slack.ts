@@ -5,7 +5,7 @@ import { SlackAdapter } from '../../integrations/slack/adapter';
 import { ACTION_ACK, ACTION_APPROVE, ACTION_DENY } from '../../integrations/slack/blocks';
 import { verifySlackRequest } from './signatures';
 import { personBySlack, submitAck, submitDecision, type SubmitResult } from './submit';
-import { rawForm, SLACK_BODY_LIMIT, type ResolvedDeps } from '.';
+import { rawForm, SLACK_BODY_LIMIT, type ResolvedDeps } from './deps';
 
 export const SLACK_UPDATE_DEADLINE_MS = 2000;
 

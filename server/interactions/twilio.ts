@@ -13,7 +13,7 @@ import { answeredCode, SA_PENDING_CODES } from '../../core/search-attributes';
 import { parseForm, verifyTwilioRequest, type FormParams } from './signatures';
 import { parseSmsReply } from './sms-reply';
 import { normalizePhone, personByPhone, submitAck, submitDecision, type SubmitResult } from './submit';
-import { rawForm, TWILIO_BODY_LIMIT, type ResolvedDeps } from '.';
+import { rawForm, TWILIO_BODY_LIMIT, type ResolvedDeps } from './deps';
 
 export const TWILIO_UPDATE_DEADLINE_MS = 5000;
 const MAX_RUNS_PER_CODE = 10;
