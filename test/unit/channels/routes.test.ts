@@ -137,3 +137,27 @@ describe('interaction routes: transport refusals', () => {
     await a.close();
   });
 });
+
+describe('interaction routes: documentation', () => {
+  it('every route has a schema that says what it is (the OpenAPI document is generated from them)', async () => {
+    const a = Fastify();
+    const seen: Array<{ route: string; summary?: string }> = [];
+    a.addHook('onRoute', (r) => {
+      if (r.method === 'HEAD') return;
+      seen.push({
+        route: `${String(r.method)} ${r.url}`,
+        summary: (r.schema as { summary?: string })?.summary,
+      });
+    });
+    await a.register(interactionRoutes, { client, org: () => org, cfg: {} });
+    await a.ready();
+    expect(seen.map((s) => s.route).sort()).toEqual([
+      'GET /v1/links',
+      'POST /v1/links',
+      'POST /v1/slack/interactions',
+      'POST /v1/twilio/sms',
+      'POST /v1/twilio/voice',
+    ]);
+    expect(seen.filter((s) => !s.summary)).toEqual([]);
+  });
+});
