@@ -6,14 +6,17 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { createEvaluator } from '../engine/expr/runtime';
 import type { Detection } from '../core/detection';
 import type { OrgIR, PlaybookIR } from '../core/ir';
 import { TASK_QUEUE } from '../core/queues';
+import { PLAYBOOK_RUN_WORKFLOW } from '../core/messages';
 import type { RunInput } from '../core/run';
 import { attachDetectionSignal, attachUpdate } from '../workflows/messages';
-import { rootCause as refusalReason } from '../core/failures';
+import { rootCause } from '../core/failures';
 import type { playbookRun } from '../workflows/playbook-run';
+import { groupKeys, matches, workflowId } from './match';
+
+export { groupKeys, matches };
 import { SA_DETECTION_IDS, SA_DEVICE_IDS, SA_INCIDENT_ID, SA_PLAYBOOK } from '../core/search-attributes';
 
 export interface RunRefOut {
@@ -30,46 +33,6 @@ export interface IntakeResult {
   runs: RunRefOut[];
   /** Playbooks whose `when` failed to evaluate on this detection (the others still ran). */
   errors: Array<{ playbook: string; message: string }>;
-}
-
-/** Workflow ids are bounded (the server's limit.maxIDLength); long keys are cut and hashed. */
-function workflowId(playbook: string, groupBy: string, key: string): string {
-  const safe = key.length <= 160 ? key : `${key.slice(0, 120)}~${fnv1a(key)}`;
-  return `nightshift/${playbook}/${groupBy}/${safe}`;
-}
-
-function fnv1a(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(16);
-}
-
-/** The run keys of a detection for a playbook's group_by. `device` splits it: one run per device. */
-export function groupKeys(pb: PlaybookIR, d: Detection): Array<{ key: string; detection: Detection }> {
-  switch (pb.on.groupBy) {
-    case 'incident':
-      // A detection without an incident is its own incident.
-      return [{ key: d.incident_id ? d.incident_id : `detection:${d.id}`, detection: d }];
-    case 'device':
-      if (d.devices.length === 0) return [{ key: `detection:${d.id}`, detection: d }];
-      return d.devices.map((dev) => ({ key: dev.id, detection: { ...d, devices: [dev] } }));
-    default:
-      return [{ key: d.id, detection: d }];
-  }
-}
-
-export function matches(pb: PlaybookIR, org: OrgIR, d: Detection, now: Date): boolean {
-  if (!pb.enabled) return false;
-  return createEvaluator(org).bool(pb.on.when, {
-    detection: d,
-    device: d.devices[0],
-    steps: {},
-    playbook: { name: pb.name, version: pb.version, hash: pb.hash },
-    now,
-  });
 }
 
 export async function startOrAttach(
@@ -134,7 +97,7 @@ async function startOrAttachOne(
     // delivery), attach to it instead. The answer says which happened.
     if (!running) {
       try {
-        await client.workflow.start<typeof playbookRun>('playbookRun', {
+        await client.workflow.start<typeof playbookRun>(PLAYBOOK_RUN_WORKFLOW, {
           workflowId: id,
           taskQueue,
           args: [input],
@@ -160,7 +123,7 @@ async function startOrAttachOne(
     } catch (err) {
       if (isClosed(err)) continue; // closed meanwhile: the next turn starts a new run
       if (err instanceof WorkflowUpdateFailedError) {
-        const why = refusalReason(err);
+        const why = rootCause(err);
         if (/No registered handler for update/.test(why)) {
           // A worker of an older release: it takes the detection by signal (and cannot tell duplicates).
           await handle.signal(attachDetectionSignal, det);

@@ -21,7 +21,7 @@ import { startOrAttach } from '../../intake/start-or-attach';
 import { blastRadiusWorkflowId, reservationsQuery } from '../../workflows/blast-radius';
 import type { RunOutcome, StepResult } from '../../core/run';
 import { ackUpdate, decideUpdate, stateQuery } from '../../workflows/messages';
-import { rootCause as refusalReason } from '../../core/failures';
+import { rootCause } from '../../core/failures';
 import { type RunState } from '../../core/messages';
 import { ensureSearchAttributes } from '../../platform/temporal/search-attributes';
 import { detection, fixtureOrg, fixturePlaybook } from '../support/playbooks';
@@ -126,7 +126,7 @@ async function refused(p: Promise<unknown>): Promise<string> {
     await p;
   } catch (err) {
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-    return refusalReason(err);
+    return rootCause(err);
   }
   throw new Error('the update was accepted');
 }
