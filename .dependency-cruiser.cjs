@@ -3,6 +3,19 @@
 // cycle between folders or modules. test/, bench/ and scripts may import anything.
 'use strict';
 
+/** Every folder below the composition roots, bottom first. */
+const LIBRARY = [
+  'core',
+  'engine',
+  'compiler',
+  'workflows',
+  'platform',
+  'integrations',
+  'intake',
+  'activities',
+  'server',
+];
+
 /** Folder → the folders of ours it may import (besides itself). A DAG: see README "Folders". */
 const ALLOWED = {
   core: [],
@@ -15,30 +28,10 @@ const ALLOWED = {
   activities: ['core', 'platform', 'integrations', 'intake', 'workflows'],
   // console: the responder web console (issue 13), imported by server only — add it to server's list.
   server: ['core', 'engine', 'compiler', 'workflows', 'platform', 'integrations', 'intake', 'activities'],
-  // Composition roots: worker assembles the workers; cli is every command (and runs worker and server).
-  worker: [
-    'core',
-    'engine',
-    'compiler',
-    'workflows',
-    'platform',
-    'integrations',
-    'intake',
-    'activities',
-    'server',
-  ],
-  cli: [
-    'core',
-    'engine',
-    'compiler',
-    'workflows',
-    'platform',
-    'integrations',
-    'intake',
-    'activities',
-    'server',
-    'worker',
-  ],
+  // Composition roots: worker assembles the workers from everything above; cli is every command (and
+  // runs worker and server).
+  worker: [...LIBRARY],
+  cli: [...LIBRARY, 'worker'],
 };
 const FOLDERS = Object.keys(ALLOWED);
 

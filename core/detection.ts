@@ -48,6 +48,16 @@ export type Field = StringField | EnumField | TimestampField | ListField | Objec
 
 const MAX = { id: 256, text: 2000, list: 500, devices: 1000 } as const;
 
+/** A list of strings of at most `max` characters, [] when absent. */
+function strings<N extends number>(max: N) {
+  return {
+    kind: 'list',
+    of: { kind: 'string', max, presence: 'required' },
+    max: MAX.list,
+    presence: 'defaulted',
+  } as const;
+}
+
 export const DEVICE = {
   kind: 'object',
   cel: 'Device',
@@ -62,12 +72,7 @@ export const DEVICE = {
     },
     name: { kind: 'string', max: MAX.id, presence: 'defaulted', doc: 'Host name; defaults to the id' },
     os: { kind: 'string', max: MAX.id, presence: 'optional' },
-    tags: {
-      kind: 'list',
-      of: { kind: 'string', max: MAX.id, presence: 'required' },
-      max: MAX.list,
-      presence: 'defaulted',
-    },
+    tags: strings(MAX.id),
     ip: { kind: 'string', max: MAX.id, presence: 'optional' },
   },
 } as const satisfies ObjectField;
@@ -102,19 +107,9 @@ export const DETECTION = {
       presence: 'required',
     },
     category: { kind: 'string', max: MAX.id, presence: 'optional' },
-    mitre: {
-      kind: 'list',
-      of: { kind: 'string', max: 64, presence: 'required' },
-      max: MAX.list,
-      presence: 'defaulted',
-    },
+    mitre: strings(64),
     incident_id: { kind: 'string', max: MAX.id, presence: 'optional' },
-    alert_ids: {
-      kind: 'list',
-      of: { kind: 'string', max: MAX.id, presence: 'required' },
-      max: MAX.list,
-      presence: 'defaulted',
-    },
+    alert_ids: strings(MAX.id),
     detected_at: { kind: 'timestamp', presence: 'defaulted', doc: 'Defaults to the time of receipt' },
     url: { kind: 'string', max: MAX.text, presence: 'optional' },
     devices: { kind: 'list', of: DEVICE, max: MAX.devices, presence: 'defaulted' },
@@ -161,18 +156,8 @@ export const DETECTION = {
           max: MAX.list,
           presence: 'defaulted',
         },
-        ips: {
-          kind: 'list',
-          of: { kind: 'string', max: 64, presence: 'required' },
-          max: MAX.list,
-          presence: 'defaulted',
-        },
-        urls: {
-          kind: 'list',
-          of: { kind: 'string', max: MAX.text, presence: 'required' },
-          max: MAX.list,
-          presence: 'defaulted',
-        },
+        ips: strings(64),
+        urls: strings(MAX.text),
       },
     },
   },
