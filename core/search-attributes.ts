@@ -1,5 +1,5 @@
 // Typed search attributes of playbook runs: find runs by detection, incident, device, playbook, or
-// those waiting for a human. Registered idempotently at start-up (worker/search-attributes.ts).
+// those waiting for a human. Registered idempotently at start-up (platform/temporal/search-attributes.ts).
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const SA_PLAYBOOK = defineSearchAttributeKey('NightshiftPlaybook', SearchAttributeType.KEYWORD);

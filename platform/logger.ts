@@ -35,7 +35,7 @@ const SCRUBBERS: Array<[RegExp, string]> = [
   [new RegExp(`([?&;](?:${SECRET_PARAMS})=)[^&;#\\s"\\\\]*`, 'gi'), `$1${CENSOR}`],
   // Authorization header values.
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${CENSOR}`],
-  // Signed link / voice tokens: base64url(claims).base64url(HMAC-SHA256) (server/links.ts).
+  // Signed link / voice tokens: base64url(claims).base64url(HMAC-SHA256) (integrations/links.ts).
   [/[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{43}\b/g, CENSOR],
   // Slack (v0=…) and Nightshift webhook (v1=…) signatures.
   [/\b(v[01]=)[0-9a-f]{32,}/gi, `$1${CENSOR}`],

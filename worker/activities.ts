@@ -38,7 +38,7 @@ export function buildActivities(opts: {
   taskQueue?: string;
   /** The live Defender client (its login checked at start); one is created when absent. */
   defenderClient?: DefenderClient;
-  /** The banner line of that check (activities/defender/auth-check.ts), e.g. `Defender: live (token ok)`. */
+  /** The banner line of that check (integrations/defender/auth-check.ts), e.g. `Defender: live (token ok)`. */
   defenderLogin?: string;
 }): ActivitySets {
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;

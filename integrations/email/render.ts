@@ -1,4 +1,4 @@
-// Email bodies: HTML and plain text of the same content. Links are the signed ones of server/links.ts;
+// Email bodies: HTML and plain text of the same content. Links are the signed ones of integrations/links.ts;
 // following them only shows a confirmation page (mail scanners open every link).
 import type { RunRef } from '../../core/effects';
 import { cap, htmlText as h, oneLine, plainText } from '../escape';

@@ -10,7 +10,7 @@ export const ACTION_ACK = 'page.ack';
 
 export type Block = Record<string, unknown>;
 
-/** Slack mrkdwn control characters in text that is not ours (activities/escape.ts). */
+/** Slack mrkdwn control characters in text that is not ours (integrations/escape.ts). */
 export const esc = slackText;
 
 /** block_id ≤ 255 and unique per message version: a short hash of the interaction id. */

@@ -52,7 +52,7 @@ export class TwilioAdapter {
       const msg = await this.client.messages.create({
         to,
         from: this.opts.from,
-        // Plain text on one line, whatever the message carries (activities/escape.ts).
+        // Plain text on one line, whatever the message carries (integrations/escape.ts).
         body: smsText(body).slice(0, MAX_SMS),
       });
       return msg.sid;

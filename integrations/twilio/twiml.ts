@@ -1,6 +1,6 @@
 // TwiML for calls and webhook answers, built with the SDK's serialiser, which XML-escapes text: what a
 // detection says is read out as words and can never become a verb. What is said is one line of plain
-// text (activities/escape.ts), shortened until the whole document fits Twilio's inline TwiML limit.
+// text (integrations/escape.ts), shortened until the whole document fits Twilio's inline TwiML limit.
 import twilio from 'twilio';
 import { cap, smsText, spokenText } from '../escape';
 import { MAX_TWIML } from './adapter';

@@ -228,7 +228,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     '--dynamic-config-value',
     'system.forceSearchAttributesCacheRefreshOnRead=true',
     // One partition per task queue: the Defender queue's rate limit is a token bucket per partition,
-    // and their bursts add up (activities/defender/quota.ts). One machine gains nothing from more.
+    // and their bursts add up (integrations/defender/quota.ts). One machine gains nothing from more.
     '--dynamic-config-value',
     'matching.numTaskqueueReadPartitions=1',
     '--dynamic-config-value',

@@ -1,4 +1,4 @@
-// The per-format escapers of activities/escape.ts, and TwiML that stays within Twilio's limit whatever
+// The per-format escapers of integrations/escape.ts, and TwiML that stays within Twilio's limit whatever
 // the detection says.
 import { htmlText, oneLine, plainText, slackText, teamsText } from '../../../integrations/escape';
 import { MAX_TWIML } from '../../../integrations/twilio/adapter';
