@@ -7,9 +7,9 @@ import {
   SA_OUTCOME,
   SA_PLAYBOOK,
   SA_WAITING_FOR_APPROVAL,
-} from '../workflows/search-attributes';
-import { PLAYBOOK_RUN_WORKFLOW } from '../workflows/messages';
-import { parseDuration } from '../compiler/time/duration';
+} from '../core/search-attributes';
+import { PLAYBOOK_RUN_WORKFLOW } from '../core/messages';
+import { parseDuration } from '../core/duration';
 
 export class RunFilterError extends Error {}
 
