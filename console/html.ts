@@ -2,7 +2,7 @@
 // (text and attribute values alike) unless it is itself `html`. Detection text is hostile input — a
 // device named `<img onerror=…>` must show as typed — so nothing of ours concatenates strings into
 // markup by hand.
-import { htmlText } from '../activities/escape';
+import { htmlText } from '../integrations/escape';
 
 export class Html {
   constructor(readonly value: string) {}

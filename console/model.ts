@@ -1,7 +1,7 @@
 // What the pages show: plain data the server gathers (from Temporal, the registry, nightshift.yaml) and
 // the pages render. Nothing here reads anything; a page is a function of its model.
 
-import { CONSOLE_ROLES, type ConsoleRole } from '../compiler/ir';
+import { CONSOLE_ROLES, type ConsoleRole } from '../core/ir';
 
 /** Console roles (nightshift.yaml `roles:`), in increasing power. */
 export const ROLES = CONSOLE_ROLES;

@@ -4,10 +4,11 @@
 // until Defender's action is final. Its history records who asked, why, and what Defender answered:
 // the audit reads it from there.
 import { ActivityFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { DefenderActivities, MachineActionStatus } from '../activities/contracts';
-import { defenderTaskQueue, FINAL_MACHINE_ACTION_STATES } from '../activities/contracts';
-import { defenderActivityOptions, isPendingTimeout } from '../activities/defender/options';
-import { SA_DEVICE_IDS } from './search-attributes';
+import type { DefenderActivities, MachineActionStatus } from '../core/effects';
+import { FINAL_MACHINE_ACTION_STATES } from '../core/effects';
+import { defenderTaskQueue } from '../core/queues';
+import { defenderActivityOptions, isPendingTimeout } from './activity-options';
+import { SA_DEVICE_IDS } from '../core/search-attributes';
 
 export const DEVICE_RELEASE_WORKFLOW = 'deviceRelease';
 

@@ -4,26 +4,24 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Detection } from '../../compiler/ir';
-import { parseDuration } from '../../compiler/time/duration';
+import type { Detection } from '../../core/detection';
+import { parseDuration } from '../../core/duration';
 import { confirmPage, messagePage } from '../../console/pages/misc';
 import { playbooksPage, type SimulationForm, type SimulationResult } from '../../console/pages/playbooks';
 import { PATHS, storyUrl } from '../../console/paths';
-import { simulate } from '../../cli/simulation';
-import { workflowIdOf } from '../../workflows/messages';
+import { simulate } from '../../simulator/simulate';
+import { workflowIdOf } from '../../core/messages';
 import {
   DEVICE_RELEASE_WORKFLOW,
   RELEASE_OF,
   releaseWorkflowId,
   type ReleaseInput,
 } from '../../workflows/device-release';
-import { parseAnyDetection } from '../detections';
+import { parseAnyDetection } from '../../intake/formats';
 import { submitAck, submitDecision, type SubmitResult } from '../interactions/submit';
-import type { ConsoleContext } from './context';
 import { containedDevices } from './ledger';
 import { emptySimulationForm, playbooksModel } from './pages';
-import type { Authenticate, Flash } from './plugin';
-import { sendPage } from './plugin';
+import { sendPage, type Authenticate, type ConsoleContext, type Flash } from './context';
 import { safeReturnTo } from './session';
 import { CANCEL_IDENTITY_PREFIX } from './story';
 

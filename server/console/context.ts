@@ -2,9 +2,9 @@
 // the signed-in person of the request.
 import type { Client } from '@temporalio/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { OrgIR, PlaybookIR } from '../../compiler/ir';
+import type { OrgIR, PlaybookIR } from '../../core/ir';
 import type { Diagnostic } from '../../compiler';
-import type { Viewer } from '../../console/model';
+import type { Permission, Viewer } from '../../console/model';
 import type { OidcClient } from '../../integrations/oidc/client';
 import type { Logger } from 'pino';
 import type { ConsoleData } from './data';
@@ -53,4 +53,15 @@ export interface Authed {
   reply: FastifyReply;
   viewer: Viewer;
   org: OrgIR;
+}
+
+export type Authenticate = (
+  req: FastifyRequest,
+  reply: FastifyReply,
+  permission?: Permission,
+) => Promise<Authed | null>;
+export type Flash = { ok: boolean; text: string };
+
+export function sendPage(reply: FastifyReply, status: number, page: { value: string }): FastifyReply {
+  return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(page.value);
 }

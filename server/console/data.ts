@@ -2,12 +2,14 @@
 // closed: a closed history never changes) and its live state by query, the blast-radius budget. The
 // histories are the durable source of stories, devices and the audit (see history.ts).
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import type { Device, OrgIR } from '../../compiler/ir';
-import { createEvaluator } from '../../compiler/expr/runtime';
+import type { Device } from '../../core/detection';
+import type { OrgIR } from '../../core/ir';
+import { createEvaluator } from '../../engine/expr/runtime';
 import type { RunRow } from '../../console/model';
 import { blastRadiusWorkflowId, reservationsQuery } from '../../workflows/blast-radius';
 import { DEVICE_RELEASE_WORKFLOW } from '../../workflows/device-release';
-import { PLAYBOOK_RUN_WORKFLOW, stateQuery, type RunState } from '../../workflows/messages';
+import { PLAYBOOK_RUN_WORKFLOW, type RunState } from '../../core/messages';
+import { stateQuery } from '../../workflows/messages';
 import {
   SA_DETECTION_IDS,
   SA_DEVICE_IDS,
@@ -15,7 +17,7 @@ import {
   SA_OUTCOME,
   SA_PLAYBOOK,
   SA_WAITING_FOR_APPROVAL,
-} from '../../workflows/search-attributes';
+} from '../../core/search-attributes';
 import { digestHistory, type RunDigest } from './history';
 import type { DigestedRun } from './ledger';
 import type { RunView } from './story';

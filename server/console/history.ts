@@ -15,9 +15,9 @@ import type {
   PostedMessage,
   WebhookRequest,
   WebhookResult,
-} from '../../activities/contracts';
-import type { Detection } from '../../compiler/ir';
-import type { AckInput, DecideInput } from '../../workflows/messages';
+} from '../../core/effects';
+import type { Detection } from '../../core/detection';
+import type { AckInput, DecideInput } from '../../core/messages';
 
 type IHistory = temporal.api.history.v1.IHistory;
 type IEvent = temporal.api.history.v1.IHistoryEvent;

@@ -1,10 +1,10 @@
 // Who is on call now for each rotation and until when; each calendar open or closed now and its next
 // change. The rotation and calendar rules are the interpreter's own (compiler/time).
 import { DateTime } from 'luxon';
-import type { OrgIR, RotationIR } from '../../compiler/ir';
-import { calendarState } from '../../compiler/time/calendar';
-import { onCallAt } from '../../compiler/time/rotation';
-import { localToInstant } from '../../compiler/time/zone';
+import type { OrgIR, RotationIR } from '../../core/ir';
+import { calendarState } from '../../engine/time/calendar';
+import { onCallAt } from '../../engine/time/rotation';
+import { localToInstant } from '../../engine/time/zone';
 import type { OnCallView } from '../../console/model';
 
 /**

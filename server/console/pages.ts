@@ -2,7 +2,8 @@
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatDiagnostic } from '../../compiler';
-import type { Device, OrgIR } from '../../compiler/ir';
+import type { Device } from '../../core/detection';
+import type { OrgIR } from '../../core/ir';
 import type { RunFilters, WaitingItem } from '../../console/model';
 import { auditPage } from '../../console/pages/audit';
 import { devicesPage } from '../../console/pages/devices';
@@ -13,18 +14,16 @@ import { playbooksPage, type PlaybooksModel, type SimulationForm } from '../../c
 import { runsPage } from '../../console/pages/runs';
 import { storyPage } from '../../console/pages/story';
 import { PATHS } from '../../console/paths';
-import { parseDuration } from '../../compiler/time/duration';
-import { PLAYBOOK_RUN_WORKFLOW } from '../../workflows/messages';
+import { parseDuration } from '../../core/duration';
+import { PLAYBOOK_RUN_WORKFLOW } from '../../core/messages';
 import { DEVICE_RELEASE_WORKFLOW } from '../../workflows/device-release';
-import { SA_PENDING_CODES, SA_WAITING_FOR_APPROVAL, SA_OUTCOME } from '../../workflows/search-attributes';
+import { SA_PENDING_CODES, SA_WAITING_FOR_APPROVAL, SA_OUTCOME } from '../../core/search-attributes';
 import { listRuns, RunFilterError } from '../runs';
-import type { ConsoleContext } from './context';
 import { protectedCheck } from './data';
 import type { Topic } from './events';
 import { auditCsv, auditEntries, containedDevices, type DigestedRun } from './ledger';
 import { onCallView } from './oncall';
-import type { Authenticate, Flash } from './plugin';
-import { sendPage } from './plugin';
+import { sendPage, type Authenticate, type ConsoleContext, type Flash } from './context';
 import { buildStory, waitingItems, type RunView } from './story';
 
 interface Helpers {

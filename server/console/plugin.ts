@@ -12,7 +12,7 @@ import { chooseIdentityPage, messagePage } from '../../console/pages/misc';
 import { CONSOLE, PATHS } from '../../console/paths';
 import { OidcError, type OidcTransaction } from '../../integrations/oidc/client';
 import { actionRoutes } from './actions';
-import type { Authed, ConsoleContext, ConsoleDeps } from './context';
+import { sendPage, type Authed, type ConsoleContext, type ConsoleDeps } from './context';
 import { ConsoleData } from './data';
 import { LiveHub } from './events';
 import { pageRoutes, topics } from './pages';
@@ -45,10 +45,6 @@ export const CONSOLE_HEADERS: Record<string, string> = {
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
-
-export function sendPage(reply: FastifyReply, status: number, page: { value: string }): FastifyReply {
-  return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(page.value);
-}
 
 export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
   const secure = deps.publicUrl.startsWith('https://');
@@ -398,10 +394,3 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
   await pageRoutes(app, ctx, { authed, flashOf });
   await actionRoutes(app, ctx, { authed, csrf, redirectWithFlash });
 }
-
-export type Authenticate = (
-  req: FastifyRequest,
-  reply: FastifyReply,
-  permission?: Permission,
-) => Promise<Authed | null>;
-export type Flash = { ok: boolean; text: string };

@@ -1,6 +1,6 @@
 // Who may use the console, as what: roles come from nightshift.yaml (`roles:`), and a signed-in OIDC
 // user is mapped to a person of nightshift.yaml by a claim of their ID token.
-import type { OrgIR, PersonIR } from '../../compiler/ir';
+import type { OrgIR, PersonIR } from '../../core/ir';
 import { ROLES, type Role } from '../../console/model';
 
 /**

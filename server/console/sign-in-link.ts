@@ -2,7 +2,7 @@
 // its token: `nightshift start` prints one, `nightshift sign-in` prints another. It is a signed link
 // token (the link secret, kind `console`) that works once: its id is remembered as used until it
 // expires. Whoever holds it already holds the machine's API token and link key.
-import { signLink, verifyLink, type VerifyFailure } from '../links';
+import { signLink, verifyLink, type VerifyFailure } from '../../integrations/links';
 import { PATHS } from '../../console/paths';
 import type { ExpiringSet } from './session';
 

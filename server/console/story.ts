@@ -1,8 +1,9 @@
 // A run's story and its waiting approvals and pages, from its history (what happened, durably) and its
 // live state (what it waits for now, when a worker answers the query). Pure: no Temporal calls here.
-import type { Detection, Device, OrgIR, PlaybookIR, StepIR } from '../../compiler/ir';
-import type { Recipient } from '../../activities/contracts';
-import type { RunState } from '../../workflows/messages';
+import type { Detection, Device } from '../../core/detection';
+import type { OrgIR, PlaybookIR, StepIR } from '../../core/ir';
+import type { Recipient } from '../../core/effects';
+import type { RunState } from '../../core/messages';
 import type {
   AnsweredView,
   DetectionView,

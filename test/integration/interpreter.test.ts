@@ -16,7 +16,7 @@ import { createBlastRadiusActivities } from '../../activities/blast-radius';
 import { defenderTaskQueue } from '../../core/queues';
 import type { Detection } from '../../core/detection';
 import type { OrgIR, PlaybookIR } from '../../core/ir';
-import { simulate } from '../../cli/simulation';
+import { simulate } from '../../simulator/simulate';
 import { startOrAttach } from '../../intake/start-or-attach';
 import { blastRadiusWorkflowId, reservationsQuery } from '../../workflows/blast-radius';
 import type { RunOutcome, StepResult } from '../../core/run';

@@ -1,4 +1,4 @@
-import type { OrgIR } from '../../../compiler/ir';
+import type { OrgIR } from '../../../core/ir';
 import { peopleWithRoles, personForClaims, roleOf } from '../../../server/console/roles';
 import {
   decodeSession,

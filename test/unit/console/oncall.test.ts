@@ -1,4 +1,4 @@
-import type { RotationIR } from '../../../compiler/ir';
+import type { RotationIR } from '../../../core/ir';
 import { nextHandoff } from '../../../server/console/oncall';
 
 const rot = (overrides: RotationIR['overrides'] = [], members = ['ana', 'ben']): RotationIR => ({

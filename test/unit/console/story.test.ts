@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import type { OrgIR } from '../../../compiler/ir';
+import type { OrgIR } from '../../../core/ir';
 import { digestHistory } from '../../../server/console/history';
 import { buildStory, type RunView } from '../../../server/console/story';
 
