@@ -1,12 +1,16 @@
-// Every URL of the console, written once: the pages link with these, the server routes on them, and
-// the channel messages link to a run's story with `storyUrl`.
+// Every URL of the console, written once: the pages link with these and the server routes on them (a
+// run's story, which channel messages link to, is in core/console-urls.ts).
 
-export const CONSOLE = '/console';
+import { CONSOLE_PATH, STORY_PATH } from '../core/console-urls';
+
+export { interactionAnchor, storyUrl } from '../core/console-urls';
+
+export const CONSOLE = CONSOLE_PATH;
 
 export const PATHS = {
   inbox: `${CONSOLE}/inbox`,
   runs: `${CONSOLE}/runs`,
-  run: `${CONSOLE}/run`,
+  run: STORY_PATH,
   devices: `${CONSOLE}/devices`,
   playbooks: `${CONSOLE}/playbooks`,
   simulate: `${CONSOLE}/simulate`,
@@ -25,17 +29,3 @@ export const PATHS = {
   signOut: `${CONSOLE}/sign-out`,
   assets: `${CONSOLE}/assets`,
 } as const;
-
-/** The story of a run, on the console at `base` (a public URL) or relative when base is empty. */
-export function storyUrl(base: string, workflowId: string, anchor?: string): string {
-  const path = `${PATHS.run}?id=${encodeURIComponent(workflowId)}`;
-  return `${base.replace(/\/+$/, '')}${path}${anchor ? `#${anchor}` : ''}`;
-}
-
-/** The anchor of an approval or page on its run's story: `i-<step>-<n>` from `<workflowId>|<step>|<n>`. */
-export function interactionAnchor(interactionId: string): string {
-  const parts = interactionId.split('|');
-  const n = parts.pop() ?? '0';
-  const step = parts.pop() ?? '';
-  return `i-${step.replace(/[^A-Za-z0-9_-]/g, '_')}-${n.replace(/\D/g, '')}`;
-}
