@@ -21,7 +21,7 @@ import { parseAnyDetection } from '../../intake/formats';
 import { submitAck, submitDecision, type SubmitResult } from '../interactions/submit';
 import { containedDevices } from './ledger';
 import { emptySimulationForm, playbooksModel } from './pages';
-import { sendPage, type Authenticate, type ConsoleContext, type Flash } from './context';
+import { consoleRoute, sendPage, type Authenticate, type ConsoleContext, type Flash } from './context';
 import { safeReturnTo } from './session';
 import { CANCEL_IDENTITY_PREFIX } from './story';
 
@@ -54,42 +54,51 @@ function instant(s: string): Date | null {
 }
 
 export async function actionRoutes(app: FastifyInstance, ctx: ConsoleContext, h: Helpers): Promise<void> {
-  const post = { preHandler: h.csrf };
+  const post = (summary: string) => ({ preHandler: h.csrf, ...consoleRoute(summary) });
 
-  app.post<{ Body: Body }>(PATHS.decide, post, async (req, reply) => {
-    const a = await h.authed(req, reply, 'answer');
-    if (!a) return reply;
-    const id = field(req.body, 'id', 600);
-    const outcome = field(req.body, 'outcome');
-    const wf = workflowIdOf(id);
-    const back = safeReturnTo(field(req.body, 'back'), PATHS.inbox);
-    if (!wf || (outcome !== 'approved' && outcome !== 'denied'))
-      return sendPage(
-        reply,
-        400,
-        messagePage('Not recorded', 'The approval or the answer is malformed.', { viewer: a.viewer }),
+  app.post<{ Body: Body }>(
+    PATHS.decide,
+    post('Decide an approval (form: id, outcome; the run decides who may)'),
+    async (req, reply) => {
+      const a = await h.authed(req, reply, 'answer');
+      if (!a) return reply;
+      const id = field(req.body, 'id', 600);
+      const outcome = field(req.body, 'outcome');
+      const wf = workflowIdOf(id);
+      const back = safeReturnTo(field(req.body, 'back'), PATHS.inbox);
+      if (!wf || (outcome !== 'approved' && outcome !== 'denied'))
+        return sendPage(
+          reply,
+          400,
+          messagePage('Not recorded', 'The approval or the answer is malformed.', { viewer: a.viewer }),
+        );
+      if (field(req.body, 'confirmed') !== '1')
+        return sendPage(
+          reply,
+          200,
+          confirmPage(
+            a.viewer,
+            PATHS.decide,
+            `${outcome === 'approved' ? 'Approve' : 'Deny'} this request?`,
+            {
+              id,
+              outcome,
+              back,
+            },
+          ),
+        );
+      const r = await submitDecision(
+        ctx.client,
+        { approvalId: id, personId: a.viewer.personId, outcome, channel: 'console' },
+        `console:${randomUUID()}`,
+        UPDATE_DEADLINE_MS,
       );
-    if (field(req.body, 'confirmed') !== '1')
-      return sendPage(
-        reply,
-        200,
-        confirmPage(a.viewer, PATHS.decide, `${outcome === 'approved' ? 'Approve' : 'Deny'} this request?`, {
-          id,
-          outcome,
-          back,
-        }),
-      );
-    const r = await submitDecision(
-      ctx.client,
-      { approvalId: id, personId: a.viewer.personId, outcome, channel: 'console' },
-      `console:${randomUUID()}`,
-      UPDATE_DEADLINE_MS,
-    );
-    req.log.info({ person: a.viewer.personId, id, outcome, result: r.kind }, 'console decision');
-    return h.redirectWithFlash(reply, back, resultText(r, 'decision'));
-  });
+      req.log.info({ person: a.viewer.personId, id, outcome, result: r.kind }, 'console decision');
+      return h.redirectWithFlash(reply, back, resultText(r, 'decision'));
+    },
+  );
 
-  app.post<{ Body: Body }>(PATHS.ack, post, async (req, reply) => {
+  app.post<{ Body: Body }>(PATHS.ack, post('Acknowledge a page (form: id)'), async (req, reply) => {
     const a = await h.authed(req, reply, 'answer');
     if (!a) return reply;
     const id = field(req.body, 'id', 600);
@@ -112,7 +121,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: ConsoleContext, h:
     return h.redirectWithFlash(reply, back, resultText(r, 'acknowledgement'));
   });
 
-  app.post<{ Body: Body }>(PATHS.cancel, post, async (req, reply) => {
+  app.post<{ Body: Body }>(PATHS.cancel, post('Cancel a run, with a reason (admins)'), async (req, reply) => {
     const a = await h.authed(req, reply, 'cancel');
     if (!a) return reply;
     const id = field(req.body, 'id');
@@ -152,159 +161,170 @@ export async function actionRoutes(app: FastifyInstance, ctx: ConsoleContext, h:
     });
   });
 
-  app.post<{ Body: Body }>(PATHS.release, post, async (req, reply) => {
-    const a = await h.authed(req, reply, 'release');
-    if (!a) return reply;
-    const device = field(req.body, 'device', 200);
-    const containment = field(req.body, 'action', 40);
-    const reason = field(req.body, 'reason', 500).replace(/\s+/g, ' ').trim();
-    const action = RELEASE_OF[containment];
-    if (!device || !action || reason.length < 3)
-      return sendPage(
-        reply,
-        400,
-        messagePage('Not released', 'Give the device, what to undo and a reason (3 characters or more).', {
-          viewer: a.viewer,
-        }),
-      );
-    if (field(req.body, 'confirmed') !== '1')
-      return sendPage(
-        reply,
-        200,
-        confirmPage(
-          a.viewer,
-          PATHS.release,
-          `${action === 'release' ? 'Release' : 'Unrestrict'} ${device}? (${reason})`,
-          {
-            device,
-            action: containment,
-            reason,
-          },
-        ),
-      );
-    // Only what Nightshift contained and has not released (the same reading as the Devices page).
-    const { runs } = await ctx.client.withDeadline(Date.now() + 60_000, () => ctx.data.scan());
-    const contained = containedDevices(
-      runs,
-      () => undefined,
-      (x) => x,
-    ).find((d) => d.deviceId === device && d.action === containment);
-    if (!contained)
-      return h.redirectWithFlash(reply, PATHS.devices, {
-        ok: false,
-        text: `${device} is not ${containment === 'isolate' ? 'isolated' : 'restricted'} by Nightshift: nothing to release.`,
-      });
-    const input: ReleaseInput = {
-      deviceId: device,
-      action,
-      personId: a.viewer.personId,
-      personName: a.viewer.name,
-      reason,
-      channel: 'console',
-      containedBy: { workflowId: contained.runId, actionId: contained.actionId },
-    };
-    try {
-      await ctx.client.workflow.start(DEVICE_RELEASE_WORKFLOW, {
-        workflowId: releaseWorkflowId(device, action, contained.actionId),
-        taskQueue: ctx.taskQueue,
-        args: [input],
-        // Once per containment, even after it finished: a second click finds the first.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError)
+  app.post<{ Body: Body }>(
+    PATHS.release,
+    post('Release or unrestrict a device Nightshift contained, with a reason'),
+    async (req, reply) => {
+      const a = await h.authed(req, reply, 'release');
+      if (!a) return reply;
+      const device = field(req.body, 'device', 200);
+      const containment = field(req.body, 'action', 40);
+      const reason = field(req.body, 'reason', 500).replace(/\s+/g, ' ').trim();
+      const action = RELEASE_OF[containment];
+      if (!device || !action || reason.length < 3)
+        return sendPage(
+          reply,
+          400,
+          messagePage('Not released', 'Give the device, what to undo and a reason (3 characters or more).', {
+            viewer: a.viewer,
+          }),
+        );
+      if (field(req.body, 'confirmed') !== '1')
+        return sendPage(
+          reply,
+          200,
+          confirmPage(
+            a.viewer,
+            PATHS.release,
+            `${action === 'release' ? 'Release' : 'Unrestrict'} ${device}? (${reason})`,
+            {
+              device,
+              action: containment,
+              reason,
+            },
+          ),
+        );
+      // Only what Nightshift contained and has not released (the same reading as the Devices page).
+      const { runs } = await ctx.client.withDeadline(Date.now() + 60_000, () => ctx.data.scan());
+      const contained = containedDevices(
+        runs,
+        () => undefined,
+        (x) => x,
+      ).find((d) => d.deviceId === device && d.action === containment);
+      if (!contained)
         return h.redirectWithFlash(reply, PATHS.devices, {
           ok: false,
-          text: `A release of ${device} was already asked.`,
+          text: `${device} is not ${containment === 'isolate' ? 'isolated' : 'restricted'} by Nightshift: nothing to release.`,
         });
-      throw err;
-    }
-    req.log.info({ person: a.viewer.personId, device, action }, 'console release');
-    return h.redirectWithFlash(reply, PATHS.devices, {
-      ok: true,
-      text: `Release of ${device} asked: Defender acts through Nightshift's rate-limited queue; it shows in the audit.`,
-    });
-  });
-
-  app.post<{ Body: Body }>(PATHS.simulate, post, async (req, reply) => {
-    const a = await h.authed(req, reply, 'simulate');
-    if (!a) return reply;
-    const b = req.body;
-    const form: SimulationForm = {
-      ...emptySimulationForm(ctx),
-      playbook: field(b, 'playbook', 200),
-      detectionJson: field(b, 'detection', 262_144),
-      pastRun: field(b, 'pastRun', 1000),
-      at: field(b, 'at', 40).trim(),
-      approval: field(b, 'approval', 20),
-      approvalAfter: field(b, 'approvalAfter', 20).trim(),
-      approver: field(b, 'approver', 100),
-      ack: field(b, 'ack', 20).trim(),
-    };
-    const errors: string[] = [];
-    const ir = ctx.current().playbooks.find((p) => p.name === form.playbook);
-    if (!ir) errors.push(`playbook: no playbook "${form.playbook}" is served`);
-    const at = instant(form.at);
-    if (!at)
-      errors.push(`instant: "${form.at}" is not an ISO-8601 instant with a zone, e.g. 2026-11-22T03:00:00Z`);
-    const approval = form.approval as 'approved' | 'denied' | 'none';
-    if (!['approved', 'denied', 'none'].includes(approval))
-      errors.push('approvals: approved, denied or never answered');
-    const approvalAfterMs = parseDuration(form.approvalAfter || '1m');
-    if (approvalAfterMs === null)
-      errors.push(`answered after: "${form.approvalAfter}" is not a duration such as 30s or 15m`);
-    const ackAfterMs = form.ack && form.ack !== 'none' ? parseDuration(form.ack) : null;
-    if (form.ack && form.ack !== 'none' && ackAfterMs === null)
-      errors.push(`pages acknowledged after: "${form.ack}" is not a duration such as 4m`);
-    if (form.approver && !a.org.people[form.approver])
-      errors.push(`answered by: "${form.approver}" is not a person`);
-    let detection: Detection | undefined;
-    if (form.pastRun) {
-      const run = await ctx.data.run(form.pastRun);
-      detection = run?.digest.detections[0]?.detection;
-      if (!detection) errors.push(`past detection: run ${form.pastRun} has no detection`);
-    } else if (!form.detectionJson.trim()) {
-      errors.push('detection: paste one (JSON) or pick a past one');
-    } else {
-      let raw: unknown;
+      const input: ReleaseInput = {
+        deviceId: device,
+        action,
+        personId: a.viewer.personId,
+        personName: a.viewer.name,
+        reason,
+        channel: 'console',
+        containedBy: { workflowId: contained.runId, actionId: contained.actionId },
+      };
       try {
-        raw = JSON.parse(form.detectionJson);
+        await ctx.client.workflow.start(DEVICE_RELEASE_WORKFLOW, {
+          workflowId: releaseWorkflowId(device, action, contained.actionId),
+          taskQueue: ctx.taskQueue,
+          args: [input],
+          // Once per containment, even after it finished: a second click finds the first.
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
       } catch (err) {
-        errors.push(`detection: not valid JSON: ${(err as Error).message}`);
+        if (err instanceof WorkflowExecutionAlreadyStartedError)
+          return h.redirectWithFlash(reply, PATHS.devices, {
+            ok: false,
+            text: `A release of ${device} was already asked.`,
+          });
+        throw err;
       }
-      if (raw !== undefined) {
-        const parsed = parseAnyDetection(raw, undefined, { now: at ?? ctx.now() });
-        if (parsed.detection) detection = parsed.detection;
-        else errors.push(...parsed.errors.map((e) => `detection: ${e.path}: ${e.message}`));
+      req.log.info({ person: a.viewer.personId, device, action }, 'console release');
+      return h.redirectWithFlash(reply, PATHS.devices, {
+        ok: true,
+        text: `Release of ${device} asked: Defender acts through Nightshift's rate-limited queue; it shows in the audit.`,
+      });
+    },
+  );
+
+  app.post<{ Body: Body }>(
+    PATHS.simulate,
+    post('Simulate a playbook on a virtual clock'),
+    async (req, reply) => {
+      const a = await h.authed(req, reply, 'simulate');
+      if (!a) return reply;
+      const b = req.body;
+      const form: SimulationForm = {
+        ...emptySimulationForm(ctx),
+        playbook: field(b, 'playbook', 200),
+        detectionJson: field(b, 'detection', 262_144),
+        pastRun: field(b, 'pastRun', 1000),
+        at: field(b, 'at', 40).trim(),
+        approval: field(b, 'approval', 20),
+        approvalAfter: field(b, 'approvalAfter', 20).trim(),
+        approver: field(b, 'approver', 100),
+        ack: field(b, 'ack', 20).trim(),
+      };
+      const errors: string[] = [];
+      const ir = ctx.current().playbooks.find((p) => p.name === form.playbook);
+      if (!ir) errors.push(`playbook: no playbook "${form.playbook}" is served`);
+      const at = instant(form.at);
+      if (!at)
+        errors.push(
+          `instant: "${form.at}" is not an ISO-8601 instant with a zone, e.g. 2026-11-22T03:00:00Z`,
+        );
+      const approval = form.approval as 'approved' | 'denied' | 'none';
+      if (!['approved', 'denied', 'none'].includes(approval))
+        errors.push('approvals: approved, denied or never answered');
+      const approvalAfterMs = parseDuration(form.approvalAfter || '1m');
+      if (approvalAfterMs === null)
+        errors.push(`answered after: "${form.approvalAfter}" is not a duration such as 30s or 15m`);
+      const ackAfterMs = form.ack && form.ack !== 'none' ? parseDuration(form.ack) : null;
+      if (form.ack && form.ack !== 'none' && ackAfterMs === null)
+        errors.push(`pages acknowledged after: "${form.ack}" is not a duration such as 4m`);
+      if (form.approver && !a.org.people[form.approver])
+        errors.push(`answered by: "${form.approver}" is not a person`);
+      let detection: Detection | undefined;
+      if (form.pastRun) {
+        const run = await ctx.data.run(form.pastRun);
+        detection = run?.digest.detections[0]?.detection;
+        if (!detection) errors.push(`past detection: run ${form.pastRun} has no detection`);
+      } else if (!form.detectionJson.trim()) {
+        errors.push('detection: paste one (JSON) or pick a past one');
+      } else {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(form.detectionJson);
+        } catch (err) {
+          errors.push(`detection: not valid JSON: ${(err as Error).message}`);
+        }
+        if (raw !== undefined) {
+          const parsed = parseAnyDetection(raw, undefined, { now: at ?? ctx.now() });
+          if (parsed.detection) detection = parsed.detection;
+          else errors.push(...parsed.errors.map((e) => `detection: ${e.path}: ${e.message}`));
+        }
       }
-    }
-    const model = await playbooksModel(ctx, a.viewer, a.org, form);
-    if (errors.length || !ir || !at || !detection || approvalAfterMs === null)
-      return sendPage(reply, 400, playbooksPage({ ...model, errors }));
-    const report = await simulate(ir, a.org, detection, {
-      at,
-      approval,
-      approvalAfterMs,
-      approver: form.approver || undefined,
-      ackAfterMs,
-    });
-    const result: SimulationResult = {
-      outcome: report.outcome,
-      startedAt: report.started_at,
-      finishedAt: report.finished_at,
-      steps: report.steps.map((s) => ({
-        id: s.id,
-        status: s.status,
-        detail: Object.entries(s)
-          .filter(
-            ([k, v]) => !['id', 'status', 'started_at', 'finished_at'].includes(k) && v !== '' && v !== false,
-          )
-          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-          .join(' '),
-      })),
-      effects: report.effects.map((e) => ({ at: e.at, kind: e.kind, target: e.target ?? e.device ?? '' })),
-      refused: report.refused,
-    };
-    return sendPage(reply, 200, playbooksPage({ ...model, result }));
-  });
+      const model = await playbooksModel(ctx, a.viewer, a.org, form);
+      if (errors.length || !ir || !at || !detection || approvalAfterMs === null)
+        return sendPage(reply, 400, playbooksPage({ ...model, errors }));
+      const report = await simulate(ir, a.org, detection, {
+        at,
+        approval,
+        approvalAfterMs,
+        approver: form.approver || undefined,
+        ackAfterMs,
+      });
+      const result: SimulationResult = {
+        outcome: report.outcome,
+        startedAt: report.started_at,
+        finishedAt: report.finished_at,
+        steps: report.steps.map((s) => ({
+          id: s.id,
+          status: s.status,
+          detail: Object.entries(s)
+            .filter(
+              ([k, v]) =>
+                !['id', 'status', 'started_at', 'finished_at'].includes(k) && v !== '' && v !== false,
+            )
+            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .join(' '),
+        })),
+        effects: report.effects.map((e) => ({ at: e.at, kind: e.kind, target: e.target ?? e.device ?? '' })),
+        refused: report.refused,
+      };
+      return sendPage(reply, 200, playbooksPage({ ...model, result }));
+    },
+  );
 }

@@ -65,3 +65,14 @@ export type Flash = { ok: boolean; text: string };
 export function sendPage(reply: FastifyReply, status: number, page: { value: string }): FastifyReply {
   return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(page.value);
 }
+
+/**
+ * The OpenAPI entry of a console route (every route has a schema, from which the document is made):
+ * HTML pages and form posts of the web console, signed in by session cookie.
+ */
+export function consoleRoute(
+  summary: string,
+  extra: Record<string, unknown> = {},
+): { schema: Record<string, unknown> } {
+  return { schema: { summary, tags: ['console'], ...extra } };
+}

@@ -23,7 +23,7 @@ import { protectedCheck } from './data';
 import type { Topic } from './events';
 import { auditCsv, auditEntries, containedDevices, type DigestedRun } from './ledger';
 import { onCallView } from './oncall';
-import { sendPage, type Authenticate, type ConsoleContext, type Flash } from './context';
+import { consoleRoute, sendPage, type Authenticate, type ConsoleContext, type Flash } from './context';
 import { buildStory, waitingItems, type RunView } from './story';
 
 interface Helpers {
@@ -175,7 +175,7 @@ export async function playbooksModel(
 }
 
 export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: Helpers): Promise<void> {
-  app.get(PATHS.inbox, async (req, reply) => {
+  app.get(PATHS.inbox, consoleRoute('Console: approvals and pages waiting (HTML)'), async (req, reply) => {
     const a = await h.authed(req, reply);
     if (!a) return reply;
     const { items, truncated } = await inboxItems(ctx, a.org, a.viewer.personId);
@@ -186,51 +186,59 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: H
     );
   });
 
-  app.get<{ Querystring: Record<string, string> }>(PATHS.runs, async (req, reply) => {
-    const a = await h.authed(req, reply);
-    if (!a) return reply;
-    const filters = runsFilters(req.query);
-    let runs: Awaited<ReturnType<typeof listRuns>>['runs'] = [];
-    let error: string | undefined;
-    try {
-      runs = (await listRuns(ctx.client, { ...filters, limit: String(RUNS_LIMIT) })).runs;
-    } catch (err) {
-      if (!(err instanceof RunFilterError)) throw err;
-      error = err.message;
-    }
-    return sendPage(
-      reply,
-      error ? 400 : 200,
-      runsPage({
-        viewer: a.viewer,
-        filters,
-        playbooks: ctx.current().playbooks.map((p) => p.name),
-        runs: runs.map((r) => ({ ...r, status: r.status.toLowerCase(), waiting: r.waitingForApproval })),
-        error,
-        limit: RUNS_LIMIT,
-      }),
-    );
-  });
+  app.get<{ Querystring: Record<string, string> }>(
+    PATHS.runs,
+    consoleRoute('Console: runs (HTML)'),
+    async (req, reply) => {
+      const a = await h.authed(req, reply);
+      if (!a) return reply;
+      const filters = runsFilters(req.query);
+      let runs: Awaited<ReturnType<typeof listRuns>>['runs'] = [];
+      let error: string | undefined;
+      try {
+        runs = (await listRuns(ctx.client, { ...filters, limit: String(RUNS_LIMIT) })).runs;
+      } catch (err) {
+        if (!(err instanceof RunFilterError)) throw err;
+        error = err.message;
+      }
+      return sendPage(
+        reply,
+        error ? 400 : 200,
+        runsPage({
+          viewer: a.viewer,
+          filters,
+          playbooks: ctx.current().playbooks.map((p) => p.name),
+          runs: runs.map((r) => ({ ...r, status: r.status.toLowerCase(), waiting: r.waitingForApproval })),
+          error,
+          limit: RUNS_LIMIT,
+        }),
+      );
+    },
+  );
 
-  app.get<{ Querystring: { id?: string } }>(PATHS.run, async (req, reply) => {
-    const a = await h.authed(req, reply);
-    if (!a) return reply;
-    const id = String(req.query.id ?? '').slice(0, 1000);
-    const run = id ? await ctx.data.run(id) : null;
-    if (!run)
-      return sendPage(reply, 404, messagePage('Not found', `No playbook run ${id}.`, { viewer: a.viewer }));
-    const budget = await ctx.data.budget(a.org);
-    const story = buildStory(run, {
-      org: a.org,
-      viewerPersonId: a.viewer.personId,
-      isProtected: protectedCheck(pinnedOrg(run)),
-      budget,
-      portalUrl: ctx.portalUrl,
-    });
-    return sendPage(reply, 200, storyPage(a.viewer, story, h.flashOf(req, reply)));
-  });
+  app.get<{ Querystring: { id?: string } }>(
+    PATHS.run,
+    consoleRoute('Console: the story of a run (HTML)'),
+    async (req, reply) => {
+      const a = await h.authed(req, reply);
+      if (!a) return reply;
+      const id = String(req.query.id ?? '').slice(0, 1000);
+      const run = id ? await ctx.data.run(id) : null;
+      if (!run)
+        return sendPage(reply, 404, messagePage('Not found', `No playbook run ${id}.`, { viewer: a.viewer }));
+      const budget = await ctx.data.budget(a.org);
+      const story = buildStory(run, {
+        org: a.org,
+        viewerPersonId: a.viewer.personId,
+        isProtected: protectedCheck(pinnedOrg(run)),
+        budget,
+        portalUrl: ctx.portalUrl,
+      });
+      return sendPage(reply, 200, storyPage(a.viewer, story, h.flashOf(req, reply)));
+    },
+  );
 
-  app.get(PATHS.devices, async (req, reply) => {
+  app.get(PATHS.devices, consoleRoute('Console: devices Nightshift contained (HTML)'), async (req, reply) => {
     const a = await h.authed(req, reply);
     if (!a) return reply;
     const { runs, truncated } = await ctx.client.withDeadline(Date.now() + 60_000, () => ctx.data.scan());
@@ -247,58 +255,70 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: H
     );
   });
 
-  app.get(PATHS.playbooks, async (req, reply) => {
-    const a = await h.authed(req, reply);
-    if (!a) return reply;
-    return sendPage(
-      reply,
-      200,
-      playbooksPage(await playbooksModel(ctx, a.viewer, a.org, emptySimulationForm(ctx))),
-    );
-  });
+  app.get(
+    PATHS.playbooks,
+    consoleRoute('Console: playbooks, refused files, the simulator (HTML)'),
+    async (req, reply) => {
+      const a = await h.authed(req, reply);
+      if (!a) return reply;
+      return sendPage(
+        reply,
+        200,
+        playbooksPage(await playbooksModel(ctx, a.viewer, a.org, emptySimulationForm(ctx))),
+      );
+    },
+  );
 
-  app.get(PATHS.oncall, async (req, reply) => {
+  app.get(PATHS.oncall, consoleRoute('Console: on call and calendars (HTML)'), async (req, reply) => {
     const a = await h.authed(req, reply);
     if (!a) return reply;
     return sendPage(reply, 200, oncallPage(a.viewer, onCallView(a.org, ctx.now())));
   });
 
-  app.get<{ Querystring: Record<string, string> }>(PATHS.audit, async (req, reply) => {
-    const a = await h.authed(req, reply);
-    if (!a) return reply;
-    const r = await audit(ctx, a.org, req.query);
-    return sendPage(
-      reply,
-      200,
-      auditPage({
-        viewer: a.viewer,
-        entries: r.entries,
-        filters: r.filters,
-        scanned: { runs: r.runs, truncated: r.truncated },
-      }),
-    );
-  });
+  app.get<{ Querystring: Record<string, string> }>(
+    PATHS.audit,
+    consoleRoute('Console: the audit (HTML)'),
+    async (req, reply) => {
+      const a = await h.authed(req, reply);
+      if (!a) return reply;
+      const r = await audit(ctx, a.org, req.query);
+      return sendPage(
+        reply,
+        200,
+        auditPage({
+          viewer: a.viewer,
+          entries: r.entries,
+          filters: r.filters,
+          scanned: { runs: r.runs, truncated: r.truncated },
+        }),
+      );
+    },
+  );
 
   for (const [path, format] of [
     [PATHS.auditCsv, 'csv'],
     [PATHS.auditJson, 'json'],
   ] as const) {
-    app.get<{ Querystring: Record<string, string> }>(path, async (req, reply) => {
-      const a = await h.authed(req, reply);
-      if (!a) return reply;
-      const r = await audit(ctx, a.org, req.query);
-      const stamp = ctx.now().toISOString().replace(/[:.]/g, '-');
-      reply.header('content-disposition', `attachment; filename="nightshift-audit-${stamp}.${format}"`);
-      if (format === 'csv')
-        return reply.header('content-type', 'text/csv; charset=utf-8').send(auditCsv(r.entries));
-      return reply.header('content-type', 'application/json; charset=utf-8').send({
-        exportedAt: ctx.now().toISOString(),
-        exportedBy: a.viewer.personId,
-        filters: r.filters,
-        truncated: r.truncated,
-        entries: r.entries,
-      });
-    });
+    app.get<{ Querystring: Record<string, string> }>(
+      path,
+      consoleRoute(`Console: the audit as ${format.toUpperCase()}`),
+      async (req, reply) => {
+        const a = await h.authed(req, reply);
+        if (!a) return reply;
+        const r = await audit(ctx, a.org, req.query);
+        const stamp = ctx.now().toISOString().replace(/[:.]/g, '-');
+        reply.header('content-disposition', `attachment; filename="nightshift-audit-${stamp}.${format}"`);
+        if (format === 'csv')
+          return reply.header('content-type', 'text/csv; charset=utf-8').send(auditCsv(r.entries));
+        return reply.header('content-type', 'application/json; charset=utf-8').send({
+          exportedAt: ctx.now().toISOString(),
+          exportedBy: a.viewer.personId,
+          filters: r.filters,
+          truncated: r.truncated,
+          entries: r.entries,
+        });
+      },
+    );
   }
 }
 

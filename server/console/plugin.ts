@@ -12,7 +12,7 @@ import { chooseIdentityPage, messagePage } from '../../console/pages/misc';
 import { CONSOLE, PATHS } from '../../console/paths';
 import { OidcError, type OidcTransaction } from '../../integrations/oidc/client';
 import { actionRoutes } from './actions';
-import { sendPage, type Authed, type ConsoleContext, type ConsoleDeps } from './context';
+import { consoleRoute, sendPage, type Authed, type ConsoleContext, type ConsoleDeps } from './context';
 import { ConsoleData } from './data';
 import { LiveHub } from './events';
 import { pageRoutes, topics } from './pages';
@@ -220,14 +220,24 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
     if (fs.existsSync(p)) assets[file] = { type, body: fs.readFileSync(p) };
     else deps.logger.warn({ file: p }, 'console asset missing: run npm run build');
   }
-  app.get<{ Params: { file: string } }>(`${PATHS.assets}/:file`, async (req, reply) => {
-    const a = assets[req.params.file];
-    if (!a) return reply.code(404).send({ error: 'not_found', message: 'no such asset' });
-    return reply.header('content-type', a.type).header('cache-control', 'public, max-age=300').send(a.body);
-  });
-  app.get('/', async (_req, reply) => reply.code(302).header('location', PATHS.inbox).send());
-  app.get(CONSOLE, async (_req, reply) => reply.code(302).header('location', PATHS.inbox).send());
-  app.get(`${CONSOLE}/`, async (_req, reply) => reply.code(302).header('location', PATHS.inbox).send());
+  app.get<{ Params: { file: string } }>(
+    `${PATHS.assets}/:file`,
+    consoleRoute('Console: its script and stylesheet'),
+    async (req, reply) => {
+      const a = assets[req.params.file];
+      if (!a) return reply.code(404).send({ error: 'not_found', message: 'no such asset' });
+      return reply.header('content-type', a.type).header('cache-control', 'public, max-age=300').send(a.body);
+    },
+  );
+  app.get('/', consoleRoute('Redirects to the console'), async (_req, reply) =>
+    reply.code(302).header('location', PATHS.inbox).send(),
+  );
+  app.get(CONSOLE, consoleRoute('Redirects to the inbox'), async (_req, reply) =>
+    reply.code(302).header('location', PATHS.inbox).send(),
+  );
+  app.get(`${CONSOLE}/`, consoleRoute('Redirects to the inbox'), async (_req, reply) =>
+    reply.code(302).header('location', PATHS.inbox).send(),
+  );
 
   // ---- sign-in ----------------------------------------------------------------------------------
 
@@ -249,59 +259,71 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
       required: ['t'],
     },
   };
-  app.get<{ Querystring: { t: string } }>(PATHS.signIn, { schema: tokenSchema }, async (req, reply) => {
-    if (ctx.oidc) return reply.code(303).header('location', PATHS.oidcLogin).send();
-    const org = ctx.current().org;
-    const nowSec = Math.floor(ctx.now().getTime() / 1000);
-    const check = checkSignInToken(deps.linkSecret, req.query.t, nowSec, ctx.usedLinks);
-    if (!check.ok) return sendPage(reply, 403, messagePage('Sign in', SIGN_IN_FAILURE[check.reason]));
-    // Nothing is spent by looking (link scanners fetch links): the choice is a POST.
-    const people = org ? peopleWithRoles(org) : [];
-    return sendPage(
-      reply,
-      200,
-      chooseIdentityPage(req.query.t, check.person ? people.filter((p) => p.id === check.person) : people),
-    );
-  });
-  app.post<{ Body: { t?: string; person?: string } }>(PATHS.signIn, async (req, reply) => {
-    if (ctx.oidc) return reply.code(303).header('location', PATHS.oidcLogin).send();
-    const org = ctx.current().org;
-    const now = ctx.now().getTime();
-    const check = checkSignInToken(
-      deps.linkSecret,
-      String(req.body?.t ?? ''),
-      Math.floor(now / 1000),
-      ctx.usedLinks,
-    );
-    if (!check.ok) return sendPage(reply, 403, messagePage('Sign in', SIGN_IN_FAILURE[check.reason]));
-    const person = String(req.body?.person ?? '');
-    if (!org || !roleOf(org, person) || (check.person && check.person !== person))
-      return sendPage(reply, 403, messagePage('Sign in', 'That person may not sign in with this link.'));
-    ctx.usedLinks.add(check.jti, check.exp * 1000, now);
-    startSession(reply, person, 'link');
-    return reply.code(303).header('location', PATHS.inbox).send();
-  });
+  app.get<{ Querystring: { t: string } }>(
+    PATHS.signIn,
+    consoleRoute('Console: a one-time sign-in link (HTML)', tokenSchema),
+    async (req, reply) => {
+      if (ctx.oidc) return reply.code(303).header('location', PATHS.oidcLogin).send();
+      const org = ctx.current().org;
+      const nowSec = Math.floor(ctx.now().getTime() / 1000);
+      const check = checkSignInToken(deps.linkSecret, req.query.t, nowSec, ctx.usedLinks);
+      if (!check.ok) return sendPage(reply, 403, messagePage('Sign in', SIGN_IN_FAILURE[check.reason]));
+      // Nothing is spent by looking (link scanners fetch links): the choice is a POST.
+      const people = org ? peopleWithRoles(org) : [];
+      return sendPage(
+        reply,
+        200,
+        chooseIdentityPage(req.query.t, check.person ? people.filter((p) => p.id === check.person) : people),
+      );
+    },
+  );
+  app.post<{ Body: { t?: string; person?: string } }>(
+    PATHS.signIn,
+    consoleRoute('Console: sign in with a one-time link (form: t, person)'),
+    async (req, reply) => {
+      if (ctx.oidc) return reply.code(303).header('location', PATHS.oidcLogin).send();
+      const org = ctx.current().org;
+      const now = ctx.now().getTime();
+      const check = checkSignInToken(
+        deps.linkSecret,
+        String(req.body?.t ?? ''),
+        Math.floor(now / 1000),
+        ctx.usedLinks,
+      );
+      if (!check.ok) return sendPage(reply, 403, messagePage('Sign in', SIGN_IN_FAILURE[check.reason]));
+      const person = String(req.body?.person ?? '');
+      if (!org || !roleOf(org, person) || (check.person && check.person !== person))
+        return sendPage(reply, 403, messagePage('Sign in', 'That person may not sign in with this link.'));
+      ctx.usedLinks.add(check.jti, check.exp * 1000, now);
+      startSession(reply, person, 'link');
+      return reply.code(303).header('location', PATHS.inbox).send();
+    },
+  );
 
-  app.get<{ Querystring: { return?: string } }>(PATHS.oidcLogin, async (req, reply) => {
-    if (!ctx.oidc) return reply.code(303).header('location', PATHS.inbox).send();
-    let begun;
-    try {
-      begun = await ctx.oidc.client.begin();
-    } catch (err) {
-      req.log.warn({ err: { message: (err as Error).message } }, 'OIDC sign-in could not start');
-      return sendPage(reply, 503, messagePage('Sign in', (err as Error).message));
-    }
-    const tx = { ...begun.tx, back: safeReturnTo(req.query.return, PATHS.inbox) };
-    reply.setCookie(OIDC_TX_COOKIE, Buffer.from(JSON.stringify(tx)).toString('base64url'), {
-      ...cookieBase,
-      path: PATHS.oidcCallback,
-      sameSite: 'lax', // it must come back on the provider's redirect
-      maxAge: 600,
-    });
-    return reply.code(303).header('location', begun.url).send();
-  });
+  app.get<{ Querystring: { return?: string } }>(
+    PATHS.oidcLogin,
+    consoleRoute('Console: start an OIDC sign-in'),
+    async (req, reply) => {
+      if (!ctx.oidc) return reply.code(303).header('location', PATHS.inbox).send();
+      let begun;
+      try {
+        begun = await ctx.oidc.client.begin();
+      } catch (err) {
+        req.log.warn({ err: { message: (err as Error).message } }, 'OIDC sign-in could not start');
+        return sendPage(reply, 503, messagePage('Sign in', (err as Error).message));
+      }
+      const tx = { ...begun.tx, back: safeReturnTo(req.query.return, PATHS.inbox) };
+      reply.setCookie(OIDC_TX_COOKIE, Buffer.from(JSON.stringify(tx)).toString('base64url'), {
+        ...cookieBase,
+        path: PATHS.oidcCallback,
+        sameSite: 'lax', // it must come back on the provider's redirect
+        maxAge: 600,
+      });
+      return reply.code(303).header('location', begun.url).send();
+    },
+  );
 
-  app.get(PATHS.oidcCallback, async (req, reply) => {
+  app.get(PATHS.oidcCallback, consoleRoute('Console: the OIDC redirect URI'), async (req, reply) => {
     if (!ctx.oidc) return reply.code(303).header('location', PATHS.inbox).send();
     const raw = req.cookies[OIDC_TX_COOKIE];
     reply.clearCookie(OIDC_TX_COOKIE, { path: PATHS.oidcCallback });
@@ -356,7 +378,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
     return reply.code(303).header('location', safeReturnTo(tx.back, PATHS.inbox)).send();
   });
 
-  app.post(PATHS.signOut, { preHandler: csrf }, async (req, reply) => {
+  app.post(PATHS.signOut, { preHandler: csrf, ...consoleRoute('Console: sign out') }, async (req, reply) => {
     const s = req.consoleSession;
     if (s) {
       ctx.revoked.add(s.sid, s.exp, ctx.now().getTime());
@@ -379,17 +401,21 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
       deps.logger.debug({ err: { message: (err as Error).message } }, 'console live update failed'),
   });
   app.addHook('onClose', async () => hub.close());
-  app.get<{ Querystring: { topic?: string } }>(PATHS.events, async (req, reply) => {
-    if (!(await authed(req, reply))) return reply;
-    const r = hub.subscribe(String(req.query.topic ?? '').slice(0, 700), reply);
-    if (r === 'unknown') return reply.code(404).send({ error: 'not_found', message: 'unknown topic' });
-    if (r === 'full')
-      return reply
-        .code(503)
-        .header('retry-after', '30')
-        .send({ error: 'unavailable', message: 'too many live pages' });
-    return reply;
-  });
+  app.get<{ Querystring: { topic?: string } }>(
+    PATHS.events,
+    consoleRoute('Console: live updates of a page (server-sent events)'),
+    async (req, reply) => {
+      if (!(await authed(req, reply))) return reply;
+      const r = hub.subscribe(String(req.query.topic ?? '').slice(0, 700), reply);
+      if (r === 'unknown') return reply.code(404).send({ error: 'not_found', message: 'unknown topic' });
+      if (r === 'full')
+        return reply
+          .code(503)
+          .header('retry-after', '30')
+          .send({ error: 'unavailable', message: 'too many live pages' });
+      return reply;
+    },
+  );
 
   await pageRoutes(app, ctx, { authed, flashOf });
   await actionRoutes(app, ctx, { authed, csrf, redirectWithFlash });

@@ -134,12 +134,7 @@ export async function startConsoleStack(opts: { oidc: boolean }): Promise<Consol
   for (const f of fs.readdirSync(path.join(FIXTURES, 'console', 'playbooks')))
     fs.copyFileSync(path.join(FIXTURES, 'console', 'playbooks', f), path.join(playbooksDir, f));
   const registry = new PlaybookRegistry(path.join(FIXTURES, 'console', 'nightshift.yaml'), [playbooksDir]);
-  const loads: Array<{ at: Date; diagnostics: ReturnType<PlaybookRegistry['reload']>['diagnostics'] }> = [];
-  const reload = () => {
-    const r = registry.reload();
-    loads.push({ at: new Date(), diagnostics: r.diagnostics });
-    return r;
-  };
+  const reload = () => registry.reload();
   const first = reload();
   if (!first.ok) throw new Error(first.diagnostics.map((d) => d.message).join('\n'));
 
@@ -191,7 +186,7 @@ export async function startConsoleStack(opts: { oidc: boolean }): Promise<Consol
     namespace: 'default',
     taskQueue,
     current: () => registry.current,
-    lastLoad: () => loads[loads.length - 1] ?? null,
+    lastLoad: () => registry.lastLoad,
     linkSecret: LINK_SECRET,
     sessionTtlMs: 3600_000,
     logger,
