@@ -7,7 +7,14 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { signInLink } from '../../server/console/sign-in-link';
 import { launchChromium } from './chromium';
-import { LINK_SECRET, startConsoleStack, type ConsoleStack } from './stack';
+import { OidcClient } from '../../integrations/oidc/client';
+import {
+  LINK_SECRET,
+  OIDC_CERT_CLIENT,
+  OIDC_CERT_REDIRECT,
+  startConsoleStack,
+  type ConsoleStack,
+} from './stack';
 
 let stack: ConsoleStack;
 let browser: Browser;
@@ -436,6 +443,34 @@ describe('console', () => {
       );
     } finally {
       await admin.ctx.close();
+    }
+  });
+
+  it('signs in with a client certificate (private_key_jwt), as an Entra ID app with a certificate does', async () => {
+    const client = new OidcClient({
+      issuer: stack.oidc!.issuer,
+      clientId: OIDC_CERT_CLIENT,
+      clientCertificate: stack.oidcCert,
+      redirectUri: OIDC_CERT_REDIRECT,
+      scopes: 'openid email profile',
+    });
+    const { url, tx } = await client.begin();
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    try {
+      // Nothing listens at the redirect URI: the browser's request to it is the provider's answer.
+      const back = page.waitForRequest((r) => r.url().startsWith(OIDC_CERT_REDIRECT));
+      await page.route(`${OIDC_CERT_REDIRECT}**`, (r) => r.abort());
+      await page.goto(url);
+      await page.fill('input[name="login"]', 'ana@example.com');
+      await page.fill('input[name="password"]', 'any');
+      await page.click('button[type="submit"]');
+      const claims = await client.finish(new URL((await back).url()), tx);
+      expect(claims).toMatchObject({ email: 'ana@example.com', email_verified: true });
+      // A changed code verifier (PKCE) or state is refused.
+      await expect(client.finish(new URL((await back).url()), { ...tx, state: 'other' })).rejects.toThrow();
+    } finally {
+      await ctx.close();
     }
   });
 });

@@ -2,12 +2,14 @@
 // task queue on the test run's Temporal server), the real activities against the Slack and Defender
 // fakes, the real HTTP server with the interaction and console plugins, and a local OIDC provider.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
+import { generate } from 'selfsigned';
 import type { FastifyInstance } from 'fastify';
 import { defenderTaskQueue } from '../../core/queues';
 import type { Detection } from '../../core/detection';
@@ -36,6 +38,9 @@ export const OIDC_CLIENT = {
   client_id: 'nightshift-console',
   client_secret: 'console-oidc-secret-0123456789',
 };
+/** A client that authenticates with a certificate (private_key_jwt), as Entra ID apps may. */
+export const OIDC_CERT_CLIENT = 'nightshift-console-cert';
+export const OIDC_CERT_REDIRECT = 'http://127.0.0.1:9/console/auth/callback';
 
 export interface OidcProvider {
   issuer: string;
@@ -80,6 +85,8 @@ export interface ConsoleStack {
   registry: PlaybookRegistry;
   playbooksDir: string;
   oidc?: OidcProvider;
+  /** The certificate and key of OIDC_CERT_CLIENT. */
+  oidcCert: { certPem: string; keyPem: string };
   /** The same workers and Temporal, behind a console without OIDC (one-time sign-in links). */
   linkBase: string;
   /** Reloads nightshift.yaml and the playbooks, as the file watcher does. */
@@ -142,9 +149,24 @@ export async function startConsoleStack(opts: { oidc: boolean }): Promise<Consol
   const linkPort = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const linkBase = `http://127.0.0.1:${linkPort}`;
+  const certPems = await generate([{ name: 'commonName', value: 'nightshift-console' }], {
+    keyType: 'rsa',
+    keySize: 2048,
+  });
+  const oidcCert = { certPem: certPems.cert, keyPem: certPems.private };
+  const jwk = {
+    ...createPublicKey(oidcCert.certPem).export({ format: 'jwk' }),
+    // The key id openid-client's assertion carries: the certificate's SHA-256 thumbprint.
+    kid: createHash('sha256').update(new X509Certificate(oidcCert.certPem).raw).digest('base64url'),
+    use: 'sig',
+    alg: 'RS256',
+  };
   const oidc = opts.oidc
     ? await startOidcProvider({
-        clients: [{ ...OIDC_CLIENT, redirect_uris: [`${base}/console/auth/callback`] }],
+        clients: [
+          { ...OIDC_CLIENT, redirect_uris: [`${base}/console/auth/callback`] },
+          { client_id: OIDC_CERT_CLIENT, jwks: { keys: [jwk] }, redirect_uris: [OIDC_CERT_REDIRECT] },
+        ],
         unverified: ['unverified@example.com'],
       })
     : undefined;
@@ -246,6 +268,7 @@ export async function startConsoleStack(opts: { oidc: boolean }): Promise<Consol
     registry,
     playbooksDir,
     oidc,
+    oidcCert,
     reload,
     async post(over) {
       defender.addMachine(testDetection(over).devices[0].id);
