@@ -18,22 +18,28 @@ export function auditBody(m: AuditModel): Html {
   const q = query({ kind: f.kind, since: f.since, person: f.person });
   return html`<h1>Audit</h1>
     <form method="get" action="${PATHS.audit}" class="filters" role="search">
-      <label for="a-kind">What</label
-      ><select id="a-kind" name="kind">
-        <option value="">everything</option>
-        ${AUDIT_KINDS.map(
-          (k) => html`<option value="${k}" ${k === f.kind ? html` selected` : ''}>${k}</option>`,
-        )}
-      </select>
-      <label for="a-since">When</label
-      ><select id="a-since" name="since">
-        ${SINCE_FILTERS.map(
-          ([v, l]) =>
-            html`<option value="${v}" ${v === (f.since ?? '') ? html` selected` : ''}>${l}</option>`,
-        )}
-      </select>
-      <label for="a-person">Person id</label
-      ><input id="a-person" name="person" value="${f.person ?? ''}" maxlength="100" />
+      <span class="filter"
+        ><label for="a-kind">What</label
+        ><select id="a-kind" name="kind">
+          <option value="">everything</option>
+          ${AUDIT_KINDS.map(
+            (k) => html`<option value="${k}" ${k === f.kind ? html` selected` : ''}>${k}</option>`,
+          )}
+        </select></span
+      >
+      <span class="filter"
+        ><label for="a-since">When</label
+        ><select id="a-since" name="since">
+          ${SINCE_FILTERS.map(
+            ([v, l]) =>
+              html`<option value="${v}" ${v === (f.since ?? '') ? html` selected` : ''}>${l}</option>`,
+          )}
+        </select></span
+      >
+      <span class="filter"
+        ><label for="a-person">Person id</label
+        ><input id="a-person" name="person" value="${f.person ?? ''}" maxlength="100"
+      /></span>
       <button type="submit">Filter</button>
     </form>
     <p class="exports">

@@ -35,19 +35,32 @@ export function runsBody(m: RunsModel): Html {
   const f = m.filters;
   return html`<h1>Runs</h1>
     <form method="get" action="${PATHS.runs}" class="filters" role="search">
-      <label for="f-status">Status</label
-      >${select('status', f.status, [['', 'any'], ...STATUS_FILTERS.map((s): [string, string] => [s, s])])}
-      <label for="f-playbook">Playbook</label
-      >${select('playbook', f.playbook, [['', 'any'], ...m.playbooks.map((p): [string, string] => [p, p])])}
-      <label for="f-device">Device id</label
-      ><input id="f-device" name="device" value="${f.device ?? ''}" maxlength="300" />
-      <label for="f-incident">Incident</label
-      ><input id="f-incident" name="incident" value="${f.incident ?? ''}" maxlength="300" />
-      <label for="f-waiting">Waiting</label>${select('waiting', f.waiting, [
-        ['', 'any'],
-        ['true', 'waiting for a person'],
-        ['false', 'not waiting'],
-      ])} <label for="f-since">Started</label>${select('since', f.since, SINCE_FILTERS)}
+      <span class="filter"
+        ><label for="f-status">Status</label
+        >${select('status', f.status, [['', 'any'], ...STATUS_FILTERS.map((s): [string, string] => [s, s])])}</span
+      >
+      <span class="filter"
+        ><label for="f-playbook">Playbook</label
+        >${select('playbook', f.playbook, [['', 'any'], ...m.playbooks.map((p): [string, string] => [p, p])])}</span
+      >
+      <span class="filter"
+        ><label for="f-device">Device id</label
+        ><input id="f-device" name="device" value="${f.device ?? ''}" maxlength="300"
+      /></span>
+      <span class="filter"
+        ><label for="f-incident">Incident</label
+        ><input id="f-incident" name="incident" value="${f.incident ?? ''}" maxlength="300"
+      /></span>
+      <span class="filter"
+        ><label for="f-waiting">Waiting</label>${select('waiting', f.waiting, [
+          ['', 'any'],
+          ['true', 'waiting for a person'],
+          ['false', 'not waiting'],
+        ])}</span
+      >
+      <span class="filter"
+        ><label for="f-since">Started</label>${select('since', f.since, SINCE_FILTERS)}</span
+      >
       <button type="submit">Filter</button> <a href="${PATHS.runs}">Clear</a>
     </form>
     ${m.error ? html`<p class="flash bad" role="alert">${m.error}</p>` : ''}
