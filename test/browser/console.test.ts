@@ -150,6 +150,43 @@ describe('console', () => {
     }
   });
 
+  it("opens Slack's link signed out, signs in, and answers on the run's story", async () => {
+    const { workflowId } = await stack.post({ id: 's1' });
+    const msg = await until(
+      () => stack.slack.messages.find((m) => JSON.stringify(m.blocks).includes('Isolate WS-FIN-s1?')),
+      (m) => !!m,
+      'approval posted to Slack',
+    );
+    // Slack's mrkdwn link: <url|Open in the console>, at the approval's anchor on the story.
+    const link = /<(http[^|>]+)\|Open in the console>/.exec(JSON.stringify(msg!.blocks))?.[1];
+    expect(link).toBe(`${stack.base}/console/run?id=${encodeURIComponent(workflowId)}#i-approval-0`);
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    try {
+      const page = await ctx.newPage();
+      await page.goto(link!);
+      await page.waitForURL((u) => u.href.startsWith(stack.oidc!.issuer));
+      await page.fill('input[name="login"]', 'ana@example.com');
+      await page.fill('input[name="password"]', 'any');
+      await page.click('button[type="submit"]');
+      // Back where the link pointed, not at the inbox.
+      await page.waitForURL((u) => u.pathname === '/console/run', { timeout: 15_000 });
+      expect(new URL(page.url()).searchParams.get('id')).toBe(workflowId);
+      const card = page.locator('article.waiting', { hasText: 'Isolate WS-FIN-s1?' });
+      await card.getByRole('button', { name: 'Deny' }).click();
+      await page.locator('dialog[open]').getByRole('button', { name: 'Confirm' }).click();
+      await expect(page.locator('.flash').textContent()).resolves.toContain('Recorded: denied');
+      expect(new URL(page.url()).pathname).toBe('/console/run');
+      await until(
+        async () => (await stack.client.workflow.getHandle(workflowId).describe()).status.name,
+        (st) => st === 'COMPLETED',
+        'run ended after the denial',
+      );
+      expect(stack.defender.apiCalls((c) => c.path.endsWith('/dev-s1/isolate'))).toHaveLength(0);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('updates the inbox live when a detection arrives', async () => {
     const { ctx, page } = await signIn('ana@example.com');
     try {
