@@ -187,6 +187,43 @@ describe('console', () => {
     }
   });
 
+  it('acknowledges a page from the inbox, which ends the paging and shows in the audit', async () => {
+    const { workflowId } = await stack.post({ id: 'p1', severity: 'medium' });
+    const { ctx, page } = await signIn('ana@example.com');
+    try {
+      const card = page.locator('article.waiting.mine', { hasText: 'Look at WS-FIN-p1' });
+      await until(
+        async () => {
+          await page.reload();
+          return card.count();
+        },
+        (n) => n === 1,
+        'page in the inbox',
+      );
+      await expect(card.locator('.kind').textContent()).resolves.toBe('Page');
+      await expect(card.locator('.deadline').textContent()).resolves.toMatch(/Escalates\s+in \d+:\d\d/);
+      await card.getByRole('button', { name: 'Acknowledge' }).click();
+      const dialog = page.locator('dialog[open]');
+      await expect(dialog.textContent()).resolves.toContain('Acknowledge this page about WS-FIN-p1?');
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await expect(page.locator('.flash').textContent()).resolves.toContain('Recorded');
+      await until(
+        async () => (await stack.client.workflow.getHandle(workflowId).describe()).status.name,
+        (st) => st === 'COMPLETED',
+        'run ended after the acknowledgement',
+      );
+      await expect(card.count()).resolves.toBe(0);
+      const json = (await (await page.request.get(`${stack.base}/console/audit.json?kind=ack`)).json()) as {
+        entries: Array<{ kind: string; personId: string; channel: string; runId: string }>;
+      };
+      expect(json.entries).toEqual([
+        expect.objectContaining({ kind: 'ack', personId: 'ana', channel: 'console', runId: workflowId }),
+      ]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('updates the inbox live when a detection arrives', async () => {
     const { ctx, page } = await signIn('ana@example.com');
     try {
