@@ -3,7 +3,7 @@
 import { html, query, type Html } from '../html';
 import { badge, page, time } from '../layout';
 import { AUDIT_KINDS, type AuditEntry, type Viewer } from '../model';
-import { PATHS, storyUrl } from '../paths';
+import { interactionAnchor, PATHS, storyUrl } from '../paths';
 import { SINCE_FILTERS } from './runs';
 
 export interface AuditModel {
@@ -11,6 +11,17 @@ export interface AuditModel {
   entries: AuditEntry[];
   filters: { kind?: string; since?: string; person?: string };
   scanned: { runs: number; truncated: boolean };
+}
+
+/**
+ * An approval or page (`<run>|<step>|<n>`) reads as its step, linked to it on the run's story, a device
+ * as its id; the raw ids stay in the exports.
+ */
+function subjectCell(e: AuditEntry): Html {
+  const parts = e.subject.split('|');
+  if (parts.length < 3) return html`<a href="${storyUrl('', e.runId)}" class="mono small">${e.subject}</a>`;
+  return html`<a href="${storyUrl('', e.runId, interactionAnchor(e.subject))}">${parts[parts.length - 2]}</a>
+    <span class="mono small muted run-id">${e.runId}</span>`;
 }
 
 export function auditBody(m: AuditModel): Html {
@@ -71,9 +82,7 @@ export function auditBody(m: AuditModel): Html {
                         ${e.person || html`<span class="muted">nobody (timeout)</span>`}
                       </td>
                       <td data-label="Channel">${e.channel}</td>
-                      <td data-label="Subject">
-                        <a href="${storyUrl('', e.runId)}" class="mono small">${e.subject}</a>
-                      </td>
+                      <td data-label="Subject">${subjectCell(e)}</td>
                       <td data-label="Detail">${e.detail}</td>
                     </tr>`,
                 )}
