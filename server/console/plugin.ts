@@ -33,6 +33,8 @@ const FORM = 'application/x-www-form-urlencoded';
 export const CONSOLE_BODY_LIMIT = 300 * 1024;
 const OIDC_TX_COOKIE = 'nightshift_oidc';
 const FLASH_COOKIE = 'nightshift_flash';
+/** Where a signed-out visitor was going, for after a one-time link's sign-in (the OIDC flow keeps its own). */
+const RETURN_COOKIE = 'nightshift_return';
 
 export const CONSOLE_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
@@ -129,6 +131,14 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
         const back = encodeURIComponent(req.url.slice(0, 1000));
         await reply.code(303).header('location', `${PATHS.oidcLogin}?return=${back}`).send();
       } else {
+        // A link from Slack or an SMS opened signed out: the one-time link's sign-in comes back here.
+        if (req.method === 'GET' && !ctx.oidc)
+          reply.setCookie(RETURN_COOKIE, safeReturnTo(req.url, PATHS.inbox), {
+            ...cookieBase,
+            path: PATHS.signIn,
+            sameSite: 'lax',
+            maxAge: 900,
+          });
         await sendPage(
           reply,
           401,
@@ -137,7 +147,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
             ctx.oidc
               ? html`Your session has ended. <a href="${PATHS.oidcLogin}">Sign in</a> again.`
               : html`Open the one-time sign-in link that <code>nightshift start</code> printed, or print a new
-                  one with <code>npx nightshift sign-in</code>.`,
+                  one with <code>npx nightshift sign-in</code>; you then come back to this page.`,
           ),
         );
       }
@@ -296,7 +306,13 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
         return sendPage(reply, 403, messagePage('Sign in', 'That person may not sign in with this link.'));
       ctx.usedLinks.add(check.jti, check.exp * 1000, now);
       startSession(reply, person, 'link');
-      return reply.code(303).header('location', PATHS.inbox).send();
+      const raw = req.cookies[RETURN_COOKIE];
+      const back = raw ? req.unsignCookie(raw) : undefined;
+      if (raw) reply.clearCookie(RETURN_COOKIE, { path: PATHS.signIn });
+      return reply
+        .code(303)
+        .header('location', safeReturnTo(back?.valid ? back.value : undefined, PATHS.inbox))
+        .send();
     },
   );
 

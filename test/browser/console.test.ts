@@ -188,10 +188,10 @@ describe('console', () => {
   });
 
   it('acknowledges a page from the inbox, which ends the paging and shows in the audit', async () => {
-    const { workflowId } = await stack.post({ id: 'p1', severity: 'medium' });
+    const { workflowId } = await stack.post({ id: 'k1', severity: 'medium' });
     const { ctx, page } = await signIn('ana@example.com');
     try {
-      const card = page.locator('article.waiting.mine', { hasText: 'Look at WS-FIN-p1' });
+      const card = page.locator('article.waiting.mine', { hasText: 'Look at WS-FIN-k1' });
       await until(
         async () => {
           await page.reload();
@@ -204,7 +204,7 @@ describe('console', () => {
       await expect(card.locator('.deadline').textContent()).resolves.toMatch(/Escalates\s+in \d+:\d\d/);
       await card.getByRole('button', { name: 'Acknowledge' }).click();
       const dialog = page.locator('dialog[open]');
-      await expect(dialog.textContent()).resolves.toContain('Acknowledge this page about WS-FIN-p1?');
+      await expect(dialog.textContent()).resolves.toContain('Acknowledge this page about WS-FIN-k1?');
       await dialog.getByRole('button', { name: 'Confirm' }).click();
       await expect(page.locator('.flash').textContent()).resolves.toContain('Recorded');
       await until(
@@ -416,16 +416,19 @@ describe('console', () => {
     }
   });
 
-  it('signs in once with a one-time link when no OIDC is configured', async () => {
+  it('signs in once with a one-time link when no OIDC is configured, and returns to the page first asked for', async () => {
     const link = signInLink(stack.linkBase, LINK_SECRET, { nowSec: Math.floor(Date.now() / 1000) });
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     try {
       const open = await ctx.request.get(`${stack.linkBase}/console/inbox`, { maxRedirects: 0 });
       expect(open.status()).toBe(401); // never an open console
+      // A link from a message, opened signed out: after the one-time link, back where it pointed.
+      await page.goto(`${stack.linkBase}/console/runs?status=running`);
+      await expect(page.textContent('main')).resolves.toContain('you then come back to this page');
       await page.goto(link);
       await page.getByRole('button', { name: /Ben Oduya/ }).click();
-      await page.waitForURL(`${stack.linkBase}/console/inbox`);
+      await page.waitForURL(`${stack.linkBase}/console/runs?status=running`);
       await expect(page.textContent('.who .person')).resolves.toBe('Ben Oduya');
       const other = await browser.newContext();
       const again = await other.newPage();
