@@ -24,6 +24,8 @@ export interface PageOptions {
   flash?: { ok: boolean; text: string };
   /** Server-sent-event topic whose changes reload the live region of this page. */
   live?: string;
+  /** The topic's fingerprint taken before the page's data was read (server/console/events.ts). */
+  liveSeen?: string;
 }
 
 export function page(opts: PageOptions, body: Html): Html {
@@ -68,7 +70,12 @@ export function page(opts: PageOptions, body: Html): Html {
               : ''
           }
         </header>
-        <main id="main" tabindex="-1" ${opts.live ? html` data-live="${opts.live}"` : ''}>
+        <main
+          id="main"
+          tabindex="-1"
+          ${opts.live ? html` data-live="${opts.live}"` : ''}
+          ${opts.liveSeen ? html` data-live-seen="${opts.liveSeen}"` : ''}
+        >
           ${opts.flash ? html`<p class="flash ${opts.flash.ok ? 'ok' : 'bad'}" role="status">${opts.flash.text}</p>` : ''}
           ${body}
         </main>

@@ -117,12 +117,16 @@ function busy(main: HTMLElement): boolean {
   return false;
 }
 
-async function refresh(main: HTMLElement): Promise<void> {
+/** Swaps in the page fetched again; false when the person started typing or deciding meanwhile. */
+async function refresh(main: HTMLElement): Promise<boolean> {
   const res = await fetch(location.href, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
-  if (res.redirected || !res.ok) return; // signed out or gone: the next navigation shows why
+  if (res.redirected || !res.ok) return true; // signed out or gone: the next navigation shows why
   const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
   const fresh = doc.querySelector('main');
-  if (!fresh) return;
+  if (!fresh) return true;
+  // A confirmation opened while the page was fetched holds its form: replacing it now would detach
+  // the form, and Confirm would then submit nothing.
+  if (busy(main)) return false;
   const regions = main.querySelectorAll('[data-live-region]');
   const freshRegions = fresh.querySelectorAll('[data-live-region]');
   if (regions.length > 0 && regions.length === freshRegions.length) {
@@ -131,13 +135,18 @@ async function refresh(main: HTMLElement): Promise<void> {
     main.replaceChildren(...Array.from(fresh.childNodes).map((n) => document.adoptNode(n)));
   }
   renderTimes(main);
+  return true;
 }
 
 function live(): void {
   const main = document.querySelector<HTMLElement>('main[data-live]');
   const topic = main?.dataset.live;
   if (!main || !topic || typeof EventSource === 'undefined') return;
-  const events = new EventSource(`/console/events?topic=${encodeURIComponent(topic)}`);
+  // With the fingerprint the page was rendered at, a change before the stream opened is told too.
+  const seen = main.dataset.liveSeen;
+  const events = new EventSource(
+    `/console/events?topic=${encodeURIComponent(topic)}${seen ? `&seen=${encodeURIComponent(seen)}` : ''}`,
+  );
   let pending = false;
   const tryRefresh = () => {
     if (busy(main)) {
@@ -145,7 +154,11 @@ function live(): void {
       return;
     }
     pending = false;
-    void refresh(main).catch(() => undefined);
+    void refresh(main)
+      .then((done) => {
+        if (!done) pending = true;
+      })
+      .catch(() => undefined);
   };
   events.addEventListener('changed', tryRefresh);
   // A change that arrived while busy is applied once the person is done.

@@ -11,6 +11,7 @@ export interface AuditModel {
   entries: AuditEntry[];
   filters: { kind?: string; since?: string; person?: string };
   scanned: { runs: number; truncated: boolean };
+  liveSeen?: string;
 }
 
 /**
@@ -97,5 +98,8 @@ export function auditBody(m: AuditModel): Html {
 }
 
 export function auditPage(m: AuditModel): Html {
-  return page({ title: 'Audit', current: PATHS.audit, viewer: m.viewer, live: 'audit' }, auditBody(m));
+  return page(
+    { title: 'Audit', current: PATHS.audit, viewer: m.viewer, live: 'audit', liveSeen: m.liveSeen },
+    auditBody(m),
+  );
 }

@@ -11,6 +11,7 @@ export interface DevicesModel {
   flash?: { ok: boolean; text: string };
   /** How far back runs were read (retention), for the note under the list. */
   scanned: { runs: number; truncated: boolean };
+  liveSeen?: string;
 }
 
 const LABEL: Record<string, { state: string; undo: string; verb: string }> = {
@@ -105,7 +106,14 @@ export function devicesBody(m: DevicesModel): Html {
 
 export function devicesPage(m: DevicesModel): Html {
   return page(
-    { title: 'Devices', current: PATHS.devices, viewer: m.viewer, flash: m.flash, live: 'devices' },
+    {
+      title: 'Devices',
+      current: PATHS.devices,
+      viewer: m.viewer,
+      flash: m.flash,
+      live: 'devices',
+      liveSeen: m.liveSeen,
+    },
     devicesBody(m),
   );
 }

@@ -11,6 +11,7 @@ export interface InboxModel {
   flash?: { ok: boolean; text: string };
   /** More runs wait than the inbox reads at once. */
   truncated?: boolean;
+  liveSeen?: string;
 }
 
 export function inboxBody(m: InboxModel): Html {
@@ -34,7 +35,14 @@ export function inboxBody(m: InboxModel): Html {
 
 export function inboxPage(m: InboxModel): Html {
   return page(
-    { title: 'Inbox', current: PATHS.inbox, viewer: m.viewer, flash: m.flash, live: 'inbox' },
+    {
+      title: 'Inbox',
+      current: PATHS.inbox,
+      viewer: m.viewer,
+      flash: m.flash,
+      live: 'inbox',
+      liveSeen: m.liveSeen,
+    },
     inboxBody(m),
   );
 }

@@ -20,6 +20,7 @@ export interface RunsModel {
   runs: RunRow[];
   error?: string;
   limit: number;
+  liveSeen?: string;
 }
 
 function select(name: string, value: string | undefined, options: Array<[string, string]>): Html {
@@ -113,5 +114,8 @@ export function runsBody(m: RunsModel): Html {
 }
 
 export function runsPage(m: RunsModel): Html {
-  return page({ title: 'Runs', current: PATHS.runs, viewer: m.viewer, live: 'runs' }, runsBody(m));
+  return page(
+    { title: 'Runs', current: PATHS.runs, viewer: m.viewer, live: 'runs', liveSeen: m.liveSeen },
+    runsBody(m),
+  );
 }

@@ -328,9 +328,26 @@ export function storyBody(viewer: Viewer, s: Story): Html {
     </div>`;
 }
 
-export function storyPage(viewer: Viewer, s: Story, flash?: { ok: boolean; text: string }): Html {
+/** The live-update topic of a run's story. */
+export function storyTopic(workflowId: string): string {
+  return `run:${workflowId}`;
+}
+
+export function storyPage(
+  viewer: Viewer,
+  s: Story,
+  flash?: { ok: boolean; text: string },
+  liveSeen?: string,
+): Html {
   return page(
-    { title: `${s.playbook} run`, current: PATHS.runs, viewer, flash, live: `run:${s.workflowId}` },
+    {
+      title: `${s.playbook} run`,
+      current: PATHS.runs,
+      viewer,
+      flash,
+      live: storyTopic(s.workflowId),
+      liveSeen,
+    },
     storyBody(viewer, s),
   );
 }

@@ -2,6 +2,11 @@
 // poller for all subscribers of a topic computes a fingerprint from Temporal every few seconds; the
 // ticker is created with the plugin (not inside a request), so no request's Temporal deadline applies
 // to it. Connections are bounded, and closed when the server stops.
+//
+// A page carries the fingerprint taken before its data was read, and subscribes with it: a change
+// between the page's rendering and the subscriber's first tick is then still told (a baseline taken
+// at the first tick would already contain it).
+import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 
 export interface Topic {
@@ -12,11 +17,20 @@ export interface Topic {
 interface Subscription {
   topic: string;
   reply: FastifyReply;
+  /** The fingerprint this subscriber's page reflects; unknown until the first tick. */
+  seen?: string;
 }
+
+/** A short, opaque form of a fingerprint, as pages carry it. */
+function digest(fp: string): string {
+  return createHash('sha256').update(fp).digest('hex').slice(0, 32);
+}
+
+/** What a page may send back as its fingerprint. */
+export const SEEN_PATTERN = /^[0-9a-f]{32}$/;
 
 export class LiveHub {
   private readonly subs = new Set<Subscription>();
-  private readonly last = new Map<string, string>();
   private readonly timer: NodeJS.Timeout;
   private readonly keepAlive: NodeJS.Timeout;
   private ticking = false;
@@ -38,8 +52,23 @@ export class LiveHub {
     return this.subs.size;
   }
 
-  /** Starts an event stream; false (nothing sent) when the topic is unknown or the hub is full. */
-  subscribe(topic: string, reply: FastifyReply): 'ok' | 'unknown' | 'full' {
+  /** The topic's fingerprint now, for a page to carry (undefined when unknown or unreadable). */
+  async fingerprint(name: string): Promise<string | undefined> {
+    const topic = this.topics(name);
+    if (!topic) return undefined;
+    try {
+      return digest(await topic.fingerprint());
+    } catch (err) {
+      this.opts.onError?.(err);
+      return undefined;
+    }
+  }
+
+  /**
+   * Starts an event stream; false (nothing sent) when the topic is unknown or the hub is full. `seen`:
+   * the fingerprint the page reflects (from `fingerprint`), so a change since is told at the next tick.
+   */
+  subscribe(topic: string, reply: FastifyReply, seen?: string): 'ok' | 'unknown' | 'full' {
     if (!this.topics(topic)) return 'unknown';
     if (this.subs.size >= this.opts.maxConnections) return 'full';
     reply.hijack();
@@ -50,7 +79,7 @@ export class LiveHub {
       connection: 'keep-alive',
     });
     reply.raw.write('retry: 5000\n\n');
-    const sub = { topic, reply };
+    const sub: Subscription = { topic, reply, seen: seen && SEEN_PATTERN.test(seen) ? seen : undefined };
     this.subs.add(sub);
     reply.raw.on('close', () => this.subs.delete(sub));
     return 'ok';
@@ -62,22 +91,14 @@ export class LiveHub {
     try {
       const names = new Set([...this.subs].map((s) => s.topic));
       for (const name of names) {
-        const topic = this.topics(name);
-        if (!topic) continue;
-        let fp: string;
-        try {
-          fp = await topic.fingerprint();
-        } catch (err) {
-          this.opts.onError?.(err);
-          continue;
+        const fp = await this.fingerprint(name);
+        if (fp === undefined) continue;
+        for (const s of this.subs) {
+          if (s.topic !== name) continue;
+          if (s.seen !== undefined && s.seen !== fp) s.reply.raw.write('event: changed\ndata: {}\n\n');
+          s.seen = fp;
         }
-        const before = this.last.get(name);
-        this.last.set(name, fp);
-        if (before === undefined || before === fp) continue;
-        for (const s of this.subs) if (s.topic === name) s.reply.raw.write('event: changed\ndata: {}\n\n');
       }
-      // Topics nobody watches any more are forgotten.
-      for (const name of this.last.keys()) if (!names.has(name)) this.last.delete(name);
     } finally {
       this.ticking = false;
     }

@@ -12,7 +12,7 @@ import { messagePage } from '../../console/pages/misc';
 import { oncallPage } from '../../console/pages/oncall';
 import { playbooksPage, type PlaybooksModel, type SimulationForm } from '../../console/pages/playbooks';
 import { runsPage } from '../../console/pages/runs';
-import { storyPage } from '../../console/pages/story';
+import { storyPage, storyTopic } from '../../console/pages/story';
 import { PATHS } from '../../console/paths';
 import { parseDuration } from '../../core/duration';
 import { PLAYBOOK_RUN_WORKFLOW } from '../../core/messages';
@@ -29,6 +29,8 @@ import { buildStory, waitingItems, type RunView } from './story';
 interface Helpers {
   authed: Authenticate;
   flashOf: (req: FastifyRequest, reply: FastifyReply) => Flash | undefined;
+  /** A live topic's fingerprint, taken before a page reads its data (server/console/events.ts). */
+  liveSeen: (topic: string) => Promise<string | undefined>;
 }
 
 const RUNS_LIMIT = 200;
@@ -178,11 +180,12 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: H
   app.get(PATHS.inbox, consoleRoute('Console: approvals and pages waiting (HTML)'), async (req, reply) => {
     const a = await h.authed(req, reply);
     if (!a) return reply;
+    const liveSeen = await h.liveSeen('inbox');
     const { items, truncated } = await inboxItems(ctx, a.org, a.viewer.personId);
     return sendPage(
       reply,
       200,
-      inboxPage({ viewer: a.viewer, items, truncated, flash: h.flashOf(req, reply) }),
+      inboxPage({ viewer: a.viewer, items, truncated, flash: h.flashOf(req, reply), liveSeen }),
     );
   });
 
@@ -193,6 +196,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: H
       const a = await h.authed(req, reply);
       if (!a) return reply;
       const filters = runsFilters(req.query);
+      const liveSeen = await h.liveSeen('runs');
       let runs: Awaited<ReturnType<typeof listRuns>>['runs'] = [];
       let error: string | undefined;
       try {
@@ -211,6 +215,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: H
           runs: runs.map((r) => ({ ...r, status: r.status.toLowerCase(), waiting: r.waitingForApproval })),
           error,
           limit: RUNS_LIMIT,
+          liveSeen,
         }),
       );
     },
@@ -223,6 +228,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: H
       const a = await h.authed(req, reply);
       if (!a) return reply;
       const id = String(req.query.id ?? '').slice(0, 1000);
+      const liveSeen = id ? await h.liveSeen(storyTopic(id)) : undefined;
       const run = id ? await ctx.data.run(id) : null;
       if (!run)
         return sendPage(reply, 404, messagePage('Not found', `No playbook run ${id}.`, { viewer: a.viewer }));
@@ -234,13 +240,14 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: H
         budget,
         portalUrl: ctx.portalUrl,
       });
-      return sendPage(reply, 200, storyPage(a.viewer, story, h.flashOf(req, reply)));
+      return sendPage(reply, 200, storyPage(a.viewer, story, h.flashOf(req, reply), liveSeen));
     },
   );
 
   app.get(PATHS.devices, consoleRoute('Console: devices Nightshift contained (HTML)'), async (req, reply) => {
     const a = await h.authed(req, reply);
     if (!a) return reply;
+    const liveSeen = await h.liveSeen('devices');
     const { runs, truncated } = await ctx.client.withDeadline(Date.now() + 60_000, () => ctx.data.scan());
     const devices = containedDevices(runs, deviceInfo(runs), nameOf(a.org));
     return sendPage(
@@ -251,6 +258,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: H
         devices,
         flash: h.flashOf(req, reply),
         scanned: { runs: runs.length, truncated },
+        liveSeen,
       }),
     );
   });
@@ -281,6 +289,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: H
     async (req, reply) => {
       const a = await h.authed(req, reply);
       if (!a) return reply;
+      const liveSeen = await h.liveSeen('audit');
       const r = await audit(ctx, a.org, req.query);
       return sendPage(
         reply,
@@ -290,6 +299,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: H
           entries: r.entries,
           filters: r.filters,
           scanned: { runs: r.runs, truncated: r.truncated },
+          liveSeen,
         }),
       );
     },

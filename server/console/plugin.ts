@@ -417,12 +417,16 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
       deps.logger.debug({ err: { message: (err as Error).message } }, 'console live update failed'),
   });
   app.addHook('onClose', async () => hub.close());
-  app.get<{ Querystring: { topic?: string } }>(
+  app.get<{ Querystring: { topic?: string; seen?: string } }>(
     PATHS.events,
     consoleRoute('Console: live updates of a page (server-sent events)'),
     async (req, reply) => {
       if (!(await authed(req, reply))) return reply;
-      const r = hub.subscribe(String(req.query.topic ?? '').slice(0, 700), reply);
+      const r = hub.subscribe(
+        String(req.query.topic ?? '').slice(0, 700),
+        reply,
+        String(req.query.seen ?? '').slice(0, 64),
+      );
       if (r === 'unknown') return reply.code(404).send({ error: 'not_found', message: 'unknown topic' });
       if (r === 'full')
         return reply
@@ -433,6 +437,6 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
     },
   );
 
-  await pageRoutes(app, ctx, { authed, flashOf });
+  await pageRoutes(app, ctx, { authed, flashOf, liveSeen: (topic) => hub.fingerprint(topic) });
   await actionRoutes(app, ctx, { authed, csrf, redirectWithFlash });
 }
