@@ -40,7 +40,7 @@ it('uses a fresh bundle, and bundles again when it is missing, older than the co
 
   // The code changed after the bundle was built.
   const later = new Date(Date.now() + 60_000);
-  fs.utimesSync(path.join(COPY, 'compiler', 'expr', 'runtime.js'), later, later);
+  fs.utimesSync(path.join(COPY, 'engine', 'expr', 'runtime.js'), later, later);
   expect(m.bundleIsFresh()).toBe(false);
   await m.writeWorkflowBundle();
   fs.utimesSync(bundle, new Date(later.getTime() + 1000), new Date(later.getTime() + 1000));
