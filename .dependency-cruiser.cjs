@@ -13,6 +13,8 @@ const LIBRARY = [
   'integrations',
   'intake',
   'activities',
+  'simulator',
+  'console',
   'server',
 ];
 
@@ -26,8 +28,23 @@ const ALLOWED = {
   integrations: ['core', 'platform'],
   intake: ['core', 'engine', 'compiler', 'workflows', 'platform', 'integrations'],
   activities: ['core', 'platform', 'integrations', 'intake', 'workflows'],
-  // console: the responder web console (issue 13), imported by server only — add it to server's list.
-  server: ['core', 'engine', 'compiler', 'workflows', 'platform', 'integrations', 'intake', 'activities'],
+  // The interpreter on a virtual clock (nightshift simulate, the console's simulator): Node-side, so
+  // not in engine/ (the workflow sandbox), and below server/ and cli/ which both run it.
+  simulator: ['core', 'engine'],
+  // The responder web console's pages and assets: plain views over a model, served by server/ only.
+  console: ['core', 'integrations'],
+  server: [
+    'core',
+    'engine',
+    'compiler',
+    'workflows',
+    'platform',
+    'integrations',
+    'intake',
+    'activities',
+    'simulator',
+    'console',
+  ],
   // Composition roots: worker assembles the workers from everything above; cli is every command (and
   // runs worker and server).
   worker: [...LIBRARY],

@@ -25,11 +25,14 @@ COPY platform/ platform/
 COPY integrations/ integrations/
 COPY activities/ activities/
 COPY intake/ intake/
+COPY simulator/ simulator/
+COPY console/ console/
 COPY server/ server/
 COPY worker/ worker/
 COPY cli/ cli/
-COPY deploy/bundle-workflows.js deploy/
-# npm run build compiles and bundles the workflows (dist/workflow-bundle.js).
+COPY deploy/bundle-workflows.js deploy/build-console.js deploy/
+# npm run build compiles, builds the console's assets (dist/console-assets) and bundles the workflows
+# (dist/workflow-bundle.js).
 RUN npm run build \
   && npm prune --omit=dev --no-audit --no-fund
 

@@ -4,7 +4,7 @@ const transform = {
   '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
 };
 // ESM-only dependencies that jest (CommonJS) must transform.
-const transformIgnorePatterns = ['/node_modules/(?!(@marcbachmann/cel-js)/)'];
+const transformIgnorePatterns = ['/node_modules/(?!(@marcbachmann/cel-js|openid-client|oauth4webapi|jose)/)'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -30,6 +30,15 @@ module.exports = {
       transform,
       transformIgnorePatterns,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+    },
+    {
+      // The console in a real Chromium (Debian's package, driven by playwright-core) against the same
+      // Temporal server: scripts/setup.sh --for-tests installs the browser.
+      displayName: 'browser',
+      testEnvironment: 'node',
+      transform,
+      transformIgnorePatterns,
+      testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
     },
   ],
 };

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../platform/temporal/dev-server';
+import { runSignIn } from './sign-in';
 import { runSimulate } from './simulate';
 import { runRoles, runStart } from './start';
 import { runValidate } from './validate';
@@ -18,6 +19,7 @@ usage:
                     [--approval approved|denied|none] [--approval-after DURATION]
                     [--approver PERSON] [--ack none|DURATION] [--json]
                                          run a playbook on a virtual clock, with no side effects
+  nightshift sign-in [--as PERSON]       print a new one-time sign-in link of the web console
   nightshift version
 `;
 
@@ -38,6 +40,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'worker':
     case 'server':
       return runRoles(cmd, rest, io);
+    case 'sign-in':
+      // The one place besides start that reads the process environment (settings and the link key).
+      return runSignIn(rest, io, process.env);
     case 'version':
     case '--version':
       io.out(

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { formatDiagnostic, loadProject } from '../compiler';
 import { parseDuration } from '../core/duration';
 import { parseDetection } from '../intake/formats/generic';
-import { simulate, type SimulationReport } from './simulation';
+import { simulate, type SimulationReport } from '../simulator/simulate';
 
 export interface CliIO {
   out: (s: string) => void;

@@ -16,6 +16,11 @@ import { buildServer } from '../server/app';
 import { createMetrics } from '../platform/metrics';
 import { metricsSinks } from '../worker/sinks';
 import { interactionRoutes } from '../server/interactions';
+import { consoleRoutes } from '../server/console/plugin';
+import { signInLink } from '../server/console/sign-in-link';
+import { OidcClient } from '../integrations/oidc/client';
+import { consoleSettings } from '../platform/config/console';
+import { PATHS } from '../console/paths';
 import type { OrgIR } from '../core/ir';
 import { createLogger, secretValuesFromEnv } from '../platform/logger';
 import { installTemporalLogging, temporalLogger, temporalServerLines } from '../platform/temporal/logger';
@@ -119,6 +124,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
     // Every integration setting is checked before anything starts: a bad one is one line naming it.
     const defenderCfg = defenderConfigFromEnv(processEnv);
     channelConfigFromEnv(processEnv);
+    const consoleCfg = consoleSettings(processEnv);
     const runsWorker = role !== 'server';
     const runsServer = role !== 'worker';
     const tokens = runsServer ? apiTokens(processEnv, STATE_DIR) : { tokens: [] };
@@ -227,6 +233,18 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
       own(() => workers.shutdown());
     }
 
+    // Console sign-in: OIDC when configured; otherwise a one-time link, printed below (never an open console).
+    const publicUrl = acts.channelConfig.publicUrl as string;
+    const oidc = consoleCfg.oidc
+      ? new OidcClient({
+          issuer: consoleCfg.oidc.issuer,
+          clientId: consoleCfg.oidc.clientId,
+          clientSecret: consoleCfg.oidc.clientSecret,
+          clientCertificate: consoleCfg.oidc.clientCertificate,
+          redirectUri: `${publicUrl.replace(/\/+$/, '')}${PATHS.oidcCallback}`,
+          scopes: consoleCfg.oidc.scopes,
+        })
+      : undefined;
     if (runsServer) {
       const server = await buildServer({
         client,
@@ -245,6 +263,21 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
               cfg: acts.channelConfig,
               log,
               metrics,
+            }),
+          (app) =>
+            consoleRoutes(app, {
+              client,
+              namespace: cfg.temporal.namespace,
+              taskQueue: TASK_QUEUE,
+              current: () => registry.current,
+              lastLoad: () => registry.lastLoad,
+              linkSecret: acts.channelConfig.linkSecret as string,
+              publicUrl: acts.channelConfig.publicUrl as string,
+              oidc: oidc && consoleCfg.oidc ? { client: oidc, claims: consoleCfg.oidc.claims } : undefined,
+              sessionTtlMs: consoleCfg.sessionTtlMs,
+              logger: log,
+              portalUrl: defenderCfg.portalUrl,
+              assetsDir: path.join(PROJECT_ROOT, 'dist', 'console-assets'),
             }),
         ],
       });
@@ -290,6 +323,13 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         `  Playbooks    ${registry.current.playbooks.map((p) => p.name).join(', ') || '(none)'}`,
         ...acts.modes.map((m) => `  ${m}`),
         `  ${links.banner}`,
+        ...(runsServer
+          ? [
+              oidc
+                ? `  Console      ${publicUrl.replace(/\/+$/, '')}${PATHS.inbox}   (sign-in with ${oidc.issuer})`
+                : `  Console      ${signInLink(publicUrl, acts.channelConfig.linkSecret as string, { nowSec: Math.floor(Date.now() / 1000) })}   (one-time sign-in link; npx nightshift sign-in prints another)`,
+            ]
+          : []),
       ].join('\n'),
     );
     log.info(

@@ -17,7 +17,7 @@ import type {
   Weekday,
   WindowIR,
 } from '../core/ir';
-import { IR_VERSION } from '../core/ir';
+import { CONSOLE_ROLES, IR_VERSION } from '../core/ir';
 import { parseSource } from './source';
 import { didYouMean } from './suggest';
 import { parseDuration } from '../core/duration';
@@ -44,6 +44,7 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
     'groups',
     'channels',
     'policy',
+    'roles',
   ]);
   if (!top) return { diagnostics: rep.diagnostics };
 
@@ -60,11 +61,19 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
 
   // People first: rotations and groups refer to them.
   const people: Record<string, PersonIR> = {};
+  const peopleAt = new Map<string, number>();
   for (const [id, e] of named('people')) {
-    const m = w.map(e.value, `person '${id}'`, e.keyAt, ['name', 'slack', 'phone', 'email'], ['name']);
+    peopleAt.set(id, e.keyAt);
+    const m = w.map(
+      e.value,
+      `person '${id}'`,
+      e.keyAt,
+      ['name', 'slack', 'phone', 'email', 'login'],
+      ['name'],
+    );
     if (!m) continue;
     const p: PersonIR = { id, name: w.str(m.get('name'), `person '${id}': name`) ?? id };
-    for (const k of ['slack', 'phone', 'email'] as const) {
+    for (const k of ['slack', 'phone', 'email', 'login'] as const) {
       const v = w.str(m.get(k), `person '${id}': ${k}`);
       if (v !== null) p[k] = v;
     }
@@ -75,6 +84,19 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
       rep.error(w.pos(m.get('email')?.value), `person '${id}': email '${p.email}' is not an email address`);
     }
     people[id] = p;
+  }
+  // A console sign-in names one person: a login may not be another person's login or email.
+  const identities = new Map<string, string>();
+  for (const p of Object.values(people))
+    for (const v of [p.email, p.login])
+      if (v && !identities.has(v.toLowerCase())) identities.set(v.toLowerCase(), p.id);
+  for (const p of Object.values(people)) {
+    const owner = p.login ? identities.get(p.login.toLowerCase()) : undefined;
+    if (owner && owner !== p.id)
+      rep.error(
+        peopleAt.get(p.id) ?? 0,
+        `person '${p.id}': login '${p.login}' is also the login or email of '${owner}': a console sign-in must name one person`,
+      );
   }
   const personIds = Object.keys(people);
   const person = (v: { v: string; at: number }, what: string): boolean => {
@@ -185,8 +207,20 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
     }
   }
 
+  const roles = compileRoles(w, top.get('roles'), people, groups);
+
   if (rep.failed) return { diagnostics: rep.diagnostics };
-  const body = { irVersion: IR_VERSION, calendars, people, rotations, groups, channels, policy };
+  // Without `roles:` the IR (and its hash) is what it was before roles existed.
+  const body = {
+    irVersion: IR_VERSION,
+    calendars,
+    people,
+    rotations,
+    groups,
+    channels,
+    policy,
+    ...(roles ? { roles } : {}),
+  };
   return { org: { ...body, hash: irHash(body, []) }, diagnostics: rep.diagnostics };
 }
 
@@ -336,4 +370,33 @@ function compileChannel(w: Walker, name: string, e: Entry): ChannelIR | null {
   for (const t of to ?? [])
     if (!/^[^@\s]+@[^@\s]+$/.test(t.v)) w.rep.error(t.at, `${what}: '${t.v}' is not an email address`);
   return to ? { kind: 'email', to: to.map((t) => t.v) } : null;
+}
+
+/** `roles:` — console roles, each a list of people and groups (expanded to person ids). */
+function compileRoles(
+  w: Walker,
+  e: Entry | undefined,
+  people: Record<string, PersonIR>,
+  groups: Record<string, string[]>,
+): OrgIR['roles'] | undefined {
+  if (!e) return undefined;
+  const m = w.map(e.value, 'roles', e.keyAt, [...CONSOLE_ROLES]);
+  if (!m) return undefined;
+  const roles: NonNullable<OrgIR['roles']> = {};
+  for (const role of CONSOLE_ROLES) {
+    const list = w.strList(m.get(role), `roles.${role}`);
+    if (!list) continue;
+    const ids = new Set<string>();
+    for (const x of list) {
+      if (people[x.v]) ids.add(x.v);
+      else if (groups[x.v]) for (const id of groups[x.v]) ids.add(id);
+      else
+        w.rep.error(
+          x.at,
+          `roles.${role}: '${x.v}' is neither a person nor a group${didYouMean(x.v, [...Object.keys(people), ...Object.keys(groups)])}`,
+        );
+    }
+    roles[role] = [...ids];
+  }
+  return roles;
 }

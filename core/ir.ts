@@ -58,6 +58,8 @@ export interface PersonIR {
   slack?: string;
   phone?: string;
   email?: string;
+  /** Console sign-in: the OIDC claim value (UPN, object id, subject) naming them, when not their email. */
+  login?: string;
 }
 
 export interface RotationIR {
@@ -84,6 +86,10 @@ export interface PolicyIR {
   maxAutoIsolations?: { count: number; perMs: DurationMs };
 }
 
+/** Roles of the responder console, in increasing power (nightshift.yaml `roles:`). */
+export const CONSOLE_ROLES = ['viewer', 'responder', 'admin'] as const;
+export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
+
 export interface OrgIR {
   irVersion: number;
   calendars: Record<string, CalendarIR>;
@@ -93,6 +99,8 @@ export interface OrgIR {
   groups: Record<string, string[]>;
   channels: Record<string, ChannelIR>;
   policy: PolicyIR;
+  /** Console roles → person ids (groups expanded). Absent: every person is a responder. */
+  roles?: Partial<Record<ConsoleRole, string[]>>;
   /** sha256 (hex) of the canonical form of everything above. */
   hash: string;
 }

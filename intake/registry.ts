@@ -13,6 +13,7 @@ export interface LoadReport {
 export class PlaybookRegistry {
   private org?: OrgIR;
   private byName = new Map<string, PlaybookIR>();
+  private last: { at: Date; diagnostics: Diagnostic[] } | null = null;
 
   constructor(
     private readonly configFile: string,
@@ -23,8 +24,19 @@ export class PlaybookRegistry {
     return { org: this.org, playbooks: [...this.byName.values()] };
   }
 
+  /** When the files were last (re)loaded and what the compiler said (the console shows refused files). */
+  get lastLoad(): { at: Date; diagnostics: Diagnostic[] } | null {
+    return this.last;
+  }
+
   /** Loads everything again. Nothing already accepted is lost: a file that fails keeps its old version. */
   reload(): LoadReport {
+    const report = this.load();
+    this.last = { at: new Date(), diagnostics: report.diagnostics };
+    return report;
+  }
+
+  private load(): LoadReport {
     const res = loadProject({ config: this.configFile, paths: this.playbookPaths });
     const errors = res.diagnostics.filter((d) => d.severity === 'error');
     const orgBroken = errors.some((d) => d.file === this.configFile) || !res.org;

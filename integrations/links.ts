@@ -7,12 +7,15 @@
 // link replayed after a decision is refused with nothing changed, and no token table is needed.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export type LinkKind = 'decide' | 'ack' | 'voice';
+export type LinkKind = 'decide' | 'ack' | 'voice' | 'console';
 export type LinkOutcome = 'approved' | 'denied' | 'ack';
 
 export interface LinkClaims {
   v: 1;
-  /** decide: approval link; ack: page acknowledgement link; voice: Twilio <Gather> callback. */
+  /**
+   * decide: approval link; ack: page acknowledgement link; voice: Twilio <Gather> callback; console: a
+   * one-time console sign-in link (id `console`, sub the person or empty to choose).
+   */
   k: LinkKind;
   /** Approval or page id (`<workflowId>|<stepId>|<n>`). */
   id: string;

@@ -2,10 +2,12 @@
 # Everything Nightshift needs on a fresh clone, done once and reused afterwards:
 #   1. npm packages (npm ci, when package-lock.json changed since the last install);
 #   2. the Temporal CLI (embeds the dev server), built from its Go module into .nightshift/bin;
-#   3. the TypeScript build in dist/ (incremental) and the workflow bundle (dist/workflow-bundle.js).
+#   3. with --for-tests, Chromium for the browser tests (Debian's package, when missing);
+#   4. the TypeScript build in dist/ (incremental), the console's assets (dist/console-assets/) and the
+#      workflow bundle (dist/workflow-bundle.js).
 # Usage: scripts/setup.sh [--for-tests] [--temporal-only]
 #   --for-tests      always build the Temporal binary (the tests start their own dev server),
-#                    even when TEMPORAL_ADDRESS points at an existing server.
+#                    even when TEMPORAL_ADDRESS points at an existing server; install Chromium.
 #   --temporal-only  only step 2.
 set -euo pipefail
 
@@ -77,8 +79,27 @@ if $need_temporal; then
   fi
 fi
 
-# 3. TypeScript build ------------------------------------------------------------------------------
 $temporal_only && exit 0
+
+# 3. Chromium for the browser tests -----------------------------------------------------------------
+# playwright-core drives Debian's chromium by its path: no browser download (NIGHTSHIFT_CHROMIUM
+# points at another Chromium).
+chromium="${NIGHTSHIFT_CHROMIUM:-/usr/bin/chromium}"
+if $for_tests && [ ! -x "$chromium" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "nightshift setup: installing Chromium for the browser tests (apt-get install chromium)…"
+    if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } \
+      >"$root/.nightshift/chromium-install.log" 2>&1; then
+      tail -20 "$root/.nightshift/chromium-install.log" >&2
+      fail "installing Chromium failed (full log: .nightshift/chromium-install.log)."
+    fi
+  else
+    fail "the browser tests need Chromium at $chromium: run 'apt-get install chromium' as root, or set NIGHTSHIFT_CHROMIUM to a Chromium binary."
+  fi
+fi
+
+# 4. TypeScript build ------------------------------------------------------------------------------
 npx --no-install tsc -p tsconfig.build.json || fail "the TypeScript build failed (see the errors above)."
+node deploy/build-console.js || fail "building the console's assets failed (see the errors above)."
 # The workflow bundle (a no-op when it is newer than the code): workers then start without webpack.
 node deploy/bundle-workflows.js || fail "bundling the workflows failed (see the error above)."

@@ -9,6 +9,7 @@ import {
   SA_WAITING_FOR_APPROVAL,
 } from '../core/search-attributes';
 import { PLAYBOOK_RUN_WORKFLOW } from '../core/messages';
+import { parseDuration } from '../core/duration';
 
 export class RunFilterError extends Error {}
 
@@ -19,6 +20,7 @@ export const RUN_FILTERS = [
   'device',
   'status',
   'waiting',
+  'since',
   'limit',
 ] as const;
 const STATUSES = ['running', 'completed', 'failed', 'terminated', 'cancelled', 'timed_out'] as const;
@@ -47,6 +49,12 @@ export function runQuery(q: Record<string, string>): { query: string; limit: num
     if (q.waiting !== 'true' && q.waiting !== 'false')
       throw new RunFilterError('waiting must be true or false');
     parts.push(`${SA_WAITING_FOR_APPROVAL.name} = ${q.waiting}`);
+  }
+  if (q.since) {
+    // A duration back from now (1h, 7d): runs started since then.
+    const ms = parseDuration(q.since);
+    if (ms === null || ms <= 0) throw new RunFilterError('since must be a duration, like 1h or 7d');
+    parts.push(`StartTime > '${new Date(Date.now() - ms).toISOString()}'`);
   }
   if (q.status !== undefined) {
     const st = q.status as (typeof STATUSES)[number];

@@ -3,3 +3,4 @@ export { smokeTest } from './smoke';
 export { playbookRun } from './playbook-run';
 export { blastRadius } from './blast-radius';
 export { defenderAlertPoller } from './defender-intake';
+export { deviceRelease } from './device-release';

@@ -22,7 +22,9 @@ export async function askApproval(d: Deliveries, req: ApprovalAskRequest): Promi
     smsQuestion,
     warnNoLinks,
     voiceCall,
+    story,
   } = d;
+  const open = story(req.run, req.approvalId);
   const progress = progressFor(req.key);
   const at: Delivery = { key: req.key, progress, run: req.run };
   const mentions = req.approvers.map((p) => (p.slack ? `<@${p.slack}>` : esc(p.name))).join(', ') || 'nobody';
@@ -33,6 +35,7 @@ export async function askApproval(d: Deliveries, req: ApprovalAskRequest): Promi
     code: req.code,
     approvers: mentions,
     expiresAt: req.expiresAt,
+    story: open,
   });
   const text = `Approval needed: ${req.question}`;
   const mailFor = (address: string, person?: PersonIR) => () => {
@@ -45,6 +48,7 @@ export async function askApproval(d: Deliveries, req: ApprovalAskRequest): Promi
       expiresAt: req.expiresAt,
       approver: isApprover,
       links: isApprover ? decideLinks(req, who, 'email') : undefined,
+      story: open,
     });
   };
   const to: Recipient = req.to;
@@ -63,6 +67,7 @@ export async function askApproval(d: Deliveries, req: ApprovalAskRequest): Promi
         code: req.code,
         expiresAt: req.expiresAt,
         links: approverLinks,
+        story: open,
       });
       return teamsPost('askApproval', at, to.id, ch, card, text);
     }

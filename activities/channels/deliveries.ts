@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChannelIR, OrgIR, PersonIR } from '../../core/ir';
 import type { ApprovalAskRequest, PostedMessage, RunRef } from '../../core/effects';
+import { interactionAnchor, storyUrl } from '../../core/console-urls';
 import { resolveSecret, teamsVariables, type ChannelConfig } from '../../integrations/channels-config';
 import { EmailAdapter, messageIdFor } from '../../integrations/email/adapter';
 import { linkUrl, signLink, voiceCallbackUrl } from '../../integrations/links';
@@ -90,6 +91,16 @@ export function createDeliveries(cfg: ChannelConfig, deps: ChannelDeps = {}) {
 
   function links(): { publicUrl: string; secret: string } | undefined {
     return cfg.publicUrl && cfg.linkSecret ? { publicUrl: cfg.publicUrl, secret: cfg.linkSecret } : undefined;
+  }
+
+  /** The run's story on the web console (at an approval or page), when the server has a public URL. */
+  function story(run: RunRef, interactionId?: string): string | undefined {
+    if (!cfg.publicUrl) return undefined;
+    return storyUrl(
+      cfg.publicUrl,
+      run.workflowId,
+      interactionId ? interactionAnchor(interactionId) : undefined,
+    );
   }
 
   function personName(id: string | null): string {
@@ -237,7 +248,8 @@ export function createDeliveries(cfg: ChannelConfig, deps: ChannelDeps = {}) {
   }
 
   function smsQuestion(req: ApprovalAskRequest): string {
-    return `Nightshift approval: ${req.question} Reply YES ${req.code} to approve or NO ${req.code} to deny.`;
+    const open = story(req.run, req.approvalId);
+    return `Nightshift approval: ${req.question} Reply YES ${req.code} to approve or NO ${req.code} to deny.${open ? ` ${open}` : ''}`;
   }
 
   function warnNoLinks(what: string): void {
@@ -295,6 +307,7 @@ export function createDeliveries(cfg: ChannelConfig, deps: ChannelDeps = {}) {
     done,
     dryRun,
     links,
+    story,
     personName,
     personKind,
     teamsUrl,

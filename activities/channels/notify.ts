@@ -7,7 +7,8 @@ import type { Deliveries, Delivery } from './deliveries';
 import { progressFor } from './progress';
 
 export async function notify(d: Deliveries, req: NotifyRequest): Promise<PostedMessage> {
-  const { personKind, slackPost, emailSend, smsSend, teamsPost } = d;
+  const { personKind, slackPost, emailSend, smsSend, teamsPost, story } = d;
+  const open = story(req.run);
   const progress = progressFor(req.key);
   const at: Delivery = { key: req.key, progress, run: req.run };
   const text = req.title ? `${req.title}: ${req.message}` : req.message;
@@ -20,19 +21,25 @@ export async function notify(d: Deliveries, req: NotifyRequest): Promise<PostedM
         at,
         { channel: ch.channel },
         text,
-        notifyBlocks(req.run, req.message, req.title),
+        notifyBlocks(req.run, req.message, req.title, open),
       );
     if (ch.kind === 'teams')
-      return teamsPost('notify', at, to.id, ch, notifyCard(req.run, req.message, req.title), text);
-    return emailSend('notify', at, ch.to, () => notifyEmail(req.run, req.message, req.title));
+      return teamsPost('notify', at, to.id, ch, notifyCard(req.run, req.message, req.title, open), text);
+    return emailSend('notify', at, ch.to, () => notifyEmail(req.run, req.message, req.title, open));
   }
   const p = to.person;
   switch (personKind(p)) {
     case 'slack':
-      return slackPost('notify', at, { user: p.slack }, text, notifyBlocks(req.run, req.message, req.title));
+      return slackPost(
+        'notify',
+        at,
+        { user: p.slack },
+        text,
+        notifyBlocks(req.run, req.message, req.title, open),
+      );
     case 'email':
-      return emailSend('notify', at, [p.email!], () => notifyEmail(req.run, req.message, req.title));
+      return emailSend('notify', at, [p.email!], () => notifyEmail(req.run, req.message, req.title, open));
     case 'sms':
-      return smsSend('notify', at, p.phone!, `Nightshift: ${text}`);
+      return smsSend('notify', at, p.phone!, `Nightshift: ${text}${open ? ` ${open}` : ''}`);
   }
 }

@@ -7,7 +7,8 @@ import type { Deliveries, Delivery } from './deliveries';
 import { progressFor } from './progress';
 
 export async function page(d: Deliveries, req: PageRequest): Promise<PostedMessage> {
-  const { ttl, nowSec, links, need, slackPost, emailSend, smsSend, voiceCall } = d;
+  const { ttl, nowSec, links, need, slackPost, emailSend, smsSend, voiceCall, story } = d;
+  const open = story(req.run, req.pageId);
   const progress = progressFor(req.key);
   const at: Delivery = { key: req.key, progress, run: req.run };
   const p = req.person;
@@ -20,7 +21,7 @@ export async function page(d: Deliveries, req: PageRequest): Promise<PostedMessa
         'page',
         at,
         need(p.phone, `person ${p.id} has no phone for an SMS page`),
-        `Nightshift PAGE: ${message} Reply ACK ${req.code} to acknowledge.`,
+        `Nightshift PAGE: ${message} Reply ACK ${req.code} to acknowledge.${open ? ` ${open}` : ''}`,
       );
     case 'voice':
       return voiceCall('page', at, p, {
@@ -37,7 +38,7 @@ export async function page(d: Deliveries, req: PageRequest): Promise<PostedMessa
         at,
         { user: need(p.slack, `person ${p.id} has no Slack user id`) },
         `PAGE: ${message}`,
-        pageBlocks(req.run, req.pageId, message, req.code),
+        pageBlocks(req.run, req.pageId, message, req.code, open),
       );
     case 'email': {
       const address = need(p.email, `person ${p.id} has no email address`);
@@ -54,7 +55,7 @@ export async function page(d: Deliveries, req: PageRequest): Promise<PostedMessa
             }),
           )
         : undefined;
-      return emailSend('page', at, [address], () => pageEmail(req.run, message, req.code, ackUrl));
+      return emailSend('page', at, [address], () => pageEmail(req.run, message, req.code, ackUrl, open));
     }
   }
 }

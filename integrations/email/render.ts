@@ -18,15 +18,21 @@ function runText(run: RunRef): string {
 /** A subject: one line, bounded (text that is not ours, made visible). */
 const subject = (text: string) => cap(oneLine(text), 200);
 
-function wrap(title: string, inner: string, run: RunRef): string {
-  return `<!doctype html><html><body style="font-family:sans-serif"><h2>${h(title)}</h2>${inner}<p style="color:#666;font-size:12px">${h(runText(run))}</p></body></html>`;
+function wrap(title: string, inner: string, run: RunRef, story?: string): string {
+  const open = story ? `<p><a href="${h(story)}">Open in the Nightshift console</a></p>` : '';
+  return `<!doctype html><html><body style="font-family:sans-serif"><h2>${h(title)}</h2>${inner}${open}<p style="color:#666;font-size:12px">${h(runText(run))}</p></body></html>`;
 }
 
-export function notifyEmail(run: RunRef, message: string, title?: string): Rendered {
+/** The run's story on the console (core/console-urls.ts), as a line of the plain-text body. */
+function storyText(story?: string): string {
+  return story ? `Open in the console: ${story}\n` : '';
+}
+
+export function notifyEmail(run: RunRef, message: string, title?: string, story?: string): Rendered {
   return {
     subject: subject(`[Nightshift] ${title ?? run.playbook}`),
-    text: `${plainText(message)}\n\n${runText(run)}\n`,
-    html: wrap(title ?? 'Nightshift', `<p>${h(message)}</p>`, run),
+    text: `${plainText(message)}\n\n${storyText(story)}${runText(run)}\n`,
+    html: wrap(title ?? 'Nightshift', `<p>${h(message)}</p>`, run, story),
   };
 }
 
@@ -38,6 +44,8 @@ export function approvalEmail(opts: {
   /** The recipient may answer (whether or not this server can sign links for them). */
   approver: boolean;
   links?: { approve: string; deny: string };
+  /** The run's story on the console, at this approval. */
+  story?: string;
 }): Rendered {
   const { run, question, code, links } = opts;
   // An approver without links (no NIGHTSHIFT_PUBLIC_URL/LINK_SECRET, which `nightshift start` refuses
@@ -54,8 +62,13 @@ export function approvalEmail(opts: {
     : `<p>${h(opts.approver ? noLinks : observer)}</p>`;
   return {
     subject: subject(`[Nightshift] Approval needed: ${question}`),
-    text: `${plainText(question)}\n\n${how}\nBy SMS: YES ${code} / NO ${code}\nExpires: ${opts.expiresAt}\n\n${runText(run)}\n`,
-    html: wrap('Approval needed', `<p>${h(question)}</p>${htmlHow}<p>Expires: ${h(opts.expiresAt)}</p>`, run),
+    text: `${plainText(question)}\n\n${how}\nBy SMS: YES ${code} / NO ${code}\nExpires: ${opts.expiresAt}\n${storyText(opts.story)}\n${runText(run)}\n`,
+    html: wrap(
+      'Approval needed',
+      `<p>${h(question)}</p>${htmlHow}<p>Expires: ${h(opts.expiresAt)}</p>`,
+      run,
+      opts.story,
+    ),
   };
 }
 
@@ -67,14 +80,21 @@ export function resolvedEmail(run: RunRef, question: string, text: string): Rend
   };
 }
 
-export function pageEmail(run: RunRef, message: string, code: string, ackUrl?: string): Rendered {
+export function pageEmail(
+  run: RunRef,
+  message: string,
+  code: string,
+  ackUrl?: string,
+  story?: string,
+): Rendered {
   return {
     subject: subject(`[Nightshift] PAGE: ${message}`),
-    text: `${plainText(message)}\n\n${ackUrl ? `Acknowledge: ${ackUrl}\n` : ''}By SMS: ACK ${code}\n\n${runText(run)}\n`,
+    text: `${plainText(message)}\n\n${ackUrl ? `Acknowledge: ${ackUrl}\n` : ''}By SMS: ACK ${code}\n${storyText(story)}\n${runText(run)}\n`,
     html: wrap(
       'Page',
       `<p>${h(message)}</p>${ackUrl ? `<p><a href="${h(ackUrl)}">Acknowledge</a></p>` : ''}<p>By SMS: ACK ${h(code)}</p>`,
       run,
+      story,
     ),
   };
 }

@@ -24,11 +24,16 @@ function runLine(run: RunRef): string {
   return `Playbook \`${esc(run.playbook)}\` v${run.playbookVersion} · step \`${esc(run.stepId)}\` · detection \`${esc(run.detectionId)}\``;
 }
 
-export function notifyBlocks(run: RunRef, message: string, title?: string): Block[] {
+/** ` · <url|Open in the console>`: the run's story (core/console-urls.ts), when the server has a public URL. */
+function storyLink(story?: string): string {
+  return story ? ` · <${esc(story)}|Open in the console>` : '';
+}
+
+export function notifyBlocks(run: RunRef, message: string, title?: string, story?: string): Block[] {
   const text = (title ? `*${esc(title)}*\n` : '') + esc(message);
   return [
     { type: 'section', text: { type: 'mrkdwn', text: cap(text, 3000) } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: runLine(run) }] },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: runLine(run) + storyLink(story) }] },
   ];
 }
 
@@ -39,6 +44,8 @@ export function approvalBlocks(opts: {
   code: string;
   approvers: string;
   expiresAt: string;
+  /** The run's story on the console, at this approval. */
+  story?: string;
 }): Block[] {
   const { run, approvalId, question, code } = opts;
   return [
@@ -54,7 +61,7 @@ export function approvalBlocks(opts: {
         {
           type: 'mrkdwn',
           text: cap(
-            `${runLine(run)}\nApprovers: ${opts.approvers} · expires ${esc(opts.expiresAt)} · by SMS: \`YES ${code}\` / \`NO ${code}\``,
+            `${runLine(run)}\nApprovers: ${opts.approvers} · expires ${esc(opts.expiresAt)} · by SMS: \`YES ${code}\` / \`NO ${code}\`${storyLink(opts.story)}`,
             3000,
           ),
         },
@@ -132,7 +139,13 @@ export function resolvedBlocks(opts: {
   ];
 }
 
-export function pageBlocks(run: RunRef, pageId: string, message: string, code: string): Block[] {
+export function pageBlocks(
+  run: RunRef,
+  pageId: string,
+  message: string,
+  code: string,
+  story?: string,
+): Block[] {
   return [
     {
       type: 'section',
@@ -141,7 +154,7 @@ export function pageBlocks(run: RunRef, pageId: string, message: string, code: s
     },
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `${runLine(run)} · by SMS: \`ACK ${code}\`` }],
+      elements: [{ type: 'mrkdwn', text: `${runLine(run)} · by SMS: \`ACK ${code}\`${storyLink(story)}` }],
     },
     {
       type: 'actions',

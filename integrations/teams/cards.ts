@@ -4,6 +4,11 @@ import type { Decision, RunRef } from '../../core/effects';
 import type { Card } from './adapter';
 import { cap, plainText, teamsText } from '../escape';
 
+/** The run's story on the console (core/console-urls.ts), as the card's action. */
+function openStory(story?: string): unknown[] {
+  return story ? [{ type: 'Action.OpenUrl', title: 'Open in the console', url: story }] : [];
+}
+
 function card(body: unknown[], actions?: unknown[]): Card {
   return {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
@@ -41,8 +46,8 @@ const heading = (text: string) => ({
 });
 const para = (text: string) => ({ type: 'TextBlock', wrap: true, text: md(text) });
 
-export function notifyCard(run: RunRef, message: string, title?: string): Card {
-  return card([heading(title ?? 'Nightshift'), para(message), facts(run)]);
+export function notifyCard(run: RunRef, message: string, title?: string, story?: string): Card {
+  return card([heading(title ?? 'Nightshift'), para(message), facts(run)], openStory(story));
 }
 
 export interface ApproverLinks {
@@ -57,6 +62,8 @@ export function approvalCard(opts: {
   code: string;
   expiresAt: string;
   links: ApproverLinks[];
+  /** The run's story on the console, at this approval. */
+  story?: string;
 }): Card {
   const body: unknown[] = [
     heading('Approval needed'),
@@ -80,7 +87,7 @@ export function approvalCard(opts: {
       },
     );
   }
-  return card(body);
+  return card(body, openStory(opts.story));
 }
 
 export function resolvedCard(question: string, decision: Decision, text: string): Card {

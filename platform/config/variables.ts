@@ -157,6 +157,23 @@ export const VARIABLES = [
   { name: 'TWILIO_API_BASE', default: "(Twilio's)", doc: 'Twilio API base (tests)' },
   { name: 'SMTP_URL', default: '(unset: dry run)', doc: 'SMTP server, `smtps://user:pass@host:465`' },
   { name: 'EMAIL_FROM', default: '', doc: 'sender address' },
+  // The web console (docs/console.md)
+  {
+    name: 'NIGHTSHIFT_OIDC_ISSUER',
+    default: '(unset: one-time sign-in links)',
+    doc: 'OIDC issuer of console sign-in; Entra ID: `https://login.microsoftonline.com/<tenant-id>/v2.0`',
+  },
+  { name: 'NIGHTSHIFT_OIDC_CLIENT_ID', default: '', doc: "the console app's client id" },
+  { name: 'NIGHTSHIFT_OIDC_CLIENT_SECRET', default: '', doc: 'its client secret (or a certificate:)' },
+  { name: 'NIGHTSHIFT_OIDC_CLIENT_CERT', default: '', doc: 'PEM certificate of the app (`private_key_jwt`)' },
+  { name: 'NIGHTSHIFT_OIDC_CLIENT_KEY', default: '', doc: 'PEM private key of that certificate' },
+  {
+    name: 'NIGHTSHIFT_OIDC_CLAIMS',
+    default: '`email,preferred_username`',
+    doc: "ID-token claims matched, in order, to a person's `login` or `email`",
+  },
+  { name: 'NIGHTSHIFT_OIDC_SCOPES', default: '`openid profile email`', doc: 'scopes asked at sign-in' },
+  { name: 'NIGHTSHIFT_CONSOLE_SESSION_TTL', default: '`12h`', doc: 'how long a console session lasts' },
 ] as const satisfies readonly Variable[];
 
 export type VariableName = (typeof VARIABLES)[number]['name'];

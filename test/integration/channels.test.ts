@@ -666,9 +666,10 @@ describe('channels: pages', () => {
     // One of each, despite one injected failure per delivery.
     expect(twilio.calls.filter((x) => x.twiml.includes(`web-0${c}`))).toHaveLength(1);
     expect(twilio.messages.filter((m) => m.body.includes(`ACK ${c}`))).toHaveLength(1);
-    // The playbook's own "Reply ACK." is not repeated: the instruction reads once, with the code.
+    // The playbook's own "Reply ACK." is not repeated: the instruction reads once, with the code; then
+    // the page on the console.
     expect(twilio.messages.find((m) => m.body.includes(`web-0${c}`))?.body).toBe(
-      `Nightshift PAGE: Isolated web-0${c}. Reply ACK ${c} to acknowledge.`,
+      `Nightshift PAGE: Isolated web-0${c}. Reply ACK ${c} to acknowledge. ${base}/console/run?id=${handle.workflowId}#i-page-1`,
     );
     expect(call.twiml).toContain(`<Say>Nightshift page. Isolated web-0${c}.</Say>`);
     // One effect line per delivery, with the Twilio SIDs.

@@ -2,21 +2,18 @@
 // denied, timed out), pages, duplicates attaching, protected devices, the blast-radius limit across
 // concurrent runs, and a worker restart during a pending approval. Each scenario is also run through
 // `simulate` to show both clocks give the same step results and effects.
-import fs from 'node:fs';
-import path from 'node:path';
 import {
   WorkflowUpdateFailedError,
   type Client,
   type Connection,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Worker } from '@temporalio/worker';
 import { createBlastRadiusActivities } from '../../activities/blast-radius';
 import { defenderTaskQueue } from '../../core/queues';
 import type { Detection } from '../../core/detection';
 import type { OrgIR, PlaybookIR } from '../../core/ir';
-import { simulate } from '../../cli/simulation';
+import { simulate } from '../../simulator/simulate';
 import { startOrAttach } from '../../intake/start-or-attach';
 import { blastRadiusWorkflowId, reservationsQuery } from '../../workflows/blast-radius';
 import type { RunOutcome, StepResult } from '../../core/run';
@@ -26,6 +23,7 @@ import { type RunState } from '../../core/messages';
 import { ensureSearchAttributes } from '../../platform/temporal/search-attributes';
 import { detection, fixtureOrg, fixturePlaybook } from '../support/playbooks';
 import { recordingActivities } from '../support/recording-activities';
+import { keepHistory } from '../support/replay-record';
 import { createTestWorker, testClient, uniqueTaskQueue } from '../support/temporal';
 import { createMetrics } from '../../platform/metrics';
 import { metricsSinks } from '../../worker/sinks';
@@ -140,18 +138,6 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000
       throw new Error(`condition not met in ${ms} ms; last value: ${JSON.stringify(v)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/**
- * With NIGHTSHIFT_RECORD_REPLAY=1, keeps the run's history in test/replay/ so test/integration/replay.test.ts
- * replays it on every CI run: an interpreter change that breaks determinism then fails the build.
- */
-async function keepHistory(name: string, handle: WorkflowHandle): Promise<void> {
-  if (process.env.NIGHTSHIFT_RECORD_REPLAY !== '1') return;
-  const history = await handle.fetchHistory();
-  // Interaction ids embed the workflow id, so the replay must run under the original one.
-  const doc = `{"workflowId":${JSON.stringify(handle.workflowId)},"history":${historyToJSON(history)}}\n`;
-  fs.writeFileSync(path.join(__dirname, '..', 'replay', `${name}.json`), doc);
 }
 
 const step = (o: RunOutcome | { steps: StepResult[] }, id: string) =>

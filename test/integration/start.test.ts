@@ -172,6 +172,30 @@ describe('nightshift start', () => {
     expect(before).toMatchObject({ temporalStatus: 'RUNNING', playbook: 'contain-confirmed-threat' });
     expect(['approval', 'page']).toContain(before.currentStep);
 
+    // The console: never open; the banner's one-time link signs in once, and the run's story is there.
+    const link = new RegExp(
+      `  Console      (http://127\\.0\\.0\\.1:${p.http}/console/sign-in\\?t=\\S+)   \\(one-time sign-in link`,
+    ).exec(first.out())?.[1];
+    expect(link).toBeDefined();
+    const closed = await fetch(`http://127.0.0.1:${p.http}/console/inbox`, { redirect: 'manual' });
+    expect(closed.status).toBe(401);
+    const choose = await fetch(link!);
+    expect(await choose.text()).toMatch(/Ana Ruiz.*admin/s);
+    const signIn = await fetch(`http://127.0.0.1:${p.http}/console/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ t: new URL(link!).searchParams.get('t')!, person: 'ana' }).toString(),
+    });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const story = await fetch(`http://127.0.0.1:${p.http}/console/run?id=${id}`, { headers: { cookie } });
+    expect(story.status).toBe(200);
+    expect(await story.text()).toContain('contain-confirmed-threat');
+
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
     expect(first.out()).toContain('nightshift: stopped.');

@@ -12,7 +12,7 @@ export default async function globalSetup(
   globalConfig: Config & { selectProjects?: string[] },
 ): Promise<void> {
   const selected = globalConfig.selectProjects;
-  if (selected && !selected.includes('integration')) return;
+  if (selected && !selected.includes('integration') && !selected.includes('browser')) return;
   const logFile = path.join(
     PROJECT_ROOT,
     '.nightshift',

@@ -1,6 +1,6 @@
 // The approval `via` extension: people named in `ask` are reached each listed way (e.g. a phone call).
 import { compilePlaybook } from '../../compiler';
-import { simulate } from '../../cli/simulation';
+import { simulate } from '../../simulator/simulate';
 import { detection, fixtureOrg } from '../support/playbooks';
 
 const org = fixtureOrg();

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runSimulate } from '../../cli/simulate';
-import { simulate } from '../../cli/simulation';
+import { simulate } from '../../simulator/simulate';
 import { detection, fixtureOrg, fixturePlaybook } from '../support/playbooks';
 
 const ROOT = path.join(__dirname, '..', '..');

@@ -6,6 +6,7 @@ import { FINAL_MACHINE_ACTION_STATES } from '../../../core/effects';
 import { defenderActivityOptions, isPendingTimeout } from '../../../workflows/activity-options';
 
 export { defenderAlertPoller } from '../../../workflows/defender-intake';
+export { deviceRelease } from '../../../workflows/device-release';
 
 export interface StepOutcome {
   submit?: DefenderSubmitResult;

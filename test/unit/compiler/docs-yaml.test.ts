@@ -33,7 +33,7 @@ function yamlBlocks(file: string): Block[] {
   return out;
 }
 
-const ORG_KEYS = ['calendars', 'people', 'rotations', 'groups', 'channels', 'policy'];
+const ORG_KEYS = ['calendars', 'people', 'rotations', 'groups', 'channels', 'policy', 'roles'];
 type Kind = 'org' | 'playbook' | 'steps' | 'compose';
 
 function kindOf(b: Block): Kind | undefined {

@@ -1,6 +1,6 @@
 // A Runtime for step handlers under test: the virtual clock of `nightshift simulate` (timers fire in
 // order, instantly), and effects that record every request and answer as each test scripts them.
-import { VirtualClock } from '../../../cli/virtual-clock';
+import { VirtualClock } from '../../../simulator/virtual-clock';
 import type { Detection } from '../../../core/detection';
 import type { OrgIR, PlaybookIR, StepIR, StepKindIR } from '../../../core/ir';
 import type { StepResult } from '../../../core/run';

@@ -1,0 +1,48 @@
+// Inbox: the approvals and pages waiting for the signed-in person first, then the others waiting.
+import { html, type Html } from '../html';
+import { page } from '../layout';
+import type { Viewer, WaitingItem } from '../model';
+import { PATHS } from '../paths';
+import { waitingCard } from './waiting';
+
+export interface InboxModel {
+  viewer: Viewer;
+  items: WaitingItem[];
+  flash?: { ok: boolean; text: string };
+  /** More runs wait than the inbox reads at once. */
+  truncated?: boolean;
+  liveSeen?: string;
+}
+
+export function inboxBody(m: InboxModel): Html {
+  const mine = m.items.filter((i) => i.mine);
+  const others = m.items.filter((i) => !i.mine);
+  return html`<h1>Inbox</h1>
+    <section aria-labelledby="h-mine">
+      <h2 id="h-mine">Waiting for you <span class="count">${mine.length}</span></h2>
+      ${mine.length ? mine.map((w) => waitingCard(m.viewer, w, { showRun: true })) : html`<p class="empty">Nothing waits for you.</p>`}
+    </section>
+    ${
+      others.length
+        ? html`<section aria-labelledby="h-others">
+            <h2 id="h-others">Waiting for others <span class="count">${others.length}</span></h2>
+            ${others.map((w) => waitingCard(m.viewer, w, { showRun: true }))}
+          </section>`
+        : ''
+    }
+    ${m.truncated ? html`<p class="muted">Only the most recent waiting runs are shown.</p>` : ''}`;
+}
+
+export function inboxPage(m: InboxModel): Html {
+  return page(
+    {
+      title: 'Inbox',
+      current: PATHS.inbox,
+      viewer: m.viewer,
+      flash: m.flash,
+      live: 'inbox',
+      liveSeen: m.liveSeen,
+    },
+    inboxBody(m),
+  );
+}

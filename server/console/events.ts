@@ -1,0 +1,113 @@
+// Live updates: a page subscribes to a topic over server-sent events and is told when it changed. One
+// poller for all subscribers of a topic computes a fingerprint from Temporal every few seconds; the
+// ticker is created with the plugin (not inside a request), so no request's Temporal deadline applies
+// to it. Connections are bounded, and closed when the server stops.
+//
+// A page carries the fingerprint taken before its data was read, and subscribes with it: a change
+// between the page's rendering and the subscriber's first tick is then still told (a baseline taken
+// at the first tick would already contain it).
+import { createHash } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
+
+export interface Topic {
+  /** A value that changes whenever what the page shows may have changed. */
+  fingerprint(): Promise<string>;
+}
+
+interface Subscription {
+  topic: string;
+  reply: FastifyReply;
+  /** The fingerprint this subscriber's page reflects; unknown until the first tick. */
+  seen?: string;
+}
+
+/** A short, opaque form of a fingerprint, as pages carry it. */
+function digest(fp: string): string {
+  return createHash('sha256').update(fp).digest('hex').slice(0, 32);
+}
+
+/** What a page may send back as its fingerprint. */
+export const SEEN_PATTERN = /^[0-9a-f]{32}$/;
+
+export class LiveHub {
+  private readonly subs = new Set<Subscription>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly keepAlive: NodeJS.Timeout;
+  private ticking = false;
+
+  constructor(
+    private readonly topics: (name: string) => Topic | undefined,
+    private readonly opts: { intervalMs: number; maxConnections: number; onError?: (err: unknown) => void },
+  ) {
+    this.timer = setInterval(() => void this.tick(), opts.intervalMs);
+    this.timer.unref();
+    // Comments keep proxies from closing an idle stream.
+    this.keepAlive = setInterval(() => {
+      for (const s of this.subs) s.reply.raw.write(': keep-alive\n\n');
+    }, 15_000);
+    this.keepAlive.unref();
+  }
+
+  get size(): number {
+    return this.subs.size;
+  }
+
+  /** The topic's fingerprint now, for a page to carry (undefined when unknown or unreadable). */
+  async fingerprint(name: string): Promise<string | undefined> {
+    const topic = this.topics(name);
+    if (!topic) return undefined;
+    try {
+      return digest(await topic.fingerprint());
+    } catch (err) {
+      this.opts.onError?.(err);
+      return undefined;
+    }
+  }
+
+  /**
+   * Starts an event stream; false (nothing sent) when the topic is unknown or the hub is full. `seen`:
+   * the fingerprint the page reflects (from `fingerprint`), so a change since is told at the next tick.
+   */
+  subscribe(topic: string, reply: FastifyReply, seen?: string): 'ok' | 'unknown' | 'full' {
+    if (!this.topics(topic)) return 'unknown';
+    if (this.subs.size >= this.opts.maxConnections) return 'full';
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      connection: 'keep-alive',
+    });
+    reply.raw.write('retry: 5000\n\n');
+    const sub: Subscription = { topic, reply, seen: seen && SEEN_PATTERN.test(seen) ? seen : undefined };
+    this.subs.add(sub);
+    reply.raw.on('close', () => this.subs.delete(sub));
+    return 'ok';
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.subs.size === 0) return;
+    this.ticking = true;
+    try {
+      const names = new Set([...this.subs].map((s) => s.topic));
+      for (const name of names) {
+        const fp = await this.fingerprint(name);
+        if (fp === undefined) continue;
+        for (const s of this.subs) {
+          if (s.topic !== name) continue;
+          if (s.seen !== undefined && s.seen !== fp) s.reply.raw.write('event: changed\ndata: {}\n\n');
+          s.seen = fp;
+        }
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    clearInterval(this.keepAlive);
+    for (const s of this.subs) s.reply.raw.end();
+    this.subs.clear();
+  }
+}
