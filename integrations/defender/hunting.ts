@@ -3,6 +3,7 @@
 // resource (token scope https://graph.microsoft.com/.default, application permission
 // ThreatHunting.Read.All); the MDE and XDR hunting APIs have been retiring since January 2026.
 // Pure: the request body, and the answer read into bounded rows for workflow history.
+import type { Budget, DefenderCaller } from './caller';
 
 export const RUN_HUNTING_QUERY_PATH = '/v1.0/security/runHuntingQuery';
 
@@ -152,4 +153,18 @@ export function readHuntResult(
     row_count: rows.length,
     truncated,
   };
+}
+
+/** POST {graph}/v1.0/security/runHuntingQuery (ThreatHunting.Read.All): the raw answer. */
+export function runHuntingQuery(
+  c: DefenderCaller,
+  query: string,
+  timespan?: string,
+  budget?: Budget,
+): Promise<unknown> {
+  return c.call<unknown>('POST', RUN_HUNTING_QUERY_PATH, {
+    api: 'graph',
+    body: huntBody(query, timespan),
+    budget,
+  });
 }

@@ -2,6 +2,7 @@
 // bounded, documented shape for the run state (and the console's story of a run), and the PATCH body of
 // `defender.update_incident`. The incidents API is its own resource (api.security.microsoft.com, token
 // scope …/.default, permissions Incident.Read.All / Incident.ReadWrite.All of "Microsoft Threat Protection").
+import type { Budget, DefenderCaller } from './caller';
 
 /** An incident as GET /api/incidents/{id} returns it; real data omits null keys (reference §11.6). */
 export interface XdrIncident {
@@ -344,4 +345,19 @@ export function checkIncidentId(id: string): string {
   if (!/^\d{1,19}$/.test(id))
     throw new IncidentParamError(`incident id must be a number (got "${id.slice(0, 60)}")`);
   return id;
+}
+
+/** GET /api/incidents/{id} on the XDR resource (Incident.Read.All). */
+export function getIncident(c: DefenderCaller, id: string, budget?: Budget): Promise<XdrIncident> {
+  return c.call<XdrIncident>('GET', `/api/incidents/${checkIncidentId(id)}`, { api: 'xdr', budget });
+}
+
+/** PATCH /api/incidents/{id} (Incident.ReadWrite.All): the incident as updated. */
+export function patchIncident(
+  c: DefenderCaller,
+  id: string,
+  body: Record<string, unknown>,
+  budget?: Budget,
+): Promise<XdrIncident> {
+  return c.call<XdrIncident>('PATCH', `/api/incidents/${checkIncidentId(id)}`, { api: 'xdr', body, budget });
 }

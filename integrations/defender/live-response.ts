@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Budget, DefenderCaller } from './caller';
 
 export type LiveResponseAction = 'kill_process' | 'delete_file';
 export const LIVE_RESPONSE_ACTIONS: readonly LiveResponseAction[] = ['kill_process', 'delete_file'];
@@ -229,4 +230,91 @@ export function exitMeaning(code: number): string {
     default:
       return `exit code ${code}`;
   }
+}
+
+// --- the calls (one API call each) -------------------------------------------------------------
+
+/** A library entry as GET /api/libraryfiles lists it (reference §15.5). */
+export interface LibraryFileEntry {
+  fileName: string;
+  sha256?: string | null;
+  description?: string | null;
+  hasParameters?: boolean;
+  parametersDescription?: string | null;
+  lastUpdatedTime?: string | null;
+  createdBy?: string | null;
+}
+
+/** The live response part of a MachineAction (reference §15.2, §15.3). */
+export interface LiveResponseCommand {
+  index: number;
+  commandStatus?: string | null;
+  errors?: unknown[] | null;
+  command?: { type?: string } | null;
+}
+
+/** GET /api/libraryfiles (Library.Manage). */
+export async function listLibrary(c: DefenderCaller, budget?: Budget): Promise<LibraryFileEntry[]> {
+  const res = await c.call<{ value?: LibraryFileEntry[] }>('GET', '/api/libraryfiles', { budget });
+  return Array.isArray(res?.value) ? res.value : [];
+}
+
+/** Whether the library holds exactly this script (same name, same SHA-256). */
+export function isInstalled(entries: LibraryFileEntry[], s: LibraryScript): boolean {
+  return entries.some(
+    (e) =>
+      e.fileName?.toLowerCase() === s.fileName.toLowerCase() && (e.sha256 ?? '').toLowerCase() === s.sha256,
+  );
+}
+
+/** POST /api/libraryfiles (multipart; Library.Manage), replacing a file of the same name. */
+export function uploadScript(
+  c: DefenderCaller,
+  s: LibraryScript,
+  budget?: Budget,
+): Promise<LibraryFileEntry> {
+  return c.upload<LibraryFileEntry>(
+    '/api/libraryfiles',
+    {
+      file: { name: s.fileName, content: s.content, type: 'text/plain' },
+      fields: {
+        Description: s.description,
+        ParametersDescription: s.parametersDescription,
+        HasParameters: 'true',
+        OverrideIfExists: 'true',
+      },
+    },
+    budget,
+  );
+}
+
+/** POST /api/machines/{id}/runliveresponse (Machine.LiveResponse): 201 + the LiveResponse MachineAction. */
+export function runLiveResponse<A>(
+  c: DefenderCaller,
+  machineId: string,
+  body: Record<string, unknown>,
+  budget?: Budget,
+): Promise<A> {
+  return c.call<A>('POST', `/api/machines/${encodeURIComponent(machineId)}/runliveresponse`, {
+    body,
+    budget,
+  });
+}
+
+/** GET …/GetLiveResponseResultDownloadLink(index=N) (Machine.ReadWrite.All): a SAS link valid 30 min. */
+export async function resultLink(
+  c: DefenderCaller,
+  actionId: string,
+  index: number,
+  budget?: Budget,
+): Promise<string> {
+  const res = await c.call<{ value?: unknown }>(
+    'GET',
+    `/api/machineactions/${encodeURIComponent(actionId)}/GetLiveResponseResultDownloadLink(index=${index})`,
+    { budget },
+  );
+  // The docs' sample of the similar getPackageUri wraps the URL in escaped quotes (reference §12.15).
+  const v = typeof res?.value === 'string' ? res.value.replace(/^"|"$/g, '') : '';
+  if (!v) throw new Error('the result link answer has no value');
+  return v;
 }

@@ -2,6 +2,7 @@
 // §7, §15.8). Pure: the lookup plan, the OData filters, the "exactly one live, onboarded, unmerged
 // match" rule and the enrichment `device.mde` that playbooks read. The calls themselves are one API call
 // per step of the plan (GET /api/machines/{id}, GET /api/machines?$filter=…, GET …/findbyip(…)).
+import type { Budget, DefenderCaller } from './caller';
 
 /** A Machine entity as GET /api/machines returns it (reference §7.2, §11.2); unknown fields are ignored. */
 export interface MdeMachine {
@@ -302,4 +303,35 @@ export function enrichment(m: MdeMachine, foundBy: LookupStep['by']): DeviceEnri
     potential_duplicate: m.isPotentialDuplication === true,
     found_by: foundBy,
   };
+}
+
+// --- the calls (one API call each) -------------------------------------------------------------
+
+/** GET /api/machines/{id} (Machine.Read.All): the machine, or DefenderApiError 404. */
+export function getMachine(c: DefenderCaller, id: string, budget?: Budget): Promise<MdeMachine> {
+  return c.call<MdeMachine>('GET', `/api/machines/${encodeURIComponent(id)}`, { budget });
+}
+
+/** GET /api/machines?$filter=…&$top=… : the records of a name filter (a 404 means none, reference §15.8). */
+export async function listMachines(
+  c: DefenderCaller,
+  filter: string,
+  budget?: Budget,
+): Promise<MdeMachine[]> {
+  const res = await c.call<{ value?: MdeMachine[] }>('GET', '/api/machines', {
+    query: { $filter: filter, $top: NAME_LOOKUP_TOP },
+    budget,
+  });
+  return Array.isArray(res?.value) ? res.value : [];
+}
+
+/** GET /api/machines/findbyip(ip='…',timestamp=…): machines seen with that internal IP within ±15 min. */
+export async function findMachinesByIp(
+  c: DefenderCaller,
+  ip: string,
+  timestamp: string,
+  budget?: Budget,
+): Promise<MdeMachine[]> {
+  const res = await c.call<{ value?: MdeMachine[] }>('GET', findByIpPath(ip, timestamp), { budget });
+  return Array.isArray(res?.value) ? res.value : [];
 }
