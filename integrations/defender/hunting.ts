@@ -3,6 +3,7 @@
 // resource (token scope https://graph.microsoft.com/.default, application permission
 // ThreatHunting.Read.All); the MDE and XDR hunting APIs have been retiring since January 2026.
 // Pure: the request body, and the answer read into bounded rows for workflow history.
+import type { HuntColumnType } from '../../core/defender-effects';
 import type { Budget, DefenderCaller } from './caller';
 
 export const RUN_HUNTING_QUERY_PATH = '/v1.0/security/runHuntingQuery';
@@ -14,10 +15,6 @@ export const MAX_HUNT_LIMIT = 1_000;
 export const MAX_HUNT_VALUE = 1_000;
 export const MAX_HUNT_BYTES = 256 * 1024;
 export const MAX_HUNT_COLUMNS = 50;
-
-/** Column types a playbook may declare for `steps.<id>.rows` (typed for CEL at load). */
-export type HuntColumnType = 'string' | 'int' | 'bool' | 'dyn';
-export const HUNT_COLUMN_TYPES: readonly HuntColumnType[] = ['string', 'int', 'bool', 'dyn'];
 
 export interface HuntColumn {
   name: string;

@@ -2,7 +2,15 @@
 // bounded, documented shape for the run state (and the console's story of a run), and the PATCH body of
 // `defender.update_incident`. The incidents API is its own resource (api.security.microsoft.com, token
 // scope …/.default, permissions Incident.Read.All / Incident.ReadWrite.All of "Microsoft Threat Protection").
+import type {
+  IncidentAlertSummary,
+  IncidentEntities,
+  IncidentSummary,
+  IncidentUpdate,
+} from '../../core/defender-effects';
 import type { Budget, DefenderCaller } from './caller';
+
+export type { IncidentSummary, IncidentUpdate };
 
 /** An incident as GET /api/incidents/{id} returns it; real data omits null keys (reference §11.6). */
 export interface XdrIncident {
@@ -41,56 +49,6 @@ export interface XdrIncidentAlert {
   mitreTechniques?: string[] | null;
   devices?: Array<Record<string, unknown>> | null;
   entities?: Array<Record<string, unknown>> | null;
-}
-
-/**
- * The incident in the run state (`RunState.incidents[]`): what happened, where and to what, bounded so a
- * large incident cannot swell the workflow history. Documented in docs/defender.md "Incidents".
- */
-export interface IncidentSummary {
-  id: string;
-  name: string;
-  status: string;
-  severity: string;
-  classification: string;
-  determination: string;
-  assigned_to: string;
-  tags: string[];
-  created_at: string;
-  updated_at: string;
-  /** The incident this one was merged into (status Redirected), or ''. */
-  redirected_to: string;
-  url: string;
-  alerts: IncidentAlertSummary[];
-  entities: IncidentEntities;
-  /** Some alerts or entities were left out (bounds below). */
-  truncated: boolean;
-}
-
-export interface IncidentAlertSummary {
-  id: string;
-  title: string;
-  severity: string;
-  status: string;
-  category: string;
-  service_source: string;
-  detection_source: string;
-  created_at: string;
-  first_activity: string;
-  last_activity: string;
-  mitre: string[];
-  device_ids: string[];
-}
-
-export interface IncidentEntities {
-  devices: Array<{ id: string; name: string; os: string; health: string; risk: string; tags: string[] }>;
-  users: Array<{ name: string; domain: string; upn: string; sid: string }>;
-  files: Array<{ sha1: string; sha256: string; name: string; path: string }>;
-  processes: Array<{ id: number; command_line: string; file: string; sha1: string; created_at: string }>;
-  ips: string[];
-  urls: string[];
-  /** Entities of other types (mailboxes, registry values, …), counted by type. */
-  other: Record<string, number>;
 }
 
 export const MAX_INCIDENT_ALERTS = 50;
@@ -283,16 +241,6 @@ export const INCIDENT_DETERMINATION: Record<string, Record<string, string>> = {
     other: 'Other',
   },
 };
-
-export interface IncidentUpdate {
-  status?: string;
-  classification?: string;
-  determination?: string;
-  assigned_to?: string;
-  /** Tags to add; the incident's other tags are kept (PATCH replaces the list, so it is read first). */
-  tags?: string[];
-  comment?: string;
-}
 
 function pick(table: Record<string, string>, raw: string, what: string): string {
   const v = table[raw.trim().toLowerCase()];

@@ -8,14 +8,9 @@
 // characters, line/paragraph separators, bidirectional overrides, lone surrogates) is written as
 // base64_decode_tostring("…") instead, whose literal is only [A-Za-z0-9+/=]: no escape rule is relied
 // upon beyond the two documented ones, and nothing invisible reaches a query a person may read.
+import type { KqlTemplate } from '../../core/defender-effects';
 
-/** The query of a hunt step: text from the playbook, and the values of its `${{ }}` holes between. */
-export interface KqlTemplate {
-  /** Literal query text; `text.length === values.length + 1`. */
-  text: string[];
-  /** Values of the holes, as the expressions gave them (strings, numbers, booleans, timestamps, lists). */
-  values: unknown[];
-}
+export type { KqlTemplate };
 
 /** A value that cannot be written as a KQL literal (a map, a nested list, an over-long string). */
 export class KqlValueError extends Error {

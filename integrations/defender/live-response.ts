@@ -6,10 +6,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { LiveResponseAction, ScriptOutcome, ScriptPlatform } from '../../core/defender-effects';
 import type { Budget, DefenderCaller } from './caller';
-
-export type LiveResponseAction = 'kill_process' | 'delete_file';
-export const LIVE_RESPONSE_ACTIONS: readonly LiveResponseAction[] = ['kill_process', 'delete_file'];
 
 /** A script as shipped: its library file name, content and SHA-256 (what the library reports). */
 export interface LibraryScript {
@@ -19,9 +17,6 @@ export interface LibraryScript {
   description: string;
   parametersDescription: string;
 }
-
-/** Windows runs the PowerShell script; Linux and macOS the bash one (live response runs both, §15.2). */
-export type ScriptPlatform = 'windows' | 'unix';
 
 const FILES: Record<LiveResponseAction, Record<ScriptPlatform, string>> = {
   kill_process: { windows: 'nightshift-kill-process.ps1', unix: 'nightshift-kill-process.sh' },
@@ -146,19 +141,6 @@ export function runScriptBody(scriptName: string, args: string, comment: string)
   };
 }
 
-/** What the script reported: the transcript's fields and our result line, bounded for workflow history. */
-export interface ScriptResult {
-  script_name: string;
-  exit_code: number;
-  /** `killed`, `not_running`, `deleted`, `absent`, `refused`, `failed`, or '' without a result line. */
-  outcome: string;
-  /** The result line's other fields (reason, name, sha256, error …). */
-  detail: Record<string, string | number | boolean>;
-  /** The script's output without the transcript banner and NULs, at most 4,000 characters. */
-  output: string;
-  errors: string;
-}
-
 export const MAX_SCRIPT_OUTPUT = 4_000;
 
 function clip(s: string, max = MAX_SCRIPT_OUTPUT): string {
@@ -169,7 +151,7 @@ function clip(s: string, max = MAX_SCRIPT_OUTPUT): string {
  * Reads a RunScript transcript (reference §15.4: `{script_name, exit_code, script_output, script_errors}`,
  * `script_error` in some copies; the output starts with a transcript banner and may hold NULs).
  */
-export function parseScriptResult(body: string): ScriptResult {
+export function parseScriptResult(body: string): ScriptOutcome {
   let t: Record<string, unknown>;
   try {
     t = JSON.parse(body) as Record<string, unknown>;
@@ -190,7 +172,7 @@ export function parseScriptResult(body: string): ScriptResult {
     .split(/\r?\n/)
     .filter((l) => !/^Transcript started, output file is /.test(l));
   let outcome = '';
-  const detail: ScriptResult['detail'] = {};
+  const detail: ScriptOutcome['detail'] = {};
   const resultLine = [...lines].reverse().find((l) => l.startsWith('nightshift-result: '));
   if (resultLine) {
     try {

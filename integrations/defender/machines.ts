@@ -2,7 +2,10 @@
 // §7, §15.8). Pure: the lookup plan, the OData filters, the "exactly one live, onboarded, unmerged
 // match" rule and the enrichment `device.mde` that playbooks read. The calls themselves are one API call
 // per step of the plan (GET /api/machines/{id}, GET /api/machines?$filter=…, GET …/findbyip(…)).
+import { emptyEnrichment, type Candidate, type DeviceEnrichment } from '../../core/defender-effects';
 import type { Budget, DefenderCaller } from './caller';
+
+export type { Candidate, DeviceEnrichment };
 
 /** A Machine entity as GET /api/machines returns it (reference §7.2, §11.2); unknown fields are ignored. */
 export interface MdeMachine {
@@ -120,17 +123,6 @@ function onboarding(m: MdeMachine): string {
   return m.onboardingStatus ?? m.onboardingstatus ?? '';
 }
 
-/** A candidate as a step result and a failure message show it. */
-export interface Candidate {
-  id: string;
-  name: string;
-  health: string;
-  onboarding: string;
-  last_seen: string;
-  merged_into: string;
-  potential_duplicate: boolean;
-}
-
 export function candidate(m: MdeMachine): Candidate {
   return {
     id: m.id,
@@ -180,98 +172,6 @@ export function describeCandidates(cs: Candidate[], max = 5): string {
   });
   const more = cs.length > max ? `, and ${cs.length - max} more` : '';
   return `${shown.join('; ')}${more}`;
-}
-
-/**
- * `device.mde` in CEL: what Defender knows about the device. `status` says how the lookup went:
- * `found`; `not_found` / `ambiguous` (no machine, or several: `candidates`); `failed` (Defender could not
- * be asked: `error` — such a device counts as protected for automatic isolation); `dry_run` (no tenant);
- * `` (not looked up).
- */
-export interface DeviceEnrichment {
-  status: '' | 'found' | 'not_found' | 'ambiguous' | 'failed' | 'dry_run';
-  id: string;
-  name: string;
-  tags: string[];
-  group: string;
-  group_id: number;
-  health: string;
-  onboarding: string;
-  risk: string;
-  exposure: string;
-  value: string;
-  os: string;
-  os_version: string;
-  first_seen: string;
-  last_seen: string;
-  last_ip: string;
-  aad_device_id: string;
-  potential_duplicate: boolean;
-  /** How it was found: id, name or ip. */
-  found_by: string;
-  error: string;
-  candidates: Candidate[];
-}
-
-/** The CEL field types of DeviceEnrichment (one source for the load-time types and the zero value). */
-export const ENRICHMENT_FIELDS: Record<keyof DeviceEnrichment, string> = {
-  status: 'string',
-  id: 'string',
-  name: 'string',
-  tags: 'list<string>',
-  group: 'string',
-  group_id: 'int',
-  health: 'string',
-  onboarding: 'string',
-  risk: 'string',
-  exposure: 'string',
-  value: 'string',
-  os: 'string',
-  os_version: 'string',
-  first_seen: 'string',
-  last_seen: 'string',
-  last_ip: 'string',
-  aad_device_id: 'string',
-  potential_duplicate: 'bool',
-  found_by: 'string',
-  error: 'string',
-  candidates: 'list<MdeCandidate>',
-};
-
-export const CANDIDATE_FIELDS: Record<keyof Candidate, string> = {
-  id: 'string',
-  name: 'string',
-  health: 'string',
-  onboarding: 'string',
-  last_seen: 'string',
-  merged_into: 'string',
-  potential_duplicate: 'bool',
-};
-
-export function emptyEnrichment(status: DeviceEnrichment['status'] = ''): DeviceEnrichment {
-  return {
-    status,
-    id: '',
-    name: '',
-    tags: [],
-    group: '',
-    group_id: 0,
-    health: '',
-    onboarding: '',
-    risk: '',
-    exposure: '',
-    value: '',
-    os: '',
-    os_version: '',
-    first_seen: '',
-    last_seen: '',
-    last_ip: '',
-    aad_device_id: '',
-    potential_duplicate: false,
-    found_by: '',
-    error: '',
-    candidates: [],
-  };
 }
 
 const s = (v: unknown, max = 300): string => (typeof v === 'string' ? v.slice(0, max) : '');

@@ -12,8 +12,8 @@ import {
   parseScriptResult,
   scriptArgs,
   scriptsDir,
-  type LiveResponseAction,
 } from '../../../integrations/defender/live-response';
+import type { LiveResponseAction } from '../../../core/defender-effects';
 
 function run(
   file: string,
