@@ -52,7 +52,7 @@ async function drive<A, R>(
     env.on('heartbeat', (d: unknown) => (details = d));
     const before = fake.apiCalls().length;
     try {
-      const result = await env.run(fn, arg);
+      const result: R = await env.run(fn, arg);
       callsPerTask.push(fake.apiCalls().length - before);
       return { result, tasks: attempt, callsPerTask };
     } catch (err) {
