@@ -17,11 +17,16 @@ RUN npm install -g npm@11.19.1 --no-audit --no-fund
 COPY package.json package-lock.json ./
 RUN npm ci --strict-allow-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY core/ core/
+COPY engine/ engine/
 COPY compiler/ compiler/
 COPY workflows/ workflows/
+COPY platform/ platform/
+COPY integrations/ integrations/
 COPY activities/ activities/
-COPY worker/ worker/
+COPY intake/ intake/
 COPY server/ server/
+COPY worker/ worker/
 COPY cli/ cli/
 COPY deploy/bundle-workflows.js deploy/
 # npm run build compiles and bundles the workflows (dist/workflow-bundle.js).

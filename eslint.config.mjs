@@ -24,8 +24,8 @@ export default tseslint.config(
     },
   },
   {
-    // Deterministic code: the workflows and every module the workflow bundle imports.
-    files: ['workflows/**/*.ts', 'compiler/expr/**/*.ts', 'compiler/time/**/*.ts', 'compiler/ir.ts'],
+    // Deterministic code: every folder the workflow bundle reaches (core/, engine/, workflows/).
+    files: ['core/**/*.ts', 'engine/**/*.ts', 'workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -35,6 +35,21 @@ export default tseslint.config(
         },
       ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process', 'require'],
+    },
+  },
+  {
+    // Settings are read once: the CLI (the composition root) reads the process environment and passes
+    // it down; everything else reads declared variables through platform/config/variables.ts.
+    files: ['{core,engine,compiler,workflows,platform,integrations,activities,intake,server,worker}/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read settings through platform/config (cli/ passes the environment down).',
+        },
+      ],
     },
   },
   {

@@ -6,7 +6,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import type { ReserveIsolationRequest } from '../workflows/interpreter/runtime';
+import type { ReserveIsolationRequest } from '../core/effects';
 import {
   blastRadiusWorkflowId,
   releaseUpdate,

@@ -15,10 +15,10 @@ import type {
 } from '../core/defender-effects';
 import { emptyEnrichment } from '../core/defender-effects';
 import { libraryScript } from '../integrations/defender/live-response';
-import type { EffectLogger } from './effect-log';
-import { idempotencyTag } from './defender/actions';
-import type { DefenderClient } from './defender/client';
-import type { DefenderConfig } from './defender/config';
+import type { EffectLogger } from '../platform/effect-log';
+import { idempotencyTag } from '../integrations/defender/actions';
+import type { DefenderClient } from '../integrations/defender/client';
+import type { DefenderConfig } from '../integrations/defender/config';
 import { createHunting } from './defender-hunting';
 import { createIncidents } from './defender-incidents';
 import { createLiveResponse } from './defender-live-response';

@@ -12,8 +12,8 @@ import {
   runHuntingQuery,
 } from '../integrations/defender/hunting';
 import { KqlValueError, kqlQuery, withRowLimit } from '../integrations/defender/kql';
-import { CallBudget, type DefenderClient } from './defender/client';
-import { toDefenderFailure } from './defender/errors';
+import { CallBudget, type DefenderClient } from '../integrations/defender/client';
+import { toDefenderFailure } from '../integrations/defender/errors';
 import { invalid } from './defender-task';
 
 export function createHunting(client: DefenderClient) {

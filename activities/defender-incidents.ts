@@ -17,10 +17,10 @@ import {
   incidentUpdateBody,
   patchIncident,
 } from '../integrations/defender/incidents';
-import { logEffect, type EffectLogger } from './effect-log';
-import { idempotencyTag } from './defender/actions';
-import { CallBudget, type DefenderClient } from './defender/client';
-import { DefenderApiError, toDefenderFailure } from './defender/errors';
+import { logEffect, type EffectLogger } from '../platform/effect-log';
+import { idempotencyTag } from '../integrations/defender/actions';
+import { CallBudget, type DefenderClient } from '../integrations/defender/client';
+import { DefenderApiError, toDefenderFailure } from '../integrations/defender/errors';
 import { attemptNumber, continueWith, invalid, previousProgress, recordProgress } from './defender-task';
 
 /** Incidents one update step patches at most. */

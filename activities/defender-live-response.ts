@@ -4,7 +4,7 @@
 // attempt whose answer may be lost), except that another run's session is never adopted: Defender runs
 // one session per device (400 ActiveRequestAlreadyExists), so the step waits for it to end and tries again.
 import { ApplicationFailure } from '@temporalio/common';
-import type { MachineActionStatus } from './contracts';
+import type { MachineActionStatus } from '../core/effects';
 import type {
   EnsureScriptRequest,
   EnsureScriptResult,
@@ -25,16 +25,21 @@ import {
   scriptArgs,
   uploadScript,
 } from '../integrations/defender/live-response';
-import { logEffect, type EffectLogger } from './effect-log';
+import { logEffect, type EffectLogger } from '../platform/effect-log';
 import {
   actionComment,
   checkActionId,
   checkMachineId,
   idempotencyTag,
   normalizeActionStatus,
-} from './defender/actions';
-import { CallBudget, odataString, type DefenderClient, type MachineAction } from './defender/client';
-import { DefenderApiError, toDefenderFailure } from './defender/errors';
+} from '../integrations/defender/actions';
+import {
+  CallBudget,
+  odataString,
+  type DefenderClient,
+  type MachineAction,
+} from '../integrations/defender/client';
+import { DefenderApiError, toDefenderFailure } from '../integrations/defender/errors';
 import {
   attemptNumber,
   busy,
@@ -43,7 +48,7 @@ import {
   previousProgress,
   recordProgress,
 } from './defender-task';
-import type { DefenderSubmitRequest } from './contracts';
+import type { DefenderSubmitRequest } from '../core/effects';
 
 /** How far back a retried RunScript looks for its own action. */
 const LOOKUP_WINDOW_MS = 6 * 3_600_000;

@@ -17,8 +17,8 @@ import {
   type Candidate,
   type MdeMachine,
 } from '../integrations/defender/machines';
-import { CallBudget, type DefenderClient } from './defender/client';
-import { toDefenderFailure } from './defender/errors';
+import { CallBudget, type DefenderClient } from '../integrations/defender/client';
+import { toDefenderFailure } from '../integrations/defender/errors';
 import { continueWith, isStatus, previousProgress } from './defender-task';
 
 interface LookupProgress {

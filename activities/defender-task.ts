@@ -4,8 +4,8 @@
 // that mechanism for the activities of machine lookup, live response and incidents.
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { DEFENDER_CONTINUE } from './defender/options';
-import { DefenderApiError } from './defender/errors';
+import { DefenderFailure } from '../core/failures';
+import { DefenderApiError } from '../integrations/defender/errors';
 
 /** The progress the previous attempt recorded (nothing outside an activity, in unit tests). */
 export function previousProgress<T extends object>(): Partial<T> {
@@ -38,7 +38,7 @@ export function continueWith(details: object, what: string): ApplicationFailure 
   recordProgress(details);
   return ApplicationFailure.create({
     message: `Defender: ${what}; continuing in the next task`,
-    type: DEFENDER_CONTINUE,
+    type: DefenderFailure.Continue,
     nextRetryDelay: 10,
     category: ApplicationFailureCategory.BENIGN,
   });
@@ -49,14 +49,14 @@ export function busy(what: string, delayMs: number, details: object): Applicatio
   recordProgress(details);
   return ApplicationFailure.create({
     message: `Defender: ${what}; trying again in ${Math.round(delayMs / 1000)} s`,
-    type: 'DefenderBusy',
+    type: DefenderFailure.Busy,
     nextRetryDelay: delayMs,
     category: ApplicationFailureCategory.BENIGN,
   });
 }
 
 export function invalid(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`Defender: ${message}`, 'DefenderInvalidRequest');
+  return ApplicationFailure.nonRetryable(`Defender: ${message}`, DefenderFailure.InvalidRequest);
 }
 
 export function isStatus(err: unknown, ...status: number[]): err is DefenderApiError {

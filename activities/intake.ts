@@ -1,13 +1,9 @@
 // The intake activity: hands confirmed detections (e.g. from the Defender alert poller) to the same
 // start-or-attach path as POST /v1/detections.
 import type { Client } from '@temporalio/client';
-import type { Detection } from '../compiler/ir';
-import { startOrAttach } from '../server/intake';
-import type { PlaybookRegistry } from '../server/playbooks';
-
-export interface IntakeActivities {
-  intakeDetections(detections: Detection[]): Promise<{ accepted: number }>;
-}
+import type { IntakeActivities } from '../core/effects';
+import { startOrAttach } from '../intake/start-or-attach';
+import type { PlaybookRegistry } from '../intake/registry';
 
 export function createIntakeActivities(
   client: Client,
@@ -15,6 +11,7 @@ export function createIntakeActivities(
   taskQueue: string,
 ): IntakeActivities {
   return {
+    // `meta` (the poller's idempotency keys) needs no use here: start-or-attach is idempotent by detection id.
     async intakeDetections(detections) {
       let accepted = 0;
       for (const d of detections) {

@@ -17,13 +17,20 @@ import type {
   NightshiftActivities,
   Recipient,
   RunRef,
-} from '../activities/contracts';
-import { FINAL_MACHINE_ACTION_STATES, defenderTaskQueue } from '../activities/contracts';
-import { defenderActivityOptions } from '../activities/defender/options';
-import type { BlastRadiusActivities } from '../activities/blast-radius';
-import type { Detection, OrgIR } from '../compiler/ir';
-import { calendarState } from '../compiler/time/calendar';
-import { onCallAt } from '../compiler/time/rotation';
+} from '../core/effects';
+import { FINAL_MACHINE_ACTION_STATES } from '../core/effects';
+import { defenderTaskQueue } from '../core/queues';
+import { DEFAULT_DEFENDER_TIMEOUT_MS } from '../core/run';
+import {
+  BLAST_RADIUS_ACTIVITY_OPTIONS,
+  CHANNEL_ACTIVITY_OPTIONS,
+  defenderActivityOptions,
+} from '../workflows/activity-options';
+import type { BlastRadiusActivities } from '../core/effects';
+import type { Detection } from '../core/detection';
+import type { OrgIR } from '../core/ir';
+import { calendarState } from '../engine/time/calendar';
+import { onCallAt } from '../engine/time/rotation';
 
 export interface HandInput {
   org: OrgIR;
@@ -36,17 +43,10 @@ export interface HandOutcome {
   paged?: string;
 }
 
-// Same options as workflows/playbook-run.ts, so only the interpretation differs.
-const channels = proxyActivities<NightshiftActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
-});
-const blast = proxyActivities<BlastRadiusActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
-});
+// The playbook run's own options (workflows/activity-options.ts), so only the interpretation differs.
+const channels = proxyActivities<NightshiftActivities>(CHANNEL_ACTIVITY_OPTIONS);
+const blast = proxyActivities<BlastRadiusActivities>(BLAST_RADIUS_ACTIVITY_OPTIONS);
 
-const DEFAULT_DEFENDER_TIMEOUT_MS = 10 * 60_000;
 const ACK_TIMEOUT_MS = 10 * 60_000;
 const PROTECTED_TAGS = ['domain-controller', 'no-auto-isolate'];
 

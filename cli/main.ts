@@ -1,7 +1,7 @@
 // `nightshift <command>`: validate | simulate | start | version.
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../worker/dev-server';
+import { PROJECT_ROOT } from '../platform/temporal/dev-server';
 import { runSimulate } from './simulate';
 import { runRoles, runStart } from './start';
 import { runValidate } from './validate';

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic, loadProject } from '../compiler';
-import { parseDuration } from '../compiler/time/duration';
-import { parseDetection } from '../server/detections/generic';
+import { parseDuration } from '../core/duration';
+import { parseDetection } from '../intake/formats/generic';
 import { simulate, type SimulationReport } from './simulation';
 
 export interface CliIO {

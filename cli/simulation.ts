@@ -1,10 +1,12 @@
 // `nightshift simulate`'s engine: the real interpreter on a virtual clock, with recorded effects.
 // Channels and Defender are not called; they take no virtual time and succeed (spec §6).
-import type { Detection, OrgIR, PlaybookIR } from '../compiler/ir';
-import { createEvaluator } from '../compiler/expr/runtime';
-import type { RunEffect } from '../workflows/messages';
-import { PlaybookInterpreter, type StepResult } from '../workflows/interpreter/interpreter';
-import type { Effects, Runtime } from '../workflows/interpreter/runtime';
+import type { Detection } from '../core/detection';
+import type { OrgIR, PlaybookIR } from '../core/ir';
+import { createEvaluator } from '../engine/expr/runtime';
+import type { RunEffect } from '../core/messages';
+import { PlaybookInterpreter } from '../engine/interpreter';
+import { type StepResult } from '../core/run';
+import type { Effects, Runtime } from '../engine/runtime';
 import { VirtualClock } from './virtual-clock';
 
 export interface SimulationOptions {

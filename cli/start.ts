@@ -1,93 +1,53 @@
 // `nightshift start`: Temporal (embedded dev server on SQLite unless TEMPORAL_ADDRESS is set), the
 // workers and the HTTP server in one process. Ctrl-C stops all three cleanly; runs survive a restart.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import Fastify from 'fastify';
 import pino, { type Logger } from 'pino';
-import { TASK_QUEUE } from '../activities/contracts';
-import { checkAlertRule, DefenderClient, defenderConfigFromEnv } from '../activities/defender';
-import { defenderAuthReadiness, defenderStartupCheck } from '../activities/defender/auth-check';
-import { channelConfigFromEnv, teamsMode } from '../activities/channels';
-import { parseDuration } from '../compiler/time/duration';
+import { TASK_QUEUE } from '../core/queues';
+import { defenderIntakeFromEnv, type DefenderIntakeSettings } from '../integrations/defender/alerts';
+import { DefenderClient } from '../integrations/defender/client';
+import { defenderConfigFromEnv } from '../integrations/defender/config';
+import { defenderAuthReadiness, defenderStartupCheck } from '../integrations/defender/auth-check';
+import { channelConfigFromEnv, teamsMode } from '../integrations/channels-config';
 import { DEFENDER_POLLER_WORKFLOW_ID } from '../workflows/defender-intake';
 import { formatDiagnostic } from '../compiler';
 import { buildServer } from '../server/app';
-import { createMetrics } from '../server/metrics';
+import { createMetrics } from '../platform/metrics';
 import { metricsSinks } from '../worker/sinks';
 import { interactionRoutes } from '../server/interactions';
-import type { OrgIR } from '../compiler/ir';
-import { createLogger, secretValuesFromEnv } from '../server/logger';
-import { installTemporalLogging, temporalLogger, temporalServerLines } from '../worker/temporal-logger';
-import { PlaybookRegistry, watchPlaybooks } from '../server/playbooks';
+import type { OrgIR } from '../core/ir';
+import { createLogger, secretValuesFromEnv } from '../platform/logger';
+import { installTemporalLogging, temporalLogger, temporalServerLines } from '../platform/temporal/logger';
+import { PlaybookRegistry, watchPlaybooks } from '../intake/registry';
 import { buildActivities } from '../worker/activities';
-import { ConfigError, loadConfig } from '../worker/config';
-import { linkSettings } from '../worker/link-settings';
-import { connectClient, connectWorker } from '../worker/connection';
-import { PROJECT_ROOT, SetupError, isPortFree, startDevServer, type DevServer } from '../worker/dev-server';
-import { ensureSearchAttributes } from '../worker/search-attributes';
+import { ConfigError, loadConfig, metricsPort } from '../platform/config/settings';
+import { apiTokens, linkSettings } from '../platform/secrets';
+import { connectClient, connectWorker } from '../platform/temporal/connection';
+import {
+  PROJECT_ROOT,
+  SetupError,
+  isPortFree,
+  startDevServer,
+  type DevServer,
+} from '../platform/temporal/dev-server';
+import { ensureSearchAttributes } from '../platform/temporal/search-attributes';
 import { createWorkers } from '../worker/worker';
 import { abortedExitCode, describe, exitCode, watchLifetime } from './lifetime';
 import type { CliIO } from './simulate';
 
-/** Secrets of signed detection webhooks (NIGHTSHIFT_WEBHOOK_SECRETS, comma-separated for rotation). */
-function webhookSecrets(env: NodeJS.ProcessEnv): string[] {
-  const secrets = (env.NIGHTSHIFT_WEBHOOK_SECRETS ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  for (const s of secrets) {
-    if (s.length < 32)
-      throw new ConfigError(
-        'each NIGHTSHIFT_WEBHOOK_SECRETS entry must be at least 32 characters (e.g. openssl rand -hex 32).',
-      );
-  }
-  return secrets;
-}
-
-/** API tokens: NIGHTSHIFT_API_TOKENS (comma-separated), else one generated and kept in .nightshift/api-token. */
-function apiTokens(env: NodeJS.ProcessEnv): { tokens: string[]; file?: string } {
-  const fromEnv = (env.NIGHTSHIFT_API_TOKENS ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  if (fromEnv.length) return { tokens: fromEnv };
-  const file = path.join(PROJECT_ROOT, '.nightshift', 'api-token');
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, crypto.randomBytes(24).toString('base64url') + '\n', { mode: 0o600 });
-  }
-  return { tokens: [fs.readFileSync(file, 'utf8').trim()], file };
-}
+/** Where generated secrets and the embedded server's files are kept. */
+const STATE_DIR = path.join(PROJECT_ROOT, '.nightshift');
 
 export type Role = 'all' | 'worker' | 'server';
 
-/**
- * The Defender alert poller: one durable workflow per deployment (USE_EXISTING: every worker may ask).
- * DEFENDER_INTAKE_INTERVAL (default 1m) and DEFENDER_INTAKE_RULE (CEL over alert and detection) tune it.
- */
-async function startDefenderIntake(client: Client, env: NodeJS.ProcessEnv): Promise<void> {
-  const interval = env.DEFENDER_INTAKE_INTERVAL ?? '1m';
-  const intervalMs = parseDuration(interval);
-  if (intervalMs === null || intervalMs < 10_000) {
-    throw new ConfigError(
-      `DEFENDER_INTAKE_INTERVAL="${interval}" must be a duration of at least 10s, e.g. 1m.`,
-    );
-  }
-  const rule = env.DEFENDER_INTAKE_RULE || undefined;
-  if (rule) {
-    try {
-      checkAlertRule(rule);
-    } catch (err) {
-      throw new ConfigError(`DEFENDER_INTAKE_RULE: ${(err as Error).message}`);
-    }
-  }
+/** The Defender alert poller: one durable workflow per deployment (USE_EXISTING: every worker may ask). */
+async function startDefenderIntake(client: Client, intake: DefenderIntakeSettings): Promise<void> {
   await client.workflow.start('defenderAlertPoller', {
     workflowId: DEFENDER_POLLER_WORKFLOW_ID,
     taskQueue: TASK_QUEUE,
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [{ intervalMs, rule }],
+    args: [{ intervalMs: intake.intervalMs, rule: intake.rule }],
   });
 }
 
@@ -153,22 +113,23 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
     process.exit(abortedExitCode(reason));
   });
   try {
-    const cfg = loadConfig(process.env, io.cwd);
+    // The one place the process environment is read (platform/config/variables.ts lists every variable).
+    const processEnv = process.env;
+    const cfg = loadConfig(processEnv, io.cwd);
     // Every integration setting is checked before anything starts: a bad one is one line naming it.
-    const defenderCfg = defenderConfigFromEnv(process.env);
-    channelConfigFromEnv(process.env);
-    webhookSecrets(process.env);
+    const defenderCfg = defenderConfigFromEnv(processEnv);
+    channelConfigFromEnv(processEnv);
     const runsWorker = role !== 'server';
     const runsServer = role !== 'worker';
-    const tokens = runsServer ? apiTokens(process.env) : { tokens: [] };
+    const tokens = runsServer ? apiTokens(processEnv, STATE_DIR) : { tokens: [] };
     // Signed links: generated defaults for the embedded server, required in production roles.
     const links = linkSettings({
-      env: process.env,
+      env: processEnv,
       embedded: role === 'all' && !cfg.temporal.address,
       http: cfg.http,
-      stateDir: path.join(PROJECT_ROOT, '.nightshift'),
+      stateDir: STATE_DIR,
     });
-    const env = { ...process.env, ...links.env };
+    const env = { ...processEnv, ...links.env };
     // Every configured secret (and the generated API token and link key) is scrubbed from every log line.
     const log = (logger = createLogger(cfg.logLevel, {
       destination: stdout,
@@ -213,6 +174,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         port: cfg.devServer.port,
         uiPort: cfg.devServer.uiPort,
         dbFile: path.join(cfg.devServer.dataDir, 'temporal.db'),
+        binary: cfg.devServer.binary,
         // Its output joins the log stream; its pid is kept so a later start can reclaim a leftover.
         onLine: serverLines.line,
         pidFile: path.join(PROJECT_ROOT, '.nightshift', `temporal-${cfg.devServer.port}.pid`),
@@ -257,8 +219,9 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         bundlerLogger: temporalLogger(log, { infoAsDebug: true }),
       });
       workersDone = workers.run();
-      if (acts.defenderLive && process.env.DEFENDER_INTAKE !== 'false') {
-        await startDefenderIntake(client, process.env);
+      if (acts.defenderLive) {
+        const intake = defenderIntakeFromEnv(processEnv);
+        if (intake.enabled) await startDefenderIntake(client, intake);
       }
       // Stopped before the server closes its connection: in-flight activities drain first.
       own(() => workers.shutdown());
@@ -272,7 +235,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         logger: log,
         metrics,
         apiTokens: tokens.tokens,
-        webhookSecrets: webhookSecrets(process.env),
+        webhookSecrets: cfg.webhookSecrets,
         readinessChecks: defenderClient ? [defenderAuthReadiness(defenderClient)] : [],
         plugins: [
           (app) =>
@@ -289,13 +252,9 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
       // Fastify's close() stops accepting and waits for in-flight requests.
       own(() => server.close());
     }
-    const metricsPort = process.env.NIGHTSHIFT_METRICS_PORT;
-    if (!runsServer && metricsPort) {
+    if (!runsServer && cfg.metricsPort) {
       // A standalone worker exposes its own metrics (runs, approvals, Defender calls happen here).
-      const port = Number(metricsPort);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new ConfigError(`NIGHTSHIFT_METRICS_PORT="${metricsPort}" is not a TCP port.`);
-      }
+      const port = metricsPort(cfg.metricsPort);
       const m = Fastify({ logger: false });
       m.get('/healthz', async () => ({ status: 'ok' }));
       m.get('/metrics', async (_req, reply) =>

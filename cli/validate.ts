@@ -2,8 +2,8 @@
 // playbooks against it, printing every problem as `path:line:col: error: message`.
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatDiagnostic, loadProject } from '../compiler/index';
-import type { Diagnostic } from '../compiler/index';
+import { formatDiagnostic, loadProject } from '../compiler';
+import type { Diagnostic } from '../compiler';
 
 export const VALIDATE_USAGE = 'usage: nightshift validate [PATH…] [--config FILE] [--json]';
 

@@ -2,10 +2,10 @@
 // names, type-check, and map every error to file:line:col.
 import type { Environment } from '@marcbachmann/cel-js';
 import type { Node } from 'yaml';
-import type { Expr, Template } from './ir';
-import { collectRefs } from './expr/refs';
-import { splitTemplate, TemplateSyntaxError } from './expr/template';
-import { MAX_EXPR_LENGTH } from './expr/types';
+import type { Expr, Template } from '../core/ir';
+import { collectRefs } from '../engine/expr/refs';
+import { splitTemplate, TemplateSyntaxError } from './template';
+import { MAX_EXPR_LENGTH } from '../engine/expr/types';
 import { didYouMean } from './suggest';
 import type { Walker } from './walk';
 

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDiagnostic, sortDiagnostics } from './diagnostics';
 import type { Diagnostic } from './diagnostics';
-import type { OrgIR, PlaybookIR } from './ir';
+import type { OrgIR, PlaybookIR } from '../core/ir';
 import { loadOrg as compileOrg } from './org';
 import { compilePlaybook } from './playbook';
 import { MAX_FILE_BYTES } from './source';

@@ -4,15 +4,24 @@ import { isMap, isSeq } from 'yaml';
 import type { Node } from 'yaml';
 import { ExprChecker } from './check';
 import type { Diagnostic } from './diagnostics';
-import { policyEnvironment } from './expr/types';
+import { policyEnvironment } from '../engine/expr/types';
 import { irHash } from './hash';
 import { expandPublicHolidays, parseHolidayCalendar } from './holidays';
-import type { CalendarIR, ChannelIR, OrgIR, PersonIR, PolicyIR, RotationIR, Weekday, WindowIR } from './ir';
-import { IR_VERSION } from './ir';
+import type {
+  CalendarIR,
+  ChannelIR,
+  OrgIR,
+  PersonIR,
+  PolicyIR,
+  RotationIR,
+  Weekday,
+  WindowIR,
+} from '../core/ir';
+import { IR_VERSION } from '../core/ir';
 import { parseSource } from './source';
 import { didYouMean } from './suggest';
-import { parseDuration } from './time/duration';
-import { isValidZone } from './time/zone';
+import { parseDuration } from '../core/duration';
+import { isValidZone } from '../engine/time/zone';
 import type { Entry } from './walk';
 import { Walker } from './walk';
 

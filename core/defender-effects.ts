@@ -1,7 +1,7 @@
 // The Defender effects of issue 15 as the engine asks for them: finding and knowing a machine, hunting,
 // live response scripts, incidents. Types and pure constants only (workflow-safe, imports nothing of
 // ours but core), so the workflow bundle, simulate, activities and integrations share one shape.
-import type { MachineActionStatus, RunRef } from '../activities/contracts';
+import type { MachineActionStatus, RunRef } from './effects';
 
 // ---------------------------------------------------------------------------------------------
 // Machines: `device.mde`

@@ -1,6 +1,6 @@
 // Fastify's own per-request lines (incoming, completed, route not found) at debug level: an operator's
 // info stream holds what Nightshift did, not every health check. Errors keep their level. The request
-// is logged through the `req` serializer (server/logger.ts), which redacts secret query parameters.
+// is logged through the `req` serializer (platform/logger.ts), which redacts secret query parameters.
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
 export class RequestLog extends LogController {

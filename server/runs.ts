@@ -7,8 +7,8 @@ import {
   SA_OUTCOME,
   SA_PLAYBOOK,
   SA_WAITING_FOR_APPROVAL,
-} from '../workflows/search-attributes';
-import { PLAYBOOK_RUN_WORKFLOW } from '../workflows/messages';
+} from '../core/search-attributes';
+import { PLAYBOOK_RUN_WORKFLOW } from '../core/messages';
 
 export class RunFilterError extends Error {}
 

@@ -3,26 +3,20 @@
 import type { Client } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createBlastRadiusActivities } from '../activities/blast-radius';
-import {
-  channelConfigFromEnv,
-  channelModes,
-  createChannelActivities,
-  type ChannelConfig,
-  type Logger,
-} from '../activities/channels';
-import { TASK_QUEUE, defenderTaskQueue } from '../activities/contracts';
-import {
-  createDefenderActivities,
-  defenderConfigFromEnv,
-  defenderWorkerOptions,
-  type DefenderClient,
-} from '../activities/defender';
+import { channelConfigFromEnv, channelModes, type ChannelConfig } from '../integrations/channels-config';
+import { createChannelActivities } from '../activities/channels';
+import { type Logger } from '../platform/log';
+import { TASK_QUEUE, defenderTaskQueue } from '../core/queues';
+import { createDefenderActivities } from '../activities/defender';
+import type { DefenderClient } from '../integrations/defender/client';
+import { defenderConfigFromEnv } from '../integrations/defender/config';
+import { defenderWorkerOptions } from '../integrations/defender/worker-options';
 import { createIntakeActivities } from '../activities/intake';
 import * as smoke from '../activities/smoke';
 import { withKeepAlive } from '../activities/keep-alive';
-import { webhook } from '../activities/webhook/webhook';
-import { instrumentDefender, type Metrics } from '../server/metrics';
-import type { PlaybookRegistry } from '../server/playbooks';
+import { webhook } from '../activities/webhook';
+import { instrumentDefender, type Metrics } from '../platform/metrics';
+import type { PlaybookRegistry } from '../intake/registry';
 
 export interface ActivitySets {
   main: object;
@@ -44,7 +38,7 @@ export function buildActivities(opts: {
   taskQueue?: string;
   /** The live Defender client (its login checked at start); one is created when absent. */
   defenderClient?: DefenderClient;
-  /** The banner line of that check (activities/defender/auth-check.ts), e.g. `Defender: live (token ok)`. */
+  /** The banner line of that check (integrations/defender/auth-check.ts), e.g. `Defender: live (token ok)`. */
   defenderLogin?: string;
 }): ActivitySets {
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;

@@ -1,8 +1,8 @@
 // The worker side of workflows/sinks.ts: workflow metrics land in the process's Prometheus registry,
 // effect lines in its log.
 import type { InjectedSinks } from '@temporalio/worker';
-import { logEffect, type EffectLogger } from '../activities/effect-log';
-import type { Metrics } from '../server/metrics';
+import { logEffect, type EffectLogger } from '../platform/effect-log';
+import type { Metrics } from '../platform/metrics';
 import type { NightshiftSinks } from '../workflows/sinks';
 
 export function metricsSinks(m: Metrics, logger?: EffectLogger): InjectedSinks<NightshiftSinks> {

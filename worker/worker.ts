@@ -2,7 +2,7 @@
 // and the Defender task queue, whose task-queue rate limit holds across every worker of the deployment.
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
-import { DEFENDER_TASK_QUEUE, TASK_QUEUE } from '../activities/contracts';
+import { DEFENDER_TASK_QUEUE, TASK_QUEUE } from '../core/queues';
 import { workflowSource } from './workflow-bundle';
 
 export interface WorkerSet {

@@ -16,6 +16,7 @@ import {
   workflowInfo,
   allHandlersFinished,
 } from '@temporalio/workflow';
+import type { ReserveIsolationRequest } from '../core/effects';
 
 /** One entity per deployment (task queue): `nightshift-blast-radius/nightshift`. */
 export function blastRadiusWorkflowId(taskQueue: string): string {
@@ -30,13 +31,8 @@ export interface Reservation {
   at: number;
 }
 
-export interface ReserveInput {
-  key: string;
-  deviceId: string;
-  workflowId: string;
-  limit: number;
-  windowMs: number;
-}
+/** What a run asks the entity: a slot for one automatic isolation, within the policy's limit. */
+export type ReserveInput = ReserveIsolationRequest;
 
 export const reserveUpdate = defineUpdate<boolean, [ReserveInput]>('reserve');
 /** A run asks for a slot; the answer comes back to it as `reservationAnswerSignal`. */

@@ -14,24 +14,13 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Detection } from '../compiler/ir';
-import type { DefenderAlertActivities } from '../activities/defender/alerts';
-import { defenderTaskQueue } from '../activities/contracts';
+import type { Detection } from '../core/detection';
+import type { DefenderAlertActivities, IntakeActivities } from '../core/effects';
+import { defenderTaskQueue } from '../core/queues';
+import { alertFetchOptions, intakeOptions } from './activity-options';
 
 /** Recommended workflow id (start with workflowIdConflictPolicy USE_EXISTING): one poller per tenant. */
 export const DEFENDER_POLLER_WORKFLOW_ID = 'defender-alert-poller';
-
-/** Implemented by intake (activities/intake.ts): starts or attaches playbook runs. */
-export interface IntakeActivities {
-  /**
-   * `meta.keys[i]` is the idempotency key of `detections[i]`: `${alertId}|${lastUpdateTime}`, stable
-   * across retries, restarts and continue-as-new. A retried call carries the same detections and keys.
-   */
-  intakeDetections(
-    detections: Detection[],
-    meta?: { source: 'defender'; keys: string[] },
-  ): Promise<{ accepted: number }>;
-}
 
 export interface DefenderPollerInput {
   /** lastUpdateTime of the newest alert already handled (ISO). Absent: now − lookbackMs. */
@@ -93,28 +82,12 @@ export async function defenderAlertPoller(input: DefenderPollerInput): Promise<v
   const intervalMs = Math.max(10, input.intervalMs);
   const pollsPerRun = Math.max(1, input.pollsPerRun ?? 200);
 
-  const { defenderFetchAlerts } = proxyActivities<DefenderAlertActivities>({
-    taskQueue: input.defenderTaskQueue ?? defenderTaskQueue(info.taskQueue),
-    startToCloseTimeout: '2 minutes',
-    retry: {
-      initialInterval: '2 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '5 minutes',
-      nonRetryableErrorTypes: [
-        'DefenderInvalidRule',
-        'DefenderInvalidRequest',
-        'DefenderBadRequest',
-        'DefenderForbidden',
-        'DefenderAuthFailed',
-      ],
-    },
-  });
-  // Intake retries until it succeeds: the cursor must not move past detections that were not handed over.
-  const { intakeDetections } = proxyActivities<IntakeActivities>({
-    taskQueue: input.intakeTaskQueue ?? info.taskQueue,
-    startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  });
+  const { defenderFetchAlerts } = proxyActivities<DefenderAlertActivities>(
+    alertFetchOptions(input.defenderTaskQueue ?? defenderTaskQueue(info.taskQueue)),
+  );
+  const { intakeDetections } = proxyActivities<IntakeActivities>(
+    intakeOptions(input.intakeTaskQueue ?? info.taskQueue),
+  );
 
   let cursor = input.cursor ?? new Date(Date.now() - (input.lookbackMs ?? 3_600_000)).toISOString();
   const seen = new Set<string>(input.seen ?? []);

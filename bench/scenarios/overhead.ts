@@ -3,16 +3,11 @@
 // activities and fakes, in one run. Both are started directly through the client (no intake), one at a
 // time, in ABBA blocks so drift (JIT, caches, Temporal's in-memory store growing) hits both alike.
 import path from 'node:path';
-import type { Detection } from '../../compiler/ir';
+import type { Detection } from '../../core/detection';
 import { loadProject } from '../../compiler';
-import { TASK_QUEUE } from '../../activities/contracts';
-import {
-  SA_DETECTION_IDS,
-  SA_DEVICE_IDS,
-  SA_INCIDENT_ID,
-  SA_PLAYBOOK,
-} from '../../workflows/search-attributes';
-import type { RunInput } from '../../workflows/interpreter/interpreter';
+import { TASK_QUEUE } from '../../core/queues';
+import { SA_DETECTION_IDS, SA_DEVICE_IDS, SA_INCIDENT_ID, SA_PLAYBOOK } from '../../core/search-attributes';
+import type { RunInput } from '../../core/run';
 import type { HandInput } from '../hand-containment';
 import { PLAYBOOK, REPO, type Stack } from '../lib/stack';
 import { detection, machine } from '../lib/load';

@@ -4,7 +4,8 @@
 import type { Stack } from '../lib/stack';
 import { detection, machine, postDetection, type Posted } from '../lib/load';
 import { peakInWindow, pool, sleep, summarize } from '../lib/stats';
-import { stateQuery, type RunState } from '../../workflows/messages';
+import { stateQuery } from '../../workflows/messages';
+import { type RunState } from '../../core/messages';
 import type { Scale } from '../run';
 
 /** A small deterministic PRNG (mulberry32), so every run posts the same storm. */

@@ -1,8 +1,8 @@
 // Minimal HTML pages of the approval links: no script, nothing loaded from elsewhere.
 
-import { htmlText } from '../../activities/escape';
+import { htmlText } from '../../integrations/escape';
 
-/** HTML escaping of text that is not ours (one escaper per format: activities/escape.ts). */
+/** HTML escaping of text that is not ours (one escaper per format: integrations/escape.ts). */
 export const esc = htmlText;
 
 export const PAGE_HEADERS: Record<string, string> = {

@@ -4,13 +4,17 @@
 // run's Update, whose validator decides. Refusals change nothing and say why.
 import type { FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
-import type { OrgIR } from '../../compiler/ir';
-import { silentLogger, type ChannelConfig, type Logger } from '../../activities/channels';
+import type { OrgIR } from '../../core/ir';
+import { silentLogger, type Logger } from '../../platform/log';
+import { type ChannelConfig } from '../../integrations/channels-config';
 import { slackRoutes } from './slack';
 import { twilioRoutes } from './twilio';
 import { linkRoutes } from './links';
-import { createMetrics, type Metrics } from '../metrics';
+import { createMetrics, type Metrics } from '../../platform/metrics';
 import { SmsLockout, type SmsLockoutOptions } from './sms-lockout';
+import { FORM, SLACK_BODY_LIMIT, type ResolvedDeps } from './deps';
+
+export { rawForm, SLACK_BODY_LIMIT, TWILIO_BODY_LIMIT, LINK_BODY_LIMIT } from './deps';
 
 export interface InteractionDeps {
   client: Client;
@@ -24,19 +28,6 @@ export interface InteractionDeps {
   /** Limits of wrong SMS codes per number (defaults: 5 in 15 minutes, locked 15 minutes). */
   smsLockout?: SmsLockoutOptions;
 }
-
-export interface ResolvedDeps extends Required<Omit<InteractionDeps, 'log' | 'now' | 'smsLockout'>> {
-  log: Logger;
-  nowSec: () => number;
-  smsLockout: SmsLockout;
-}
-
-/** Slack interaction payloads echo the message's blocks; 256 KB is ample. */
-export const SLACK_BODY_LIMIT = 256 * 1024;
-export const TWILIO_BODY_LIMIT = 64 * 1024;
-export const LINK_BODY_LIMIT = 4 * 1024;
-
-const FORM = 'application/x-www-form-urlencoded';
 
 export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
@@ -59,15 +50,4 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   await slackRoutes(app, d);
   await twilioRoutes(app, d);
   await linkRoutes(app, d);
-}
-
-/**
- * The raw body of a form post, or undefined when the request is not
- * `application/x-www-form-urlencoded` (Slack and Twilio post nothing else). Fastify's default text/plain
- * parser also yields a string, so the media type itself is checked: anything else is a 415.
- */
-export function rawForm(req: { body: unknown; headers: Record<string, unknown> }): string | undefined {
-  const header = req.headers['content-type'];
-  const type = (typeof header === 'string' ? header : '').split(';')[0].trim().toLowerCase();
-  return type === FORM && typeof req.body === 'string' ? req.body : undefined;
 }

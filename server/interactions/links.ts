@@ -4,20 +4,20 @@
 // decision reaches the validator, which refuses it ("already decided"): links are single-use.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { MAX_TOKEN_LENGTH, verifyLink, type LinkClaims, type VerifyFailure } from '../links';
-import { stateQuery, workflowIdOf } from '../../workflows/messages';
+import { MAX_TOKEN_LENGTH, verifyLink, type LinkClaims, type VerifyFailure } from '../../integrations/links';
+import { stateQuery } from '../../workflows/messages';
+import { workflowIdOf } from '../../core/messages';
+import { described } from '../openapi';
 import { esc, page, PAGE_HEADERS } from './html';
 import { submitAck, submitDecision, type SubmitResult } from './submit';
-import { LINK_BODY_LIMIT, type ResolvedDeps } from './index';
+import { LINK_BODY_LIMIT, type ResolvedDeps } from './deps';
 
 export const LINK_UPDATE_DEADLINE_MS = 5000;
 
-const querySchema = {
-  querystring: {
-    type: 'object',
-    properties: { t: { type: 'string', maxLength: MAX_TOKEN_LENGTH } },
-    required: ['t'],
-  },
+const querystring = {
+  type: 'object',
+  properties: { t: { type: 'string', maxLength: MAX_TOKEN_LENGTH } },
+  required: ['t'],
 };
 
 function html(reply: FastifyReply, status: number, title: string, body: string) {
@@ -64,39 +64,56 @@ export async function linkRoutes(app: FastifyInstance, d: ResolvedDeps): Promise
     return c;
   }
 
-  app.get<{ Querystring: { t: string } }>('/v1/links', { schema: querySchema }, async (req, reply) => {
-    const c = check(req.query.t, reply);
-    if (!c) return reply;
-    const person = d.org().people[c.sub];
-    // Show what is being decided; if the run cannot tell (finished, slow) the form still works.
-    let what = '';
-    let pending = true;
-    try {
-      const state = await d.client.withDeadline(Date.now() + 2000, () =>
-        d.client.workflow.getHandle(workflowIdOf(c.id)!).query(stateQuery),
+  app.get<{ Querystring: { t: string } }>(
+    '/v1/links',
+    {
+      schema: {
+        querystring,
+        summary: 'Signed approval link: a confirmation page only (mail scanners open links)',
+        response: { 200: described('HTML') },
+      },
+    },
+    async (req, reply) => {
+      const c = check(req.query.t, reply);
+      if (!c) return reply;
+      const person = d.org().people[c.sub];
+      // Show what is being decided; if the run cannot tell (finished, slow) the form still works.
+      let what = '';
+      let pending = true;
+      try {
+        const state = await d.client.withDeadline(Date.now() + 2000, () =>
+          d.client.workflow.getHandle(workflowIdOf(c.id)!).query(stateQuery),
+        );
+        const a = state.pendingApprovals?.find((x) => x.approvalId === c.id);
+        const p = state.pendingPages?.find((x) => x.pageId === c.id);
+        what = a?.question ?? (p ? `Page of step ${p.stepId}` : '');
+        pending = !!(a || p);
+      } catch {
+        // Fall through to the generic page.
+      }
+      if (!pending)
+        return html(reply, 200, 'Nightshift', '<p>This request is no longer pending; nothing to do.</p>');
+      const verb = label(c);
+      return html(
+        reply,
+        200,
+        `${verb}?`,
+        `${what ? `<p><strong>${esc(what)}</strong></p>` : ''}<p>You are answering as <strong>${esc(person.name)}</strong>. Nothing is recorded until you press the button.</p>` +
+          `<form method="post"><button type="submit">${esc(verb)}</button></form>`,
       );
-      const a = state.pendingApprovals?.find((x) => x.approvalId === c.id);
-      const p = state.pendingPages?.find((x) => x.pageId === c.id);
-      what = a?.question ?? (p ? `Page of step ${p.stepId}` : '');
-      pending = !!(a || p);
-    } catch {
-      // Fall through to the generic page.
-    }
-    if (!pending)
-      return html(reply, 200, 'Nightshift', '<p>This request is no longer pending; nothing to do.</p>');
-    const verb = label(c);
-    return html(
-      reply,
-      200,
-      `${verb}?`,
-      `${what ? `<p><strong>${esc(what)}</strong></p>` : ''}<p>You are answering as <strong>${esc(person.name)}</strong>. Nothing is recorded until you press the button.</p>` +
-        `<form method="post"><button type="submit">${esc(verb)}</button></form>`,
-    );
-  });
+    },
+  );
 
   app.post<{ Querystring: { t: string } }>(
     '/v1/links',
-    { schema: querySchema, bodyLimit: LINK_BODY_LIMIT },
+    {
+      schema: {
+        querystring,
+        summary: 'Signed approval link: the decision',
+        response: { 200: described('HTML'), 409: described('Refused') },
+      },
+      bodyLimit: LINK_BODY_LIMIT,
+    },
     async (req, reply) => {
       const c = check(req.query.t, reply);
       if (!c) return reply;

@@ -7,14 +7,9 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
-import type { OrgIR, PersonIR } from '../../compiler/ir';
-import {
-  ackUpdate,
-  decideUpdate,
-  workflowIdOf,
-  type AckInput,
-  type DecideInput,
-} from '../../workflows/messages';
+import type { OrgIR, PersonIR } from '../../core/ir';
+import { ackUpdate, decideUpdate } from '../../workflows/messages';
+import { workflowIdOf, type AckInput, type DecideInput } from '../../core/messages';
 
 export type SubmitResult =
   | { kind: 'ok'; outcome: string; decidedBy: string; at: string; channel: string }

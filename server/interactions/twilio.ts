@@ -5,20 +5,16 @@
 // explains, because Twilio does not play the TwiML of a non-2xx answer.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Client } from '@temporalio/client';
-import { messageTwiml, sayTwiml } from '../../activities/twilio/twiml';
-import { MAX_TOKEN_LENGTH, verifyLink } from '../links';
-import {
-  alreadyAnswered,
-  stateQuery,
-  workflowIdOf,
-  type AnsweredInteraction,
-  type RunState,
-} from '../../workflows/messages';
-import { answeredCode, SA_PENDING_CODES } from '../../workflows/search-attributes';
+import { messageTwiml, sayTwiml } from '../../integrations/twilio/twiml';
+import { MAX_TOKEN_LENGTH, verifyLink } from '../../integrations/links';
+import { alreadyAnswered, workflowIdOf, type AnsweredInteraction, type RunState } from '../../core/messages';
+import { stateQuery } from '../../workflows/messages';
+import { answeredCode, SA_PENDING_CODES } from '../../core/search-attributes';
 import { parseForm, verifyTwilioRequest, type FormParams } from './signatures';
+import { described } from '../openapi';
 import { parseSmsReply } from './sms-reply';
 import { normalizePhone, personByPhone, submitAck, submitDecision, type SubmitResult } from './submit';
-import { rawForm, TWILIO_BODY_LIMIT, type ResolvedDeps } from './index';
+import { rawForm, TWILIO_BODY_LIMIT, type ResolvedDeps } from './deps';
 
 export const TWILIO_UPDATE_DEADLINE_MS = 5000;
 const MAX_RUNS_PER_CODE = 10;
@@ -126,103 +122,116 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
     return params;
   }
 
-  app.post('/v1/twilio/sms', { bodyLimit: TWILIO_BODY_LIMIT }, async (req, reply) => {
-    const params = authenticate(req, reply);
-    if (!params) return reply;
-    const from = str(params, 'From');
-    const person = personByPhone(d.org(), from);
-    if (!person) {
-      d.log.warn({ from: from.slice(0, 4) + '…' }, 'SMS from a number that is no person of nightshift.yaml');
-      return xml(
-        reply,
-        200,
-        messageTwiml('Nightshift: this number is not registered; nothing was recorded.'),
-      );
-    }
-    // A number locked out after too many wrong codes: refused before any lookup, right code or not,
-    // with a reply that says nothing about codes.
-    const phone = normalizePhone(from);
-    if (d.smsLockout.locked(phone)) {
-      return xml(
-        reply,
-        200,
-        messageTwiml(
-          'Nightshift: too many wrong codes from this number; SMS replies are not accepted for a while. Nothing was recorded. Answer in Slack, by email link or by phone.',
-        ),
-      );
-    }
-    const parsed = parseSmsReply(str(params, 'Body'));
-    if (!parsed) {
-      return xml(
-        reply,
-        200,
-        messageTwiml('Nightshift: reply YES <code> or NO <code> to an approval, ACK <code> to a page.'),
-      );
-    }
-    const code = parsed.code;
-    const kind = parsed.verb === 'ack' ? 'page' : 'approval';
-    const found = await findByCode(d.client, code, person.id);
-    const mine = found.filter((c) => c.allowed);
-    // Several runs may share a short code: the person's own requests disambiguate. Someone else's single
-    // pending request is submitted anyway: the run's validator says why it is refused.
-    const open = mine.filter((c) => c.pending && c.kind === kind);
-    const others = found.filter((c) => c.pending && c.kind === kind);
-    const pick =
-      open.length === 1 ? open[0] : open.length === 0 && others.length === 1 ? others[0] : undefined;
-    if (!pick) {
-      let why: string;
-      const otherKind = mine.find((c) => c.pending && c.kind !== kind);
-      const done = mine.find((c) => !c.pending);
-      if (open.length > 1)
-        why = `not recorded — code ${code} matches several requests; answer in Slack or by link.`;
-      else if (otherKind)
-        why =
-          otherKind.kind === 'approval'
-            ? `${code} is an approval: reply YES ${code} to approve or NO ${code} to deny.`
-            : `${code} is a page: reply ACK ${code} to acknowledge.`;
-      else if (done?.answered)
-        why = `not recorded — ${code} was ${alreadyAnswered(done.answered, (id) => d.org().people[id]?.name ?? id)}.`;
-      else {
-        why = `not recorded — no pending request of yours has code ${code}.`;
-        d.metrics.smsWrongCodes.inc();
-        if (d.smsLockout.recordWrong(phone)) {
-          d.metrics.smsLockouts.inc();
-          d.log.warn(
-            { person: person.id, minutes: d.smsLockout.lockMinutes },
-            'SMS replies locked out after too many wrong codes',
-          );
-          why += ` Too many wrong codes: SMS replies from this number are not accepted for ${d.smsLockout.lockMinutes} minutes.`;
-        }
+  app.post(
+    '/v1/twilio/sms',
+    {
+      bodyLimit: TWILIO_BODY_LIMIT,
+      schema: {
+        summary: 'Inbound SMS (YES/NO/ACK <code>); verified with X-Twilio-Signature',
+        response: { 200: described('TwiML reply'), 403: described('Bad signature') },
+      },
+    },
+    async (req, reply) => {
+      const params = authenticate(req, reply);
+      if (!params) return reply;
+      const from = str(params, 'From');
+      const person = personByPhone(d.org(), from);
+      if (!person) {
+        d.log.warn(
+          { from: from.slice(0, 4) + '…' },
+          'SMS from a number that is no person of nightshift.yaml',
+        );
+        return xml(
+          reply,
+          200,
+          messageTwiml('Nightshift: this number is not registered; nothing was recorded.'),
+        );
       }
-      return xml(reply, 200, messageTwiml(`Nightshift: ${why}`));
-    }
-    const updateId = `sms:${str(params, 'MessageSid') || str(params, 'SmsSid')}`;
-    const result =
-      pick.kind === 'page'
-        ? await submitAck(
-            d.client,
-            { pageId: pick.id, personId: person.id, channel: 'sms' },
-            updateId,
-            TWILIO_UPDATE_DEADLINE_MS,
-          )
-        : await submitDecision(
-            d.client,
-            {
-              approvalId: pick.id,
-              personId: person.id,
-              outcome: parsed.verb === 'approved' ? 'approved' : 'denied',
-              channel: 'sms',
-            },
-            updateId,
-            TWILIO_UPDATE_DEADLINE_MS,
-          );
-    d.log.info({ person: person.id, id: pick.id, result: result.kind }, 'SMS interaction');
-    return xml(
-      reply,
-      200,
-      messageTwiml(smsAnswer(result, pick.kind === 'page' ? 'page acknowledgement' : 'answer')),
-    );
-  });
+      // A number locked out after too many wrong codes: refused before any lookup, right code or not,
+      // with a reply that says nothing about codes.
+      const phone = normalizePhone(from);
+      if (d.smsLockout.locked(phone)) {
+        return xml(
+          reply,
+          200,
+          messageTwiml(
+            'Nightshift: too many wrong codes from this number; SMS replies are not accepted for a while. Nothing was recorded. Answer in Slack, by email link or by phone.',
+          ),
+        );
+      }
+      const parsed = parseSmsReply(str(params, 'Body'));
+      if (!parsed) {
+        return xml(
+          reply,
+          200,
+          messageTwiml('Nightshift: reply YES <code> or NO <code> to an approval, ACK <code> to a page.'),
+        );
+      }
+      const code = parsed.code;
+      const kind = parsed.verb === 'ack' ? 'page' : 'approval';
+      const found = await findByCode(d.client, code, person.id);
+      const mine = found.filter((c) => c.allowed);
+      // Several runs may share a short code: the person's own requests disambiguate. Someone else's single
+      // pending request is submitted anyway: the run's validator says why it is refused.
+      const open = mine.filter((c) => c.pending && c.kind === kind);
+      const others = found.filter((c) => c.pending && c.kind === kind);
+      const pick =
+        open.length === 1 ? open[0] : open.length === 0 && others.length === 1 ? others[0] : undefined;
+      if (!pick) {
+        let why: string;
+        const otherKind = mine.find((c) => c.pending && c.kind !== kind);
+        const done = mine.find((c) => !c.pending);
+        if (open.length > 1)
+          why = `not recorded — code ${code} matches several requests; answer in Slack or by link.`;
+        else if (otherKind)
+          why =
+            otherKind.kind === 'approval'
+              ? `${code} is an approval: reply YES ${code} to approve or NO ${code} to deny.`
+              : `${code} is a page: reply ACK ${code} to acknowledge.`;
+        else if (done?.answered)
+          why = `not recorded — ${code} was ${alreadyAnswered(done.answered, (id) => d.org().people[id]?.name ?? id)}.`;
+        else {
+          why = `not recorded — no pending request of yours has code ${code}.`;
+          d.metrics.smsWrongCodes.inc();
+          if (d.smsLockout.recordWrong(phone)) {
+            d.metrics.smsLockouts.inc();
+            d.log.warn(
+              { person: person.id, minutes: d.smsLockout.lockMinutes },
+              'SMS replies locked out after too many wrong codes',
+            );
+            why += ` Too many wrong codes: SMS replies from this number are not accepted for ${d.smsLockout.lockMinutes} minutes.`;
+          }
+        }
+        return xml(reply, 200, messageTwiml(`Nightshift: ${why}`));
+      }
+      const updateId = `sms:${str(params, 'MessageSid') || str(params, 'SmsSid')}`;
+      const result =
+        pick.kind === 'page'
+          ? await submitAck(
+              d.client,
+              { pageId: pick.id, personId: person.id, channel: 'sms' },
+              updateId,
+              TWILIO_UPDATE_DEADLINE_MS,
+            )
+          : await submitDecision(
+              d.client,
+              {
+                approvalId: pick.id,
+                personId: person.id,
+                outcome: parsed.verb === 'approved' ? 'approved' : 'denied',
+                channel: 'sms',
+              },
+              updateId,
+              TWILIO_UPDATE_DEADLINE_MS,
+            );
+      d.log.info({ person: person.id, id: pick.id, result: result.kind }, 'SMS interaction');
+      return xml(
+        reply,
+        200,
+        messageTwiml(smsAnswer(result, pick.kind === 'page' ? 'page acknowledgement' : 'answer')),
+      );
+    },
+  );
 
   app.post<{ Querystring: { t: string } }>(
     '/v1/twilio/voice',
@@ -234,6 +243,8 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
           properties: { t: { type: 'string', maxLength: MAX_TOKEN_LENGTH } },
           required: ['t'],
         },
+        summary: 'Voice call keypress callback; verified with X-Twilio-Signature and a signed token',
+        response: { 200: described('TwiML'), 403: described('Bad signature or token') },
       },
     },
     async (req, reply) => {

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { VARIABLES } from '../../platform/config/variables';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -377,20 +378,9 @@ export function checkVariables(raw: string, docs: string, example: string, requi
   return problems;
 }
 
-/** Names the Nightshift code reads from the environment (so a typo in compose is caught). */
+/** Names Nightshift reads from the environment (so a typo in compose is caught): every declared variable. */
 export function envNamesReadByCode(root = ROOT): Set<string> {
-  const names = new Set<string>();
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts')) {
-        for (const m of fs.readFileSync(p, 'utf8').matchAll(/['.]([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b/g))
-          names.add(m[1]);
-      }
-    }
-  };
-  for (const d of ['worker', 'server', 'cli', 'activities']) walk(path.join(root, d));
+  const names = new Set<string>(VARIABLES.map((v) => v.name));
   // Secrets that nightshift.yaml reads as ${env:NAME} at activity time.
   for (const m of fs
     .readFileSync(path.join(root, 'nightshift.yaml'), 'utf8')
@@ -398,6 +388,22 @@ export function envNamesReadByCode(root = ROOT): Set<string> {
     names.add(m[1]);
   }
   return names;
+}
+
+/** The GET routes the server's route plugins declare (`app.get('/path'` or `app.get<…>(\n '/path'`). */
+function servedGetRoutes(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts'))
+        for (const m of fs.readFileSync(p, 'utf8').matchAll(/\bapp\.get(?:<[^>]*>)?\(\s*'([^']+)'/g))
+          out.push(m[1]);
+    }
+  };
+  walk(path.join(root, 'server'));
+  return out;
 }
 
 /** The Nightshift services: real CLI roles, the project's image, Temporal reachable, config mounted. */
@@ -451,9 +457,8 @@ export function checkNightshiftServices(doc: Doc, root = ROOT): string[] {
         problems.push(`${name}: must listen on 0.0.0.0 inside its container`);
       const test = asArgs(svc.healthcheck?.test);
       const route = test.find((a) => a.startsWith('/'));
-      const appSrc = fs.readFileSync(path.join(root, 'server', 'app.ts'), 'utf8');
       if (!route) problems.push(`${name}: healthcheck calls no HTTP route`);
-      else if (!appSrc.includes(`app.get('${route}'`))
+      else if (!servedGetRoutes(root).includes(route))
         problems.push(`${name}: healthcheck route ${route} is not served`);
       const script = test.find((a) => a.endsWith('.js'));
       if (script && !fs.existsSync(path.join(root, script)))

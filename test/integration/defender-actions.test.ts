@@ -1,7 +1,7 @@
 // Defender machine actions end to end: a real workflow (test/fakes/defender/workflows.ts) using the
 // exported activity options, the real Temporal server, the real client (msal + undici) and the fake.
 import type { Client, Connection } from '@temporalio/client';
-import type { DefenderSubmitRequest } from '../../activities/contracts';
+import type { DefenderSubmitRequest } from '../../core/effects';
 import { FakeDefender } from '../fakes/defender/fake-defender';
 import { liveConfig, startFake, startWorkers, type Workers } from '../fakes/defender/harness';
 import type { StepOutcome } from '../fakes/defender/workflows';

@@ -1,7 +1,7 @@
 // Alert intake by polling: new and updated alerts are handed to intakeDetections exactly once, across a
 // worker restart, continue-as-new, equal lastUpdateTime at a page boundary and a failed intake call.
 import type { Client, Connection } from '@temporalio/client';
-import type { Detection } from '../../compiler/ir';
+import type { Detection } from '../../core/detection';
 import { iso7, type FakeDefender } from '../fakes/defender/fake-defender';
 import { liveConfig, startFake, startWorkers, type Workers } from '../fakes/defender/harness';
 import { testClient, uniqueTaskQueue } from '../support/temporal';

@@ -6,10 +6,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TASK_QUEUE } from '../../activities/contracts';
-import { startOrAttach } from '../../server/intake';
-import type { RunOutcome } from '../../workflows/interpreter/interpreter';
-import { freePort } from '../../worker/dev-server';
+import { TASK_QUEUE } from '../../core/queues';
+import { startOrAttach } from '../../intake/start-or-attach';
+import type { RunOutcome } from '../../core/run';
+import { freePort } from '../../platform/temporal/dev-server';
 import type { FakeDefender } from '../fakes/defender/fake-defender';
 import { startFake } from '../fakes/defender/harness';
 import { FIXTURES, detection, fixtureOrg, fixturePlaybook } from '../support/playbooks';

@@ -1,10 +1,10 @@
 // The Defender quota held in API calls as Defender counts them (a sliding window at the fake), a 429 storm
 // from the API ridden out (Retry-After) without any step failing, and a dry run that takes no quota.
 import type { Client, Connection } from '@temporalio/client';
-import type { DefenderSubmitRequest } from '../../activities/contracts';
-import { defenderConfigFromEnv } from '../../activities/defender/config';
-import { worstCaseCalls } from '../../activities/defender/quota';
-import { defenderTaskRate } from '../../activities/defender/worker';
+import type { DefenderSubmitRequest } from '../../core/effects';
+import { defenderConfigFromEnv } from '../../integrations/defender/config';
+import { worstCaseCalls } from '../../integrations/defender/quota';
+import { defenderTaskRate } from '../../integrations/defender/worker-options';
 import type { FakeDefender } from '../fakes/defender/fake-defender';
 import { liveConfig, startFake, startWorkers, type Workers } from '../fakes/defender/harness';
 import type { StepOutcome } from '../fakes/defender/workflows';

@@ -13,18 +13,21 @@ import {
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Worker } from '@temporalio/worker';
 import { createBlastRadiusActivities } from '../../activities/blast-radius';
-import { defenderTaskQueue } from '../../activities/contracts';
-import type { Detection, OrgIR, PlaybookIR } from '../../compiler/ir';
+import { defenderTaskQueue } from '../../core/queues';
+import type { Detection } from '../../core/detection';
+import type { OrgIR, PlaybookIR } from '../../core/ir';
 import { simulate } from '../../cli/simulation';
-import { startOrAttach } from '../../server/intake';
+import { startOrAttach } from '../../intake/start-or-attach';
 import { blastRadiusWorkflowId, reservationsQuery } from '../../workflows/blast-radius';
-import type { RunOutcome, StepResult } from '../../workflows/interpreter/interpreter';
-import { ackUpdate, decideUpdate, refusalReason, stateQuery, type RunState } from '../../workflows/messages';
-import { ensureSearchAttributes } from '../../worker/search-attributes';
+import type { RunOutcome, StepResult } from '../../core/run';
+import { ackUpdate, decideUpdate, stateQuery } from '../../workflows/messages';
+import { rootCause } from '../../core/failures';
+import { type RunState } from '../../core/messages';
+import { ensureSearchAttributes } from '../../platform/temporal/search-attributes';
 import { detection, fixtureOrg, fixturePlaybook } from '../support/playbooks';
 import { recordingActivities } from '../support/recording-activities';
 import { createTestWorker, testClient, uniqueTaskQueue } from '../support/temporal';
-import { createMetrics } from '../../server/metrics';
+import { createMetrics } from '../../platform/metrics';
 import { metricsSinks } from '../../worker/sinks';
 
 let client: Client;
@@ -123,7 +126,7 @@ async function refused(p: Promise<unknown>): Promise<string> {
     await p;
   } catch (err) {
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-    return refusalReason(err);
+    return rootCause(err);
   }
   throw new Error('the update was accepted');
 }

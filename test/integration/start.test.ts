@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, isPortFree } from '../../worker/dev-server';
+import { freePort, isPortFree } from '../../platform/temporal/dev-server';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'nightshift.js');

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { freePort, isPortFree } from '../../worker/dev-server';
+import { freePort, isPortFree } from '../../platform/temporal/dev-server';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'nightshift.js');

@@ -2,7 +2,7 @@
 // integration test file through NIGHTSHIFT_TEST_TEMPORAL_ADDRESS. Its log is kept when a test fails.
 import path from 'node:path';
 import type { Config } from 'jest';
-import { freePort, PROJECT_ROOT, startDevServer, type DevServer } from '../../worker/dev-server';
+import { freePort, PROJECT_ROOT, startDevServer, type DevServer } from '../../platform/temporal/dev-server';
 
 declare global {
   var __NIGHTSHIFT_DEV_SERVER__: DevServer | undefined;
@@ -19,7 +19,11 @@ export default async function globalSetup(
     'test-logs',
     `temporal-${new Date().toISOString().replace(/[:.]/g, '-')}.log`,
   );
-  const server = await startDevServer({ port: await freePort(), logFile });
+  const server = await startDevServer({
+    port: await freePort(),
+    logFile,
+    binary: process.env.NIGHTSHIFT_TEMPORAL_BIN || undefined,
+  });
   globalThis.__NIGHTSHIFT_DEV_SERVER__ = server;
   process.env.NIGHTSHIFT_TEST_TEMPORAL_ADDRESS = server.address;
   process.env.NIGHTSHIFT_TEST_TEMPORAL_LOG = logFile;

@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { compilePlaybook, formatDiagnostic, loadOrg } from '../../compiler';
-import type { Detection, OrgIR, PlaybookIR } from '../../compiler/ir';
+import type { Detection } from '../../core/detection';
+import type { OrgIR, PlaybookIR } from '../../core/ir';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 

@@ -1,7 +1,7 @@
 // Activities with the final interfaces that record what they would do, for interpreter tests (the
 // Defender and channel adapters have their own tests against protocol-faithful fakes).
 import { ApplicationFailure } from '@temporalio/common';
-import { DEFENDER_ACTION_PENDING } from '../../activities/defender/options';
+import { DefenderFailure } from '../../core/failures';
 import type {
   ApprovalAskRequest,
   ApprovalResolvedRequest,
@@ -11,7 +11,7 @@ import type {
   PageRequest,
   PostedMessage,
   WebhookRequest,
-} from '../../activities/contracts';
+} from '../../core/effects';
 
 export interface Recorded {
   notify: NotifyRequest[];
@@ -88,7 +88,7 @@ export function recordingActivities(
         // As the real activity does while an action is not final.
         throw ApplicationFailure.create({
           message: `machine action ${req.actionId} is still Pending`,
-          type: DEFENDER_ACTION_PENDING,
+          type: DefenderFailure.ActionPending,
           // Longer than the test's step timeout: Temporal then ends the poll with this failure itself.
           nextRetryDelay: 5_000,
         });
@@ -97,7 +97,7 @@ export function recordingActivities(
       if (opts.pendingMs && Date.now() < submitted + opts.pendingMs(req.machineId)) {
         throw ApplicationFailure.create({
           message: `machine action ${req.actionId} is still Pending`,
-          type: DEFENDER_ACTION_PENDING,
+          type: DefenderFailure.ActionPending,
           nextRetryDelay: 200,
         });
       }

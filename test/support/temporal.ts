@@ -10,7 +10,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createMetrics } from '../../server/metrics';
+import { createMetrics } from '../../platform/metrics';
 import { metricsSinks } from '../../worker/sinks';
 
 let runtimeInstalled = false;

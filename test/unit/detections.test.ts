@@ -2,10 +2,10 @@
 // naming that field (never an internal message, never a silent accept), and a generic detection
 // without `detected_at` was detected when it arrived.
 import { z } from 'zod';
-import { defenderAlertSchema } from '../../activities/defender/alert-schema';
-import { parseAnyDetection, type DetectionFormat } from '../../server/detections';
-import { detectionSchema } from '../../server/detections/generic';
-import { redCanarySchema } from '../../server/detections/redcanary';
+import { defenderAlertSchema } from '../../integrations/defender/alert-schema';
+import { parseAnyDetection, type DetectionFormat } from '../../intake/formats';
+import { detectionSchema } from '../../intake/formats/generic';
+import { redCanarySchema } from '../../intake/formats/redcanary';
 
 // Complete samples: every field each schema knows, with a valid value.
 const generic = {

@@ -1,7 +1,7 @@
 // The last line of defence of the logs: whatever wrote a line, secrets are gone from it.
 import { Writable } from 'node:stream';
-import { logEffect } from '../../activities/effect-log';
-import { createLogger, scrub, secretValuesFromEnv } from '../../server/logger';
+import { logEffect } from '../../platform/effect-log';
+import { createLogger, scrub, secretValuesFromEnv } from '../../platform/logger';
 
 function capture() {
   const lines: string[] = [];

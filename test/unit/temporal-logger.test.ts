@@ -1,8 +1,8 @@
 // The Temporal SDK's and the embedded server's lines, as they enter the JSON log stream.
 import { Writable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
-import { createLogger } from '../../server/logger';
-import { temporalLogger, temporalServerLines } from '../../worker/temporal-logger';
+import { createLogger } from '../../platform/logger';
+import { temporalLogger, temporalServerLines } from '../../platform/temporal/logger';
 
 function capture(level = 'debug') {
   const lines: Array<Record<string, unknown>> = [];

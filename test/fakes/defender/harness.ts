@@ -8,18 +8,15 @@ import {
   bundleWorkflowCode,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import {
-  createDefenderActivities,
-  type AllDefenderActivities,
-  type DefenderLogger,
-} from '../../../activities/defender/activities';
-import { DefenderClient } from '../../../activities/defender/client';
+import type { AllDefenderActivities } from '../../../core/effects';
+import { createDefenderActivities, type DefenderLogger } from '../../../activities/defender';
+import { DefenderClient } from '../../../integrations/defender/client';
 import {
   defenderConfigFromEnv,
   type DefenderConfig,
   type DefenderLiveConfig,
-} from '../../../activities/defender/config';
-import { defenderWorkerOptions } from '../../../activities/defender/worker';
+} from '../../../integrations/defender/config';
+import { defenderWorkerOptions } from '../../../integrations/defender/worker-options';
 import { temporalAddress, uniqueTaskQueue } from '../../support/temporal';
 import { FakeDefender, type FakeDefenderOptions } from './fake-defender';
 

@@ -1,13 +1,9 @@
 // Test-only workflows: one Defender step the way the interpreter runs it (submit, then poll to a final
 // state with the exported activity options), reporting failures as data for assertions.
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type {
-  DefenderActivities,
-  DefenderSubmitRequest,
-  DefenderSubmitResult,
-} from '../../../activities/contracts';
-import { FINAL_MACHINE_ACTION_STATES } from '../../../activities/contracts';
-import { defenderActivityOptions, isPendingTimeout } from '../../../activities/defender/options';
+import type { DefenderActivities, DefenderSubmitRequest, DefenderSubmitResult } from '../../../core/effects';
+import { FINAL_MACHINE_ACTION_STATES } from '../../../core/effects';
+import { defenderActivityOptions, isPendingTimeout } from '../../../workflows/activity-options';
 
 export { defenderAlertPoller } from '../../../workflows/defender-intake';
 

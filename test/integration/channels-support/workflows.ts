@@ -9,23 +9,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type {
-  ChannelActivities,
-  Decision,
-  PostedMessage,
-  Recipient,
-  RunRef,
-} from '../../../activities/contracts';
-import type { PersonIR } from '../../../compiler/ir';
-import {
-  ackUpdate,
-  alreadyAnswered,
-  decideUpdate,
-  interactionId,
-  stateQuery,
-  type RunState,
-} from '../../../workflows/messages';
-import { answeredCode, SA_PENDING_CODES } from '../../../workflows/search-attributes';
+import type { ChannelActivities, Decision, PostedMessage, Recipient, RunRef } from '../../../core/effects';
+import type { PersonIR } from '../../../core/ir';
+import { ackUpdate, decideUpdate, stateQuery } from '../../../workflows/messages';
+import { alreadyAnswered, interactionId, type RunState } from '../../../core/messages';
+import { answeredCode, SA_PENDING_CODES } from '../../../core/search-attributes';
 
 const acts = proxyActivities<ChannelActivities>({
   startToCloseTimeout: '20 seconds',

@@ -2,11 +2,11 @@
 // and the Slack metadata fallback that prevents a duplicate when a heartbeat was lost.
 import { ApplicationFailure } from '@temporalio/common';
 import { createChannelActivities, type DryRunRecord } from '../../../activities/channels';
-import type { RunRef } from '../../../activities/contracts';
-import { SlackAdapter } from '../../../activities/slack/adapter';
-import { TeamsAdapter } from '../../../activities/teams/adapter';
-import { TwilioAdapter } from '../../../activities/twilio/adapter';
-import { EmailAdapter, messageIdFor } from '../../../activities/email/adapter';
+import type { RunRef } from '../../../core/effects';
+import { SlackAdapter } from '../../../integrations/slack/adapter';
+import { TeamsAdapter } from '../../../integrations/teams/adapter';
+import { TwilioAdapter } from '../../../integrations/twilio/adapter';
+import { EmailAdapter, messageIdFor } from '../../../integrations/email/adapter';
 import { startFakeSlack } from '../../fakes/slack';
 import { startFakeTwilio } from '../../fakes/twilio';
 import { startFakeTeams } from '../../fakes/teams';

@@ -5,15 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  channelConfigFromEnv,
-  channelModes,
-  createChannelActivities,
-  teamsMode,
-} from '../../../activities/channels';
-import { approvalEmail } from '../../../activities/email/render';
-import type { OrgIR } from '../../../compiler/ir';
-import { linkSettings } from '../../../worker/link-settings';
+import { channelConfigFromEnv, channelModes, teamsMode } from '../../../integrations/channels-config';
+import { createChannelActivities } from '../../../activities/channels';
+import { approvalEmail } from '../../../integrations/email/render';
+import type { OrgIR } from '../../../core/ir';
+import { linkSettings } from '../../../platform/secrets';
 
 const SID = 'AC' + 'a'.repeat(32);
 const refused = (env: NodeJS.ProcessEnv) => {

@@ -1,8 +1,8 @@
-// The per-format escapers of activities/escape.ts, and TwiML that stays within Twilio's limit whatever
+// The per-format escapers of integrations/escape.ts, and TwiML that stays within Twilio's limit whatever
 // the detection says.
-import { htmlText, oneLine, plainText, slackText, teamsText } from '../../../activities/escape';
-import { MAX_TWIML } from '../../../activities/twilio/adapter';
-import { gatherTwiml, sayTwiml } from '../../../activities/twilio/twiml';
+import { htmlText, oneLine, plainText, slackText, teamsText } from '../../../integrations/escape';
+import { MAX_TWIML } from '../../../integrations/twilio/adapter';
+import { gatherTwiml, sayTwiml } from '../../../integrations/twilio/twiml';
 import { markdownLinks } from '../../fakes/teams';
 import { slackSequences } from '../../fakes/slack';
 

@@ -1,4 +1,4 @@
-import { linkUrl, signLink, verifyLink, MAX_TOKEN_LENGTH } from '../../../server/links';
+import { linkUrl, signLink, verifyLink, MAX_TOKEN_LENGTH } from '../../../integrations/links';
 
 const SECRET = 'a-test-link-secret-of-at-least-32-bytes!!';
 const claims = {

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { interactionRoutes } from '../../../server/interactions';
 import { signedClick } from '../../fakes/slack';
 import { twilioSign } from '../../fakes/twilio';
-import type { OrgIR } from '../../../compiler/ir';
+import type { OrgIR } from '../../../core/ir';
 
 const org = { people: {}, channels: {} } as unknown as OrgIR;
 const client = new Proxy(
@@ -135,5 +135,29 @@ describe('interaction routes: transport refusals', () => {
       (await a.inject({ method: 'POST', url: '/v1/links?t=abc.def', payload: '', headers: form })).statusCode,
     ).toBe(403);
     await a.close();
+  });
+});
+
+describe('interaction routes: documentation', () => {
+  it('every route has a schema that says what it is (the OpenAPI document is generated from them)', async () => {
+    const a = Fastify();
+    const seen: Array<{ route: string; summary?: string }> = [];
+    a.addHook('onRoute', (r) => {
+      if (r.method === 'HEAD') return;
+      seen.push({
+        route: `${String(r.method)} ${r.url}`,
+        summary: (r.schema as { summary?: string })?.summary,
+      });
+    });
+    await a.register(interactionRoutes, { client, org: () => org, cfg: {} });
+    await a.ready();
+    expect(seen.map((s) => s.route).sort()).toEqual([
+      'GET /v1/links',
+      'POST /v1/links',
+      'POST /v1/slack/interactions',
+      'POST /v1/twilio/sms',
+      'POST /v1/twilio/voice',
+    ]);
+    expect(seen.filter((s) => !s.summary)).toEqual([]);
   });
 });

@@ -5,8 +5,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { compilePlaybook, formatDiagnostic, loadOrg } from '../../../compiler/index';
-import type { OrgIR } from '../../../compiler/ir';
+import { compilePlaybook, formatDiagnostic, loadOrg } from '../../../compiler';
+import type { OrgIR } from '../../../core/ir';
 import { exampleText, ROOT } from './helpers';
 
 interface Block {

@@ -1,4 +1,4 @@
-import { compilePlaybook, loadOrg } from '../../../compiler/index';
+import { compilePlaybook, loadOrg } from '../../../compiler';
 import { canonicalJson } from '../../../compiler/hash';
 import { exampleOrg, exampleText } from './helpers';
 

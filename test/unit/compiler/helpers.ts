@@ -1,8 +1,8 @@
 // Shared helpers for compiler tests.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadOrg } from '../../../compiler/index';
-import type { OrgIR } from '../../../compiler/ir';
+import { loadOrg } from '../../../compiler';
+import type { OrgIR } from '../../../core/ir';
 
 export const ROOT = join(__dirname, '../../..');
 

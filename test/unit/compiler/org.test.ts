@@ -1,5 +1,5 @@
-import { loadOrg } from '../../../compiler/index';
-import { calendarState } from '../../../compiler/time/calendar';
+import { loadOrg } from '../../../compiler';
+import { calendarState } from '../../../engine/time/calendar';
 import { exampleOrg, exampleText, posOf } from './helpers';
 
 describe('nightshift.yaml', () => {

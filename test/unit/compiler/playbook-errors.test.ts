@@ -1,5 +1,5 @@
-import { compilePlaybook } from '../../../compiler/index';
-import type { Diagnostic } from '../../../compiler/index';
+import { compilePlaybook } from '../../../compiler';
+import type { Diagnostic } from '../../../compiler';
 import { exampleOrg, posOf } from './helpers';
 
 const org = exampleOrg();

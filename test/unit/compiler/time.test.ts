@@ -1,7 +1,7 @@
-import { calendarState } from '../../../compiler/time/calendar';
-import { parseDuration } from '../../../compiler/time/duration';
-import { onCallAt } from '../../../compiler/time/rotation';
-import type { CalendarIR, RotationIR } from '../../../compiler/ir';
+import { calendarState } from '../../../engine/time/calendar';
+import { parseDuration } from '../../../core/duration';
+import { onCallAt } from '../../../engine/time/rotation';
+import type { CalendarIR, RotationIR } from '../../../core/ir';
 
 const d = (s: string): Date => new Date(s);
 const iso = (x: Date | null): string | null => (x ? x.toISOString() : null);

@@ -1,7 +1,7 @@
 // Defender's login checked at start and by /readyz, against the fake login host.
-import { defenderAuthReadiness, defenderStartupCheck } from '../../../activities/defender/auth-check';
-import { DefenderClient } from '../../../activities/defender/client';
-import { defenderConfigFromEnv, type DefenderLiveConfig } from '../../../activities/defender/config';
+import { defenderAuthReadiness, defenderStartupCheck } from '../../../integrations/defender/auth-check';
+import { DefenderClient } from '../../../integrations/defender/client';
+import { defenderConfigFromEnv, type DefenderLiveConfig } from '../../../integrations/defender/config';
 import type { FakeDefender } from '../../fakes/defender/fake-defender';
 import { liveConfig, startFake } from '../../fakes/defender/harness';
 

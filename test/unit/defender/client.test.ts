@@ -4,15 +4,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'selfsigned';
-import { createDefenderActivities } from '../../../activities/defender/activities';
-import { CallBudget, DefenderClient } from '../../../activities/defender/client';
-import { defenderConfigFromEnv } from '../../../activities/defender/config';
+import { createDefenderActivities } from '../../../activities/defender';
+import { CallBudget, DefenderClient } from '../../../integrations/defender/client';
+import { defenderConfigFromEnv } from '../../../integrations/defender/config';
 import {
   DefenderApiError,
   DefenderAuthError,
   DefenderCallLate,
   DefenderTokenRejected,
-} from '../../../activities/defender/errors';
+} from '../../../integrations/defender/errors';
 import { FakeDefender } from '../../fakes/defender/fake-defender';
 import { CLIENT, SECRET, TENANT, liveConfig, startFake } from '../../fakes/defender/harness';
 

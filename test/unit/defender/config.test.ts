@@ -8,13 +8,14 @@ import {
   defenderConfigFromEnv,
   describeDefenderConfig,
   type DefenderLiveConfig,
-} from '../../../activities/defender/config';
-import { defenderActivityOptions, DEFENDER_POLL_INTERVAL_MS } from '../../../activities/defender/options';
+} from '../../../integrations/defender/config';
+import { defenderActivityOptions } from '../../../workflows/activity-options';
+import { DEFENDER_POLL_INTERVAL_MS } from '../../../integrations/defender/config';
 import {
   defenderTaskRate,
   defenderWorkerOptions,
   UNLIMITED_TASKS_PER_SECOND,
-} from '../../../activities/defender/worker';
+} from '../../../integrations/defender/worker-options';
 
 const T = '11111111-2222-3333-4444-555555555555';
 const C = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';

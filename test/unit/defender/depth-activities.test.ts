@@ -4,8 +4,8 @@
 // people's tags and never comment twice.
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { RunRef } from '../../../activities/contracts';
-import { DefenderClient } from '../../../activities/defender/client';
+import type { RunRef } from '../../../core/effects';
+import { DefenderClient } from '../../../integrations/defender/client';
 import { createDefenderDepthActivities } from '../../../activities/defender-depth';
 import type { DefenderDepthActivities } from '../../../core/defender-effects';
 import { libraryScript } from '../../../integrations/defender/live-response';

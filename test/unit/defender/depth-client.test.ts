@@ -1,8 +1,8 @@
 // The Defender depth calls (issue 15) through the real client (msal + undici) against the fake over
 // HTTPS: machine lookup, Graph hunting, the live response library, RunScript and its result, XDR
 // incidents — each resource with its own token, permission errors as Defender words them.
-import { DefenderClient, type MachineAction } from '../../../activities/defender/client';
-import { DefenderApiError } from '../../../activities/defender/errors';
+import { DefenderClient, type MachineAction } from '../../../integrations/defender/client';
+import { DefenderApiError } from '../../../integrations/defender/errors';
 import { readHuntResult, runHuntingQuery } from '../../../integrations/defender/hunting';
 import {
   getIncident,

@@ -4,15 +4,15 @@ import {
   indicatorBody,
   indicatorExpiry,
   normalizeActionStatus,
-} from '../../../activities/defender/actions';
+} from '../../../integrations/defender/actions';
 import {
   apiErrorFromResponse,
   DefenderAuthError,
   DefenderNetworkError,
   parseRetryAfter,
   toDefenderFailure,
-} from '../../../activities/defender/errors';
-import type { DefenderSubmitRequest } from '../../../activities/contracts';
+} from '../../../integrations/defender/errors';
+import type { DefenderSubmitRequest } from '../../../core/effects';
 
 const M = '1e5bc9d7e413ddd7902c2932e418702b84d0cc07';
 function err(status: number, body: unknown, headers: Record<string, string> = {}) {

@@ -4,8 +4,8 @@ import {
   mapSeverity,
   mapStatus,
   normalizeAlert,
-} from '../../../activities/defender/alerts';
-import type { DefenderAlert } from '../../../activities/defender/client';
+} from '../../../integrations/defender/alerts';
+import type { DefenderAlert } from '../../../integrations/defender/client';
 
 // reference §11.1, with its evidence extended by one item per entity type.
 const alert: DefenderAlert = {

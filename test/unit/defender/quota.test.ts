@@ -8,7 +8,7 @@ import {
   defenderTaskRate,
   worstCaseCalls,
   type Quota,
-} from '../../../activities/defender/quota';
+} from '../../../integrations/defender/quota';
 
 /**
  * Greedy dispatch under infinite demand over `spanMs`, each partition a token bucket, every task's call

@@ -1,0 +1,268 @@
+// The step kinds of the playbook language as a DECLARATIVE TABLE: each kind's keys with their value
+// type, whether required, their enums and defaults, and a line from the spec. The compiler reads its
+// steps through it (compiler/steps.ts); a JSON Schema for editors can be derived from it; a new step
+// kind is a new entry (and a handler in engine/steps/). The IR each kind compiles to is built by its
+// `build` from the checked values.
+import { VIAS } from '../core/channels';
+import type { DefenderAction, StepKindIR, Target, Template, TemplatedJson } from '../core/ir';
+import { PER_DEVICE_DEFENDER_ACTIONS } from '../core/ir';
+
+/** How a key's value is read and checked. */
+export type ValueType =
+  /** A string with `${{ expr }}` parts, type-checked. */
+  | 'template'
+  /** "30s", "15m", "1h30m", "2d", "1w". */
+  | 'duration'
+  /** A CEL expression giving a timestamp. */
+  | 'timestamp-expr'
+  /** A list of channels, people and groups of nightshift.yaml. */
+  | 'targets'
+  /** A list of people and groups (no channels). */
+  | 'people-targets'
+  /** A list of people and groups, expanded to person ids. */
+  | 'people'
+  /** A list of ways to reach a person (VIAS). */
+  | 'via'
+  /** One of `enum`, literally. */
+  | 'enum'
+  /** The name of a rotation of nightshift.yaml. */
+  | 'rotation'
+  /** A mapping of names to templates (HTTP headers). */
+  | 'template-map'
+  /** Any JSON, with templates in its strings. */
+  | 'templated-json';
+
+export interface KeySpec {
+  type: ValueType;
+  required?: boolean;
+  /** `enum`: the values; `template`: the values a literal (template without expressions) must be. */
+  enum?: readonly string[];
+  /** What an absent key means (documentation; the kind's `build` applies it). */
+  default?: string;
+  /** A literal template's form: an http(s) URL, or a Defender `expires` (duration or ISO date). */
+  format?: 'http-url' | 'expires';
+  doc: string;
+}
+
+/** The checked values of a step kind's keys: absent keys are absent, failed ones null. */
+export type Values = Record<string, unknown>;
+
+export interface StepKindSpec {
+  doc: string;
+  keys: Readonly<Record<string, KeySpec>>;
+  /** Groups of keys of which exactly one must be given: the message says what each is. */
+  exactlyOne?: { keys: readonly [string, string]; message: string; fatal?: boolean };
+  /** The kind may be given with no value at all (`defender.release:`). */
+  allowEmpty?: boolean;
+  /** The IR of the step, from its checked values; null when a value it needs failed. */
+  build(v: Values): StepKindIR | null;
+}
+
+const template = (doc: string, more: Partial<KeySpec> = {}): KeySpec => ({ type: 'template', doc, ...more });
+
+/** The comment a machine action gets when the playbook gives none (Defender requires one). */
+export const DEFAULT_COMMENT =
+  'nightshift ${{ playbook.name }} v${{ playbook.version }}: ${{ detection.id }}';
+
+/** Defender step keys per action (all templates; enums hold for literal values). */
+const DEFENDER: Record<DefenderAction, { doc: string; keys: Record<string, KeySpec> }> = {
+  isolate: {
+    doc: 'Isolate each device from the network (Defender machine action)',
+    keys: {
+      type: template('full or selective isolation', { enum: ['full', 'selective'] }),
+      comment: template('the action comment'),
+    },
+  },
+  release: { doc: 'Release each device from isolation', keys: { comment: template('the action comment') } },
+  scan: {
+    doc: 'Run an antivirus scan on each device',
+    keys: {
+      type: template('quick or full scan', { enum: ['quick', 'full'] }),
+      comment: template('the action comment'),
+    },
+  },
+  collect_package: {
+    doc: 'Collect an investigation package from each device',
+    keys: { comment: template('the action comment') },
+  },
+  restrict_apps: {
+    doc: 'Restrict app execution on each device to Microsoft-signed code',
+    keys: { comment: template('the action comment') },
+  },
+  unrestrict_apps: {
+    doc: 'Lift the app restriction on each device',
+    keys: { comment: template('the action comment') },
+  },
+  quarantine_file: {
+    doc: 'Stop and quarantine a file on each device',
+    keys: {
+      sha1: template('SHA-1 of the file', { required: true }),
+      comment: template('the action comment'),
+    },
+  },
+  block_indicator: {
+    doc: 'Submit (or update) a blocking indicator',
+    keys: {
+      type: template('indicator type', {
+        required: true,
+        enum: ['sha256', 'sha1', 'md5', 'ip', 'url', 'domain'],
+      }),
+      value: template('the hash, address, URL or domain', { required: true }),
+      action: template('what Defender does', {
+        required: true,
+        enum: ['block', 'block_and_remediate', 'alert'],
+      }),
+      title: template('the indicator title', { required: true }),
+      expires: template('a duration (30d) or an ISO-8601 date', { format: 'expires' }),
+      comment: template('the indicator description'),
+    },
+  },
+  update_alert: {
+    doc: "Update the run's Defender alerts",
+    keys: {
+      status: template('alert status', { enum: ['New', 'InProgress', 'Resolved'] }),
+      classification: template('alert classification', {
+        enum: ['TruePositive', 'InformationalExpectedActivity', 'FalsePositive'],
+      }),
+      determination: template('alert determination'),
+      comment: template('a comment added to each alert'),
+    },
+  },
+};
+
+function defenderKind(action: DefenderAction): StepKindSpec {
+  const spec = DEFENDER[action];
+  const perDevice = PER_DEVICE_DEFENDER_ACTIONS.includes(action);
+  const keys = perDevice
+    ? { ...spec.keys, comment: { ...spec.keys.comment, default: DEFAULT_COMMENT } }
+    : spec.keys;
+  return {
+    doc: spec.doc,
+    keys,
+    allowEmpty: true,
+    build: (v) => ({ kind: 'defender', action, params: v as Record<string, Template> }),
+  };
+}
+
+export const STEP_KINDS: Readonly<Record<string, StepKindSpec>> = {
+  notify: {
+    doc: 'Send a message to channels and people',
+    keys: {
+      to: { type: 'targets', required: true, doc: 'channels, people and groups' },
+      message: template('the message', { required: true }),
+      title: template('a title'),
+    },
+    build: (v) =>
+      v.to && v.message
+        ? {
+            kind: 'notify',
+            to: v.to as Target[],
+            message: v.message as Template,
+            ...(v.title ? { title: v.title as Template } : {}),
+          }
+        : null,
+  },
+  approval: {
+    doc: 'Ask for a decision and wait for an allowed approver or the timeout',
+    keys: {
+      ask: { type: 'targets', required: true, doc: 'who is asked: channels, people and groups' },
+      approvers: { type: 'people', required: true, doc: 'who may decide: people and groups' },
+      question: template('the question', { required: true }),
+      timeout: { type: 'duration', required: true, doc: 'how long to wait for a decision' },
+      on_timeout: {
+        type: 'enum',
+        enum: ['approved', 'denied'],
+        default: 'denied',
+        doc: 'the decision when nobody answers in time',
+      },
+      via: { type: 'via', doc: 'extension: how people in `ask` are reached, each way at once' },
+    },
+    build: (v) =>
+      v.ask && v.approvers && v.question && v.timeout !== null && v.timeout !== undefined
+        ? {
+            kind: 'approval',
+            ask: v.ask as Target[],
+            approvers: v.approvers as string[],
+            question: v.question as Template,
+            timeoutMs: v.timeout as number,
+            onTimeout: ((v.on_timeout as string | null | undefined) ?? 'denied') as 'approved' | 'denied',
+            ...(v.via ? { via: v.via as Array<(typeof VIAS)[number]> } : {}),
+          }
+        : null,
+  },
+  page: {
+    doc: 'Page the on-call (or people) until someone acknowledges; escalate once',
+    keys: {
+      rotation: { type: 'rotation', doc: 'page whoever is on call in this rotation' },
+      to: { type: 'people-targets', doc: 'or page these people and groups' },
+      via: { type: 'via', required: true, doc: 'every way each person is reached' },
+      message: template('the page', { required: true }),
+      ack_timeout: { type: 'duration', required: true, doc: 'how long to wait for an acknowledgement' },
+      escalate_to: { type: 'people', default: '[]', doc: 'who is paged next when nobody acknowledged' },
+    },
+    exactlyOne: { keys: ['rotation', 'to'], message: "needs exactly one of 'rotation' or 'to'" },
+    build: (v) =>
+      v.message && v.ack_timeout !== null && v.ack_timeout !== undefined && v.escalate_to !== null
+        ? {
+            kind: 'page',
+            ...(typeof v.rotation === 'string' ? { rotation: v.rotation } : {}),
+            ...(v.to ? { to: v.to as Target[] } : {}),
+            via: (v.via ?? []) as Array<(typeof VIAS)[number]>,
+            message: v.message as Template,
+            ackTimeoutMs: v.ack_timeout as number,
+            escalateTo: (v.escalate_to ?? []) as string[],
+          }
+        : null,
+  },
+  wait: {
+    doc: 'Wait for a duration, or until an instant',
+    keys: {
+      for: { type: 'duration', doc: 'how long' },
+      until: { type: 'timestamp-expr', doc: 'a CEL expression giving the instant' },
+    },
+    exactlyOne: {
+      keys: ['for', 'until'],
+      message: "needs exactly one of 'for' (a duration) or 'until' (a timestamp expression)",
+      fatal: true,
+    },
+    build: (v) =>
+      'for' in v
+        ? v.for === null
+          ? null
+          : { kind: 'wait', forMs: v.for as number }
+        : v.until
+          ? { kind: 'wait', until: v.until as never }
+          : null,
+  },
+  webhook: {
+    doc: 'Call an HTTP endpoint; a non-2xx answer fails the step',
+    keys: {
+      url: template('the URL', { required: true, format: 'http-url' }),
+      method: {
+        type: 'enum',
+        enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        default: 'POST',
+        doc: 'the HTTP method',
+      },
+      headers: { type: 'template-map', doc: 'request headers (templates)' },
+      body: { type: 'templated-json', doc: 'the JSON body (templates in its strings)' },
+    },
+    build: (v) =>
+      v.url
+        ? {
+            kind: 'webhook',
+            url: v.url as Template,
+            method: ((v.method as string | null | undefined) ?? 'POST') as
+              'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+            headers: (v.headers ?? {}) as Record<string, Template>,
+            ...(v.body ? { body: v.body as TemplatedJson } : {}),
+          }
+        : null,
+  },
+  ...Object.fromEntries(
+    (Object.keys(DEFENDER) as DefenderAction[]).map((a) => [`defender.${a}`, defenderKind(a)]),
+  ),
+};
+
+/** Every step kind's name, in table order ("notify", …, "defender.update_alert"). */
+export const KINDS = Object.keys(STEP_KINDS);

@@ -1,0 +1,100 @@
+// The state of one run that its steps read and write: results so far, the detections and devices that
+// joined, approvals and pages, the effect log, and whether a person approved containment. Step handlers
+// (engine/steps/) get it with the Runtime; the interpreter (engine/interpreter.ts) sequences the steps.
+import type { Detection, Device } from '../core/detection';
+import type { RunRef } from '../core/effects';
+import type { StepIR } from '../core/ir';
+import type { RunEffect } from '../core/messages';
+import type { RunInput, StepResult } from '../core/run';
+import { createEvaluator, type EvalScope, type Evaluator } from './expr/runtime';
+import { Interactions } from './interactions';
+import type { Element } from './keys';
+import { LiveSteps } from './live-steps';
+import { recipients, type ResolvedRecipient } from './recipients';
+import type { Runtime } from './runtime';
+import type { Target } from '../core/ir';
+
+export class RunContext {
+  readonly ev: Evaluator;
+  readonly results = new Map<string, StepResult>();
+  readonly detections: Detection[] = [];
+  readonly devices: Device[] = [];
+  readonly effectLog: RunEffect[] = [];
+  readonly interactions: Interactions;
+  /** What running steps wait for, for the state view. */
+  readonly live = new LiveSteps();
+  /** An approval step of this run decided `approved` by a person (spec §2 "human approval"). */
+  humanApproved = false;
+
+  constructor(
+    readonly input: RunInput,
+    readonly rt: Runtime,
+  ) {
+    this.ev = createEvaluator(input.org);
+    this.interactions = new Interactions(
+      this.personName,
+      () => rt.now(),
+      () => rt.random(),
+    );
+  }
+
+  readonly personName = (id: string): string => this.input.org.people[id]?.name ?? id;
+
+  get workflowId(): string {
+    return this.rt.workflowId;
+  }
+
+  /** The run's current time as ISO-8601. */
+  nowIso(): string {
+    return this.rt.now().toISOString();
+  }
+
+  /** A further detection of the same group key: its devices join the run. False when already part of it. */
+  addDetection(d: Detection): boolean {
+    if (this.detections.some((x) => x.id === d.id)) return false;
+    this.detections.push(d);
+    for (const dev of d.devices ?? []) {
+      if (!this.devices.some((x) => x.id === dev.id)) this.devices.push(dev);
+    }
+    return true;
+  }
+
+  /** What expressions see for element `el`: the detection, the device, the item, earlier results. */
+  scope(el: Element = {}): EvalScope {
+    const steps: Record<string, Record<string, unknown>> = {};
+    for (const [id, r] of this.results) steps[id] = r;
+    return {
+      detection: this.input.detection,
+      device: el.device ?? this.devices[0],
+      item: el.item,
+      steps,
+      playbook: { name: this.input.ir.name, version: this.input.ir.version, hash: this.input.ir.hash },
+      now: this.rt.now(),
+    };
+  }
+
+  /** Where an effect came from, for messages and logs. */
+  runRef(step: StepIR): RunRef {
+    return {
+      workflowId: this.rt.workflowId,
+      playbook: this.input.ir.name,
+      playbookVersion: this.input.ir.version,
+      stepId: step.id,
+      detectionId: this.input.detection.id,
+    };
+  }
+
+  /** An effect in the run's log (the state view, simulate's report). */
+  record(effect: Omit<RunEffect, 'at'>): void {
+    this.effectLog.push({ at: this.nowIso(), ...effect });
+  }
+
+  recipients(targets: Target[]): ResolvedRecipient[] {
+    return recipients(this.input.org, targets);
+  }
+
+  /** The live state changed (the workflow upserts its search attributes). */
+  changed(): void {
+    this.rt.onStateChange?.();
+  }
+}
