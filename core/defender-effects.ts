@@ -1,7 +1,7 @@
 // The Defender effects of issue 15 as the engine asks for them: finding and knowing a machine, hunting,
 // live response scripts, incidents. Types and pure constants only (workflow-safe, imports nothing of
 // ours but core), so the workflow bundle, simulate, activities and integrations share one shape.
-import type { MachineActionStatus, RunRef } from './effects';
+import type { DefenderActivities, DefenderAlertActivities, MachineActionStatus, RunRef } from './effects';
 
 // ---------------------------------------------------------------------------------------------
 // Machines: `device.mde`
@@ -164,6 +164,13 @@ export type LiveResponseAction = 'kill_process' | 'delete_file';
 export const LIVE_RESPONSE_ACTIONS: readonly LiveResponseAction[] = ['kill_process', 'delete_file'];
 export type ScriptPlatform = 'windows' | 'unix';
 
+/** The script for a machine's OS (`device.mde.os`, Defender's osPlatform): bash for Linux and macOS. */
+export function platformOf(osPlatform: string | undefined): ScriptPlatform {
+  return /linux|mac|ubuntu|debian|redhat|rhel|centos|suse|oracle|amazon|fedora/i.test(osPlatform ?? '')
+    ? 'unix'
+    : 'windows';
+}
+
 export interface EnsureScriptRequest {
   key: string;
   run: RunRef;
@@ -280,6 +287,46 @@ export interface IncidentReadResult {
   dryRun: boolean;
 }
 
+// PATCH values of update_incident, keyed by the playbook's spelling (the compiler checks literals
+// against them; integrations/defender/incidents.ts writes the body with them).
+/** PATCH values (reference §8; defender-xdr/api-update-incidents.md), keyed by the playbook's spelling. */
+export const INCIDENT_STATUS: Record<string, string> = {
+  active: 'Active',
+  in_progress: 'InProgress',
+  resolved: 'Resolved',
+};
+export const INCIDENT_CLASSIFICATION: Record<string, string> = {
+  true_positive: 'TruePositive',
+  informational_expected_activity: 'InformationalExpectedActivity',
+  false_positive: 'FalsePositive',
+};
+/**
+ * Determinations per classification, as the update page lists them. The docs spell the false-positive
+ * "not malicious" value `Clean` and note the public name may change; `not_malicious` sends `Clean`.
+ */
+export const INCIDENT_DETERMINATION: Record<string, Record<string, string>> = {
+  TruePositive: {
+    multi_staged_attack: 'MultiStagedAttack',
+    malicious_user_activity: 'MaliciousUserActivity',
+    compromised_account: 'CompromisedAccount',
+    malware: 'Malware',
+    phishing: 'Phishing',
+    unwanted_software: 'UnwantedSoftware',
+    other: 'Other',
+  },
+  InformationalExpectedActivity: {
+    security_testing: 'SecurityTesting',
+    line_of_business_application: 'LineOfBusinessApplication',
+    confirmed_activity: 'ConfirmedActivity',
+    other: 'Other',
+  },
+  FalsePositive: {
+    not_malicious: 'Clean',
+    not_enough_data_to_validate: 'NoEnoughDataToValidate',
+    other: 'Other',
+  },
+};
+
 /** update_incident values, in the playbook's spelling (integrations/defender/incidents.ts maps them). */
 export interface IncidentUpdate {
   status?: string;
@@ -312,3 +359,6 @@ export interface DefenderDepthActivities {
   defenderReadIncident(req: IncidentReadRequest): Promise<IncidentReadResult>;
   defenderUpdateIncident(req: IncidentUpdateRequest): Promise<IncidentUpdateResult>;
 }
+
+/** Everything the Defender task queue serves. */
+export type AllDefenderActivities = DefenderActivities & DefenderAlertActivities & DefenderDepthActivities;

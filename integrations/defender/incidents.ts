@@ -8,6 +8,13 @@ import type {
   IncidentSummary,
   IncidentUpdate,
 } from '../../core/defender-effects';
+import {
+  INCIDENT_CLASSIFICATION,
+  INCIDENT_DETERMINATION,
+  INCIDENT_STATUS,
+} from '../../core/defender-effects';
+
+export { INCIDENT_CLASSIFICATION, INCIDENT_DETERMINATION, INCIDENT_STATUS };
 import type { Budget, DefenderCaller } from './caller';
 
 export type { IncidentSummary, IncidentUpdate };
@@ -203,44 +210,6 @@ export function incidentSummary(inc: XdrIncident, portalUrl?: string): IncidentS
 export class IncidentParamError extends Error {
   override name = 'IncidentParamError';
 }
-
-/** PATCH values (reference §8; defender-xdr/api-update-incidents.md), keyed by the playbook's spelling. */
-export const INCIDENT_STATUS: Record<string, string> = {
-  active: 'Active',
-  in_progress: 'InProgress',
-  resolved: 'Resolved',
-};
-export const INCIDENT_CLASSIFICATION: Record<string, string> = {
-  true_positive: 'TruePositive',
-  informational_expected_activity: 'InformationalExpectedActivity',
-  false_positive: 'FalsePositive',
-};
-/**
- * Determinations per classification, as the update page lists them. The docs spell the false-positive
- * "not malicious" value `Clean` and note the public name may change; `not_malicious` sends `Clean`.
- */
-export const INCIDENT_DETERMINATION: Record<string, Record<string, string>> = {
-  TruePositive: {
-    multi_staged_attack: 'MultiStagedAttack',
-    malicious_user_activity: 'MaliciousUserActivity',
-    compromised_account: 'CompromisedAccount',
-    malware: 'Malware',
-    phishing: 'Phishing',
-    unwanted_software: 'UnwantedSoftware',
-    other: 'Other',
-  },
-  InformationalExpectedActivity: {
-    security_testing: 'SecurityTesting',
-    line_of_business_application: 'LineOfBusinessApplication',
-    confirmed_activity: 'ConfirmedActivity',
-    other: 'Other',
-  },
-  FalsePositive: {
-    not_malicious: 'Clean',
-    not_enough_data_to_validate: 'NoEnoughDataToValidate',
-    other: 'Other',
-  },
-};
 
 function pick(table: Record<string, string>, raw: string, what: string): string {
   const v = table[raw.trim().toLowerCase()];

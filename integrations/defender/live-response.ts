@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LiveResponseAction, ScriptOutcome, ScriptPlatform } from '../../core/defender-effects';
+import { platformOf } from '../../core/defender-effects';
 import type { Budget, DefenderCaller } from './caller';
 
 /** A script as shipped: its library file name, content and SHA-256 (what the library reports). */
@@ -63,12 +64,7 @@ export function libraryScript(action: LiveResponseAction, platform: ScriptPlatfo
   return s;
 }
 
-/** The script for a machine's OS (`device.mde.os`, Defender's osPlatform): bash for Linux and macOS. */
-export function platformOf(osPlatform: string | undefined): ScriptPlatform {
-  return /linux|mac|ubuntu|debian|redhat|rhel|centos|suse|oracle|amazon|fedora/i.test(osPlatform ?? '')
-    ? 'unix'
-    : 'windows';
-}
+export { platformOf };
 
 /** A bad step parameter, caught before any call. */
 export class LiveResponseParamError extends Error {
