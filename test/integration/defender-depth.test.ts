@@ -10,7 +10,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Worker } from '@temporalio/worker';
 import { createBlastRadiusActivities } from '../../activities/blast-radius';
 import { createDefenderActivities } from '../../activities/defender';
-import { loadProject } from '../../compiler';
+import { compilePlaybook, loadProject } from '../../compiler';
 import type { OrgIR, PlaybookIR } from '../../core/ir';
 import type { RunState } from '../../core/messages';
 import { defenderTaskQueue } from '../../core/queues';
@@ -89,29 +89,10 @@ describe('hash sweep: a Red Canary detection through lookup, hunt, isolation, bl
     const parsed = parseDetection(raw);
     if (!parsed.detection) throw new Error(JSON.stringify(parsed.errors));
 
-    const taskQueue = uniqueTaskQueue('depth');
-    const acts = recordingActivities();
-    const cfg = liveConfig(fake);
-    const main = await createTestWorker({
-      taskQueue,
-      activities: { ...acts.main, ...createBlastRadiusActivities(client, taskQueue) },
-    });
-    const def = await createTestWorker({
-      ...defenderWorkerOptions(cfg, {
-        taskQueue: defenderTaskQueue(taskQueue),
-        activities: createDefenderActivities(cfg, {
-          logger: { info: () => undefined, warn: () => undefined },
-        }),
-      }),
-    });
-    const workers: Array<{ worker: Worker; close: () => Promise<void> }> = [main, def].map((w) => ({
-      worker: w.worker,
-      close: () => w.connection.close(),
-    }));
-    const running = workers.map((w) => w.worker.run());
+    const w = await startWorkers();
     try {
       const res = await startOrAttach(client, { org, playbooks: [playbook] }, parsed.detection, {
-        taskQueue,
+        taskQueue: w.taskQueue,
       });
       expect(res.runs).toHaveLength(1);
       const handle = client.workflow.getHandle(res.runs[0].workflowId);
@@ -149,9 +130,121 @@ describe('hash sweep: a Red Canary detection through lookup, hunt, isolation, bl
       expect(st.alertSync).toEqual({ status: 'succeeded', alerts: 1 });
       await keepHistory('hash-sweep', handle);
     } finally {
-      for (const w of workers) w.worker.shutdown();
-      await Promise.all(running);
-      for (const w of workers) await w.close();
+      await w.stop();
     }
   });
 });
+
+describe('live response and incidents through Temporal', () => {
+  jest.setTimeout(90_000);
+
+  it('kills a process and deletes a file with the shipped scripts, then updates the incident', async () => {
+    const m = '4e5ac2c1b4a7e1d6f0aa00000000000000000013';
+    const file = 'C:\\Users\\ana\\AppData\\Local\\Temp\\invoice.exe';
+    fake.addMachine(m, 'ws-0013.corp.example.com', 'Windows11', {
+      processes: new Map([[4242, 'invoice.exe']]),
+      files: new Map([[file, SHA256]]),
+    });
+    const alert = fake.addAlert({ machineId: m });
+    const { playbook: pb, diagnostics } = compilePlaybook(
+      'remediate.yaml',
+      [
+        'playbook: remediate',
+        'version: 1',
+        'on: { detection: { when: "true", group_by: incident } }',
+        'steps:',
+        '  - id: kill',
+        '    defender.kill_process: { process_id: "4242", process_name: invoice.exe }',
+        '  - id: delete',
+        '    defender.delete_file:',
+        "      path: '${{ detection.evidence.files[0].path }}'",
+        "      sha256: '${{ detection.evidence.files[0].sha256 }}'",
+        '  - id: incident',
+        '    defender.update_incident:',
+        '      status: resolved',
+        '      classification: true_positive',
+        '      determination: malware',
+        '      tags: [nightshift, "${{ playbook.name }}"]',
+        "      comment: 'killed ${{ steps.kill.scripts[0].outcome }}, file ${{ steps.delete.scripts[0].outcome }}'",
+      ].join('\n'),
+      org,
+    );
+    if (!pb) throw new Error(JSON.stringify(diagnostics));
+    const d = parseDetection({
+      id: `lr-${Date.now()}`,
+      title: 'Malicious binary',
+      severity: 'high',
+      status: 'confirmed',
+      incident_id: String(alert.incidentId),
+      devices: [{ id: 'ws-0013', name: 'ws-0013' }],
+      evidence: { files: [{ path: file, sha256: SHA256 }] },
+    }).detection!;
+    const w = await startWorkers();
+    try {
+      const res = await startOrAttach(client, { org, playbooks: [pb] }, d, { taskQueue: w.taskQueue });
+      const handle = client.workflow.getHandle(res.runs[0].workflowId);
+      const outcome = (await handle.result()) as RunOutcome;
+      const step = (id: string) => outcome.steps.find((s) => s.id === id)!;
+      expect(step('kill')).toMatchObject({
+        status: 'succeeded',
+        scripts: [{ device: 'ws-0013', machine_id: m, exit_code: 0, outcome: 'killed', status: 'Succeeded' }],
+      });
+      expect(step('delete')).toMatchObject({
+        status: 'succeeded',
+        scripts: [{ machine_id: m, exit_code: 0, outcome: 'deleted' }],
+      });
+      // The device model changed as the scripts said.
+      const machine = fake.machinesApi.get(m)!;
+      expect(machine.processes?.has(4242)).toBe(false);
+      expect(machine.files?.has(file)).toBe(false);
+      // The shipped scripts were installed in the tenant's library.
+      expect([...fake.liveResponse.library.keys()].sort()).toEqual(
+        ['nightshift-delete-file.ps1', 'nightshift-kill-process.ps1'].map((x) => x.toLowerCase()),
+      );
+      expect(step('incident')).toMatchObject({ status: 'succeeded', incidents: [String(alert.incidentId)] });
+      const inc = fake.incidents.byId.get(Number(alert.incidentId))!;
+      expect(inc).toMatchObject({
+        status: 'Resolved',
+        classification: 'TruePositive',
+        determination: 'Malware',
+      });
+      expect(inc.tags).toEqual(expect.arrayContaining(['nightshift', 'remediate']));
+      // One comment, tagged for idempotency (a retried update finds it and does not comment twice).
+      expect(inc.comments.map((c) => c.comment)).toEqual([
+        expect.stringMatching(/^killed killed, file deleted \[ns-[0-9a-f]{16}\]$/),
+      ]);
+      // The incident was read into the run state when the run started.
+      const st: RunState = await handle.query(stateQuery);
+      expect(st.incidents?.[0]).toMatchObject({ id: String(alert.incidentId) });
+    } finally {
+      await w.stop();
+    }
+  });
+});
+
+/** A workflow worker (recorded channels) and a Defender worker with the real activities against the fake. */
+async function startWorkers(): Promise<{ taskQueue: string; stop(): Promise<void> }> {
+  const taskQueue = uniqueTaskQueue('depth');
+  const acts = recordingActivities();
+  const cfg = liveConfig(fake);
+  const main = await createTestWorker({
+    taskQueue,
+    activities: { ...acts.main, ...createBlastRadiusActivities(client, taskQueue) },
+  });
+  const def = await createTestWorker({
+    ...defenderWorkerOptions(cfg, {
+      taskQueue: defenderTaskQueue(taskQueue),
+      activities: createDefenderActivities(cfg, { logger: { info: () => undefined, warn: () => undefined } }),
+    }),
+  });
+  const workers: Array<{ worker: Worker; connection: { close(): Promise<void> } }> = [main, def];
+  const running = workers.map((w) => w.worker.run());
+  return {
+    taskQueue,
+    async stop() {
+      for (const w of workers) w.worker.shutdown();
+      await Promise.all(running);
+      for (const w of workers) await w.connection.close();
+    },
+  };
+}
