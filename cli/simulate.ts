@@ -175,6 +175,8 @@ function human(r: SimulationReport): string {
   lines.push('effects:');
   for (const e of r.effects)
     lines.push(`  ${e.at}  ${e.kind.padEnd(26)} ${e.target ?? e.device ?? ''}`.trimEnd());
+  for (const [id, q] of Object.entries(r.queries ?? {}))
+    lines.push(`query ${id}:`, ...q.split('\n').map((l) => `  ${l}`));
   for (const x of r.refused) lines.push(`refused: ${x.at} ${x.kind} answer by ${x.person}: ${x.reason}`);
   return lines.join('\n');
 }
