@@ -131,9 +131,12 @@ export const PER_DEVICE_DEFENDER_ACTIONS: readonly DefenderAction[] = [
 /** Live response actions of the shipped scripts (integrations/defender/scripts/). */
 export type LiveResponseStepAction = 'kill_process' | 'delete_file';
 
-/** Default and largest `limit` of a defender.hunt step (the API returns at most 100,000 rows). */
-export const HUNT_DEFAULT_LIMIT = 1_000;
-export const HUNT_MAX_LIMIT = 10_000;
+/**
+ * Default and largest `limit` of a defender.hunt step: the API returns up to 100,000 rows, but the rows
+ * are a step result kept in the workflow's history, so a hunt keeps few.
+ */
+export const HUNT_DEFAULT_LIMIT = 100;
+export const HUNT_MAX_LIMIT = 1_000;
 
 export type StepKindIR =
   | { kind: 'notify'; to: Target[]; message: Template; title?: Template }

@@ -9,8 +9,7 @@ import type { Budget, DefenderCaller } from './caller';
 export const RUN_HUNTING_QUERY_PATH = '/v1.0/security/runHuntingQuery';
 
 /** Rows a hunt step returns by default, and at most (the API's own cap is 100,000, reference §15.7). */
-export const DEFAULT_HUNT_LIMIT = 100;
-export const MAX_HUNT_LIMIT = 1_000;
+export { HUNT_DEFAULT_LIMIT as DEFAULT_HUNT_LIMIT, HUNT_MAX_LIMIT as MAX_HUNT_LIMIT } from '../../core/ir';
 /** Bounds on what enters workflow history: per string value, and for all rows as JSON. */
 export const MAX_HUNT_VALUE = 1_000;
 export const MAX_HUNT_BYTES = 256 * 1024;
