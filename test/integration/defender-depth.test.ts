@@ -222,11 +222,59 @@ describe('live response and incidents through Temporal', () => {
   });
 });
 
+describe('fail closed on Temporal', () => {
+  jest.setTimeout(90_000);
+
+  it('leaves a device alone when its machine cannot be looked up (no Machine.Read.All), saying why', async () => {
+    // An app granted isolation but not machine reads: the lookup is refused 403.
+    const narrow = await startFake({ roles: { mde: ['Machine.Isolate'] } });
+    const m = '5e5ac2c1b4a7e1d6f0aa00000000000000000021';
+    narrow.addMachine(m, 'ws-0021.corp.example.com');
+    const { playbook: pb, diagnostics } = compilePlaybook(
+      'contain.yaml',
+      [
+        'playbook: contain',
+        'version: 1',
+        'on: { detection: { when: "true" } }',
+        'steps:',
+        '  - id: isolate',
+        '    defender.isolate: { type: full }',
+      ].join('\n'),
+      org,
+    );
+    if (!pb) throw new Error(JSON.stringify(diagnostics));
+    const d = parseDetection({
+      id: `fc-${Date.now()}`,
+      title: 'Malicious binary',
+      severity: 'high',
+      status: 'confirmed',
+      devices: [{ id: 'ws-0021', name: 'ws-0021' }],
+    }).detection!;
+    const w = await startWorkers(narrow);
+    try {
+      const res = await startOrAttach(client, { org, playbooks: [pb] }, d, { taskQueue: w.taskQueue });
+      const handle = client.workflow.getHandle(res.runs[0].workflowId);
+      const outcome = (await handle.result()) as RunOutcome;
+      const isolate = outcome.steps.find((s) => s.id === 'isolate')!;
+      expect(isolate.status).toBe('failed');
+      expect(isolate.reason).toMatch(/^protected: machine lookup failed: .*Missing application roles/);
+      expect(narrow.actions.filter((a) => a.type === 'Isolate')).toEqual([]);
+      const st: RunState = await handle.query(stateQuery);
+      expect(st.machines?.['ws-0021']).toMatchObject({ status: 'failed' });
+    } finally {
+      await w.stop();
+      await narrow.stop();
+    }
+  });
+});
+
 /** A workflow worker (recorded channels) and a Defender worker with the real activities against the fake. */
-async function startWorkers(): Promise<{ taskQueue: string; stop(): Promise<void> }> {
+async function startWorkers(
+  tenant: FakeDefender = fake,
+): Promise<{ taskQueue: string; stop(): Promise<void> }> {
   const taskQueue = uniqueTaskQueue('depth');
   const acts = recordingActivities();
-  const cfg = liveConfig(fake);
+  const cfg = liveConfig(tenant);
   const main = await createTestWorker({
     taskQueue,
     activities: { ...acts.main, ...createBlastRadiusActivities(client, taskQueue) },
