@@ -29,8 +29,9 @@ const ALLOWED = {
   intake: ['core', 'engine', 'compiler', 'workflows', 'platform', 'integrations'],
   activities: ['core', 'platform', 'integrations', 'intake', 'workflows'],
   // The interpreter on a virtual clock (nightshift simulate, the console's simulator): Node-side, so
-  // not in engine/ (the workflow sandbox), and below server/ and cli/ which both run it.
-  simulator: ['core', 'engine'],
+  // not in engine/ (the workflow sandbox), and below server/ and cli/ which both run it. It may read
+  // integrations/ for the scripted Defender tenant and the KQL it shows (the activities' own formats).
+  simulator: ['core', 'engine', 'integrations'],
   // The responder web console's pages and assets: plain views over a model, served by server/ only.
   console: ['core', 'integrations'],
   server: [

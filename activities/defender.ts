@@ -33,7 +33,8 @@ import {
   type MachineActionSpec,
 } from '../integrations/defender/actions';
 import { createAlertActivities, createDryRunAlertActivities } from './defender-alerts';
-import type { AllDefenderActivities } from '../core/effects';
+import { createDefenderDepthActivities, createDryRunDepthActivities } from './defender-depth';
+import type { AllDefenderActivities } from '../core/defender-effects';
 import { CallBudget, DefenderClient, odataString, type MachineAction } from '../integrations/defender/client';
 import type { DefenderConfig, DefenderLiveConfig } from '../integrations/defender/config';
 import { DefenderApiError, toDefenderFailure } from '../integrations/defender/errors';
@@ -123,7 +124,11 @@ export function createDefenderActivities(
   if (cfg.dryRun) return createDryRunActivities(deps.logger);
   const client = deps.client ?? new DefenderClient(cfg);
   const logger: EffectLogger = deps.logger ?? { info: (obj, msg) => log.info(msg ?? '', { ...obj }) };
-  return { ...createLiveActivities(cfg, client, logger), ...createAlertActivities(cfg, client) };
+  return {
+    ...createLiveActivities(cfg, client, logger),
+    ...createAlertActivities(cfg, client),
+    ...createDefenderDepthActivities(cfg, { client, logger }),
+  };
 }
 
 function createLiveActivities(
@@ -411,5 +416,6 @@ export function createDryRunActivities(logger?: DefenderLogger): AllDefenderActi
       return { status: 'Succeeded' };
     },
     ...createDryRunAlertActivities(),
+    ...createDryRunDepthActivities(logger ?? { info: (fields, msg) => log.info(msg ?? '', { ...fields }) }),
   };
 }

@@ -1,4 +1,9 @@
 // `nightshift simulate PLAYBOOK --detection FILE --at INSTANT …` (spec §6).
+import {
+  parseScriptedTenant,
+  ScriptedDefender,
+  ScriptedTenantError,
+} from '../integrations/defender/scripted';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +20,7 @@ export interface CliIO {
 
 const USAGE =
   'usage: nightshift simulate PLAYBOOK --detection FILE --at INSTANT [--config FILE] [--approval approved|denied|none] ' +
-  '[--approval-after DURATION] [--approver PERSON] [--ack none|DURATION] [--json]';
+  '[--approval-after DURATION] [--approver PERSON] [--ack none|DURATION] [--defender FILE] [--json]';
 
 class BadArgument extends Error {}
 
@@ -50,6 +55,7 @@ export async function runSimulate(argv: string[], io: CliIO): Promise<number> {
         'approval-after': { type: 'string' },
         approver: { type: 'string' },
         ack: { type: 'string' },
+        defender: { type: 'string' },
         json: { type: 'boolean' },
       },
     });
@@ -126,7 +132,25 @@ export async function runSimulate(argv: string[], io: CliIO): Promise<number> {
     return 2;
   }
 
+  // The scripted Defender tenant: machines, hunt rows, incidents, script outcomes (docs/defender.md).
+  let defender: ScriptedDefender | undefined;
+  if (values.defender !== undefined) {
+    const file = path.resolve(io.cwd, values.defender);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      io.err(`nightshift simulate: --defender ${values.defender}: no such file\n${USAGE}`);
+      return 2;
+    }
+    try {
+      defender = new ScriptedDefender(parseScriptedTenant(fs.readFileSync(file, 'utf8'), values.defender));
+    } catch (err) {
+      if (!(err instanceof ScriptedTenantError)) throw err;
+      io.err(err.message);
+      return 1;
+    }
+  }
+
   const report = await simulate(ir, org, parsed.detection, {
+    defender,
     at,
     approval,
     approvalAfterMs,
@@ -151,6 +175,8 @@ function human(r: SimulationReport): string {
   lines.push('effects:');
   for (const e of r.effects)
     lines.push(`  ${e.at}  ${e.kind.padEnd(26)} ${e.target ?? e.device ?? ''}`.trimEnd());
+  for (const [id, q] of Object.entries(r.queries ?? {}))
+    lines.push(`query ${id}:`, ...q.split('\n').map((l) => `  ${l}`));
   for (const x of r.refused) lines.push(`refused: ${x.at} ${x.kind} answer by ${x.person}: ${x.reason}`);
   return lines.join('\n');
 }

@@ -1,10 +1,10 @@
 // playbooks/*.yaml → PlaybookIR (spec §3), checked against an OrgIR: the playbook, its trigger and its
 // steps' common keys here; each step's kind through the step-kind table (step-kinds.ts, steps.ts).
 import type { Environment } from '@marcbachmann/cel-js';
-import { isSeq } from 'yaml';
+import { isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
-import type { GroupBy, OrgIR, PlaybookIR, StepIR } from '../core/ir';
-import { IR_VERSION } from '../core/ir';
+import type { AlertSyncIR, GroupBy, OrgIR, PlaybookIR, StepIR } from '../core/ir';
+import { ALERT_CLASSIFICATIONS, IR_VERSION } from '../core/ir';
 import { CalendarValue, OnCallValue, resultTypeName, typedEnvironment } from '../engine/expr/types';
 import type { Scope } from './check';
 import { ExprChecker } from './check';
@@ -62,7 +62,7 @@ export function compilePlaybook(
     src.root,
     'playbook',
     0,
-    ['playbook', 'version', 'description', 'enabled', 'on', 'steps'],
+    ['playbook', 'version', 'description', 'enabled', 'on', 'steps', 'alert_sync'],
     ['playbook', 'version', 'on', 'steps'],
   );
   if (!top) return { diagnostics: rep.diagnostics };
@@ -125,6 +125,8 @@ export function compilePlaybook(
     }
   }
 
+  const alertSync = readAlertSync(w, top.get('alert_sync'));
+
   const ctx: Ctx = { w, chk, org };
   const steps: StepIR[] = [];
   stepNodes.forEach((n, i) => {
@@ -144,12 +146,35 @@ export function compilePlaybook(
     file,
     on,
     steps,
+    ...(alertSync ? { alertSync } : {}),
   };
   // Positions (`at`) move with comment-only edits, so they are left out of the hash along with `file`.
   return {
     playbook: { ...body, hash: irHash(stripPositions(body) as object, ['file']) },
     diagnostics: rep.diagnostics,
   };
+}
+
+/** `alert_sync: true`, or a map with the classification and determination of a completed run's alerts. */
+function readAlertSync(w: Walker, e: Entry | undefined): AlertSyncIR | null {
+  if (!e) return null;
+  if (isScalar(e.value) && typeof e.value.value === 'boolean') return e.value.value ? {} : null;
+  const m = w.map(e.value, 'alert_sync', e.keyAt, ['classification', 'determination'], []);
+  if (!m) return null;
+  const out: AlertSyncIR = {};
+  const ce = m.get('classification');
+  const c = w.str(ce, 'alert_sync.classification');
+  if (c !== null) {
+    if (!(ALERT_CLASSIFICATIONS as readonly string[]).includes(c)) {
+      w.rep.error(
+        w.pos(ce?.value),
+        `alert_sync.classification: '${c}' is not one of ${ALERT_CLASSIFICATIONS.join(', ')}${didYouMean(c, [...ALERT_CLASSIFICATIONS])}`,
+      );
+    } else out.classification = c as AlertSyncIR['classification'];
+  }
+  const d = w.str(m.get('determination'), 'alert_sync.determination');
+  if (d !== null) out.determination = d;
+  return out;
 }
 
 /** The IR without `at` fields: positions move with comments and blank lines, meaning does not. */

@@ -5,7 +5,14 @@
 // `build` from the checked values.
 import { VIAS } from '../core/channels';
 import type { DefenderAction, StepKindIR, Target, Template, TemplatedJson } from '../core/ir';
-import { PER_DEVICE_DEFENDER_ACTIONS } from '../core/ir';
+import {
+  ALERT_CLASSIFICATIONS,
+  HUNT_DEFAULT_LIMIT,
+  HUNT_MAX_LIMIT,
+  PER_DEVICE_DEFENDER_ACTIONS,
+} from '../core/ir';
+import type { LiveResponseStepAction } from '../core/ir';
+import { INCIDENT_CLASSIFICATION, INCIDENT_STATUS } from '../core/defender-effects';
 
 /** How a key's value is read and checked. */
 export type ValueType =
@@ -30,7 +37,11 @@ export type ValueType =
   /** A mapping of names to templates (HTTP headers). */
   | 'template-map'
   /** Any JSON, with templates in its strings. */
-  | 'templated-json';
+  | 'templated-json'
+  /** A whole number between `min` and `max`. */
+  | 'count'
+  /** A list of templates. */
+  | 'template-list';
 
 export interface KeySpec {
   type: ValueType;
@@ -41,6 +52,9 @@ export interface KeySpec {
   default?: string;
   /** A literal template's form: an http(s) URL, or a Defender `expires` (duration or ISO date). */
   format?: 'http-url' | 'expires';
+  /** `count`: the bounds. */
+  min?: number;
+  max?: number;
   doc: string;
 }
 
@@ -49,6 +63,8 @@ export type Values = Record<string, unknown>;
 
 export interface StepKindSpec {
   doc: string;
+  /** The IR kind it compiles to: the engine's handler (engine/steps/index.ts) that runs it. */
+  ir: StepKindIR['kind'];
   keys: Readonly<Record<string, KeySpec>>;
   /** Groups of keys of which exactly one must be given: the message says what each is. */
   exactlyOne?: { keys: readonly [string, string]; message: string; fatal?: boolean };
@@ -121,9 +137,7 @@ const DEFENDER: Record<DefenderAction, { doc: string; keys: Record<string, KeySp
     doc: "Update the run's Defender alerts",
     keys: {
       status: template('alert status', { enum: ['New', 'InProgress', 'Resolved'] }),
-      classification: template('alert classification', {
-        enum: ['TruePositive', 'InformationalExpectedActivity', 'FalsePositive'],
-      }),
+      classification: template('alert classification', { enum: ALERT_CLASSIFICATIONS }),
       determination: template('alert determination'),
       comment: template('a comment added to each alert'),
     },
@@ -138,15 +152,112 @@ function defenderKind(action: DefenderAction): StepKindSpec {
     : spec.keys;
   return {
     doc: spec.doc,
+    ir: 'defender',
     keys,
     allowEmpty: true,
     build: (v) => ({ kind: 'defender', action, params: v as Record<string, Template> }),
   };
 }
 
+/** The live response steps (issue 15 §4): a script shipped with Nightshift, run on each device. */
+const LIVE_RESPONSE: Record<LiveResponseStepAction, { doc: string; keys: Record<string, KeySpec> }> = {
+  kill_process: {
+    doc: 'Kill a process by id on each device (live response script; exit code and output in the result)',
+    keys: {
+      process_id: template('the process id (a whole number)', { required: true }),
+      process_name: template('the image name the process must have (refused otherwise)'),
+      comment: template('the action comment', { default: DEFAULT_COMMENT }),
+    },
+  },
+  delete_file: {
+    doc: 'Delete a file by absolute path on each device (live response script; exit code and output in the result)',
+    keys: {
+      path: template('the absolute path of the file', { required: true }),
+      sha256: template('the SHA-256 the file must have (refused otherwise)'),
+      comment: template('the action comment', { default: DEFAULT_COMMENT }),
+    },
+  },
+};
+
+function liveResponseKind(action: LiveResponseStepAction): StepKindSpec {
+  const spec = LIVE_RESPONSE[action];
+  return {
+    doc: spec.doc,
+    ir: 'defender_live_response',
+    keys: spec.keys,
+    build: (v) =>
+      (spec.keys.path ? v.path : v.process_id)
+        ? { kind: 'defender_live_response', action, params: v as Record<string, Template> }
+        : null,
+  };
+}
+
+/** The Defender steps of issue 15 beyond machine actions: lookup, hunting, live response, incidents. */
+const DEFENDER_DEPTH: Record<string, StepKindSpec> = {
+  'defender.lookup': {
+    doc: "Find each device's Defender machine (by id, host name or IP) and read what Defender knows of it into device.mde",
+    ir: 'defender_lookup',
+    keys: {},
+    allowEmpty: true,
+    build: () => ({ kind: 'defender_lookup' }),
+  },
+  'defender.hunt': {
+    doc: 'Run an advanced-hunting KQL query (Microsoft Graph); rows in steps.<id>.rows, every ${{ }} value quoted as a KQL literal',
+    ir: 'defender_hunt',
+    keys: {
+      query: template(
+        'the KQL query; each ${{ expr }} becomes a KQL literal of its value (lists: comma-separated literals)',
+        {
+          required: true,
+        },
+      ),
+      limit: {
+        type: 'count',
+        min: 1,
+        max: HUNT_MAX_LIMIT,
+        default: String(HUNT_DEFAULT_LIMIT),
+        doc: 'most rows kept; more set truncated',
+      },
+      timespan: template('ISO 8601 duration or interval of the data searched (default: 30 days)'),
+    },
+    build: (v) =>
+      v.query && v.limit !== null
+        ? {
+            kind: 'defender_hunt',
+            query: v.query as Template,
+            limit: (v.limit as number | undefined) ?? HUNT_DEFAULT_LIMIT,
+            ...(v.timespan ? { timespan: v.timespan as Template } : {}),
+          }
+        : null,
+  },
+  'defender.kill_process': liveResponseKind('kill_process'),
+  'defender.delete_file': liveResponseKind('delete_file'),
+  'defender.update_incident': {
+    doc: "Update the run's Defender XDR incidents (status, classification, determination, assignee, tags, comment)",
+    ir: 'defender_update_incident',
+    keys: {
+      status: template('incident status', { enum: Object.keys(INCIDENT_STATUS) }),
+      classification: template('incident classification', { enum: Object.keys(INCIDENT_CLASSIFICATION) }),
+      determination: template('incident determination (needs a classification)'),
+      assigned_to: template('who the incident is assigned to'),
+      tags: { type: 'template-list', doc: 'tags added (the incident keeps its others)' },
+      comment: template('a comment added to the incident'),
+    },
+    build: (v) => {
+      const { tags, ...params } = v;
+      return {
+        kind: 'defender_update_incident',
+        params: params as Record<string, Template>,
+        ...(Array.isArray(tags) ? { tags: tags as Template[] } : {}),
+      };
+    },
+  },
+};
+
 export const STEP_KINDS: Readonly<Record<string, StepKindSpec>> = {
   notify: {
     doc: 'Send a message to channels and people',
+    ir: 'notify',
     keys: {
       to: { type: 'targets', required: true, doc: 'channels, people and groups' },
       message: template('the message', { required: true }),
@@ -164,6 +275,7 @@ export const STEP_KINDS: Readonly<Record<string, StepKindSpec>> = {
   },
   approval: {
     doc: 'Ask for a decision and wait for an allowed approver or the timeout',
+    ir: 'approval',
     keys: {
       ask: { type: 'targets', required: true, doc: 'who is asked: channels, people and groups' },
       approvers: { type: 'people', required: true, doc: 'who may decide: people and groups' },
@@ -192,6 +304,7 @@ export const STEP_KINDS: Readonly<Record<string, StepKindSpec>> = {
   },
   page: {
     doc: 'Page the on-call (or people) until someone acknowledges; escalate once',
+    ir: 'page',
     keys: {
       rotation: { type: 'rotation', doc: 'page whoever is on call in this rotation' },
       to: { type: 'people-targets', doc: 'or page these people and groups' },
@@ -216,6 +329,7 @@ export const STEP_KINDS: Readonly<Record<string, StepKindSpec>> = {
   },
   wait: {
     doc: 'Wait for a duration, or until an instant',
+    ir: 'wait',
     keys: {
       for: { type: 'duration', doc: 'how long' },
       until: { type: 'timestamp-expr', doc: 'a CEL expression giving the instant' },
@@ -236,6 +350,7 @@ export const STEP_KINDS: Readonly<Record<string, StepKindSpec>> = {
   },
   webhook: {
     doc: 'Call an HTTP endpoint; a non-2xx answer fails the step',
+    ir: 'webhook',
     keys: {
       url: template('the URL', { required: true, format: 'http-url' }),
       method: {
@@ -262,6 +377,7 @@ export const STEP_KINDS: Readonly<Record<string, StepKindSpec>> = {
   ...Object.fromEntries(
     (Object.keys(DEFENDER) as DefenderAction[]).map((a) => [`defender.${a}`, defenderKind(a)]),
   ),
+  ...DEFENDER_DEPTH,
 };
 
 /** Every step kind's name, in table order ("notify", …, "defender.update_alert"). */

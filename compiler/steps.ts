@@ -132,6 +132,24 @@ function readValue(ctx: Ctx, ks: KeySpec, e: Entry | undefined, scope: Scope, wh
     }
     case 'templated-json':
       return e ? (templatedJson(ctx, e.value, scope, what) ?? null) : null;
+    case 'count': {
+      const n = w.int(e, what, ks.min ?? 0);
+      if (n !== null && ks.max !== undefined && n > ks.max) {
+        w.rep.error(w.pos(e?.value), `${what} must be at most ${ks.max}`);
+        return null;
+      }
+      return n;
+    }
+    case 'template-list': {
+      const items = w.seq(e, what);
+      if (!items || !e) return null;
+      const out: Template[] = [];
+      items.forEach((n, i) => {
+        const t = chk.template(n, w.pos(n, e.keyAt), scope, `${what}[${i}]`);
+        if (t) out.push(t);
+      });
+      return out;
+    }
   }
 }
 

@@ -211,9 +211,6 @@ export interface DefenderAlertActivities {
   defenderFetchAlerts(req: FetchAlertsRequest): Promise<FetchAlertsResult>;
 }
 
-/** Everything the Defender task queue serves. */
-export type AllDefenderActivities = DefenderActivities & DefenderAlertActivities;
-
 /** Starts or attaches playbook runs for detections (the same path as POST /v1/detections). */
 export interface IntakeActivities {
   /**

@@ -24,6 +24,8 @@ export const DefenderFailure = {
    * in calls); its state travels in heartbeat details.
    */
   Continue: 'DefenderContinue',
+  /** BENIGN: another live response session holds the device; tried again after a delay. */
+  Busy: 'DefenderBusy',
 } as const;
 
 /** Failure types that must not be retried (4xx, rejected credentials, invalid step parameters). */

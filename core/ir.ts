@@ -136,6 +136,16 @@ export const PER_DEVICE_DEFENDER_ACTIONS: readonly DefenderAction[] = [
   'quarantine_file',
 ];
 
+/** Live response actions of the shipped scripts (integrations/defender/scripts/). */
+export type LiveResponseStepAction = 'kill_process' | 'delete_file';
+
+/**
+ * Default and largest `limit` of a defender.hunt step: the API returns up to 100,000 rows, but the rows
+ * are a step result kept in the workflow's history, so a hunt keeps few.
+ */
+export const HUNT_DEFAULT_LIMIT = 100;
+export const HUNT_MAX_LIMIT = 1_000;
+
 export type StepKindIR =
   | { kind: 'notify'; to: Target[]; message: Template; title?: Template }
   | {
@@ -170,12 +180,53 @@ export type StepKindIR =
       params: Record<string, Template>;
     }
   | {
+      /** defender.lookup: find and enrich each device of the run (issue 15 §1-2). */
+      kind: 'defender_lookup';
+    }
+  | {
+      /** defender.hunt: an advanced-hunting query whose `${{ }}` holes become KQL literals. */
+      kind: 'defender_hunt';
+      /** The query; each expression's value is quoted as a KQL literal by the activity, never spliced. */
+      query: Template;
+      /** Most rows kept (`steps.<id>.rows`); more are cut and `truncated` is set. */
+      limit: number;
+      /** ISO 8601 duration or interval (Graph `Timespan`). */
+      timespan?: Template;
+    }
+  | {
+      /** defender.kill_process / defender.delete_file: a shipped live response script on each device. */
+      kind: 'defender_live_response';
+      action: LiveResponseStepAction;
+      params: Record<string, Template>;
+    }
+  | {
+      /** defender.update_incident: PATCH the run's Defender incidents. */
+      kind: 'defender_update_incident';
+      params: Record<string, Template>;
+      /** Tags added (the incident keeps its others). */
+      tags?: Template[];
+    }
+  | {
       kind: 'webhook';
       url: Template;
       method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
       headers: Record<string, Template>;
       body?: TemplatedJson;
     };
+
+/** Alert classifications of update_alert and alert_sync (reference §6.4). */
+export const ALERT_CLASSIFICATIONS = [
+  'TruePositive',
+  'InformationalExpectedActivity',
+  'FalsePositive',
+] as const;
+
+export interface AlertSyncIR {
+  /** Alert classification on a completed run (absent: left as it is). */
+  classification?: (typeof ALERT_CLASSIFICATIONS)[number];
+  /** Alert determination on a completed run (absent: left as it is). */
+  determination?: string;
+}
 
 export interface StepIR {
   id: string;
@@ -199,6 +250,11 @@ export interface PlaybookIR {
   file: string;
   on: { when: Expr; groupBy: GroupBy };
   steps: StepIR[];
+  /**
+   * Extension `alert_sync:` (issue 15 §5): when the run ends, every Defender alert of the run is
+   * updated — resolved (completed) or left in progress (failed) — with the run's outcome as a comment.
+   */
+  alertSync?: AlertSyncIR;
   /** sha256 (hex) of the canonical form of everything above except `file` and the `at` positions. */
   hash: string;
 }

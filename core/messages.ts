@@ -1,6 +1,7 @@
 // The payloads of the playbook-run workflow's messages (Updates, Signals, the state Query), and the
 // interaction ids people's answers carry. Pure: the workflow, the server and the CLI share them; the
 // define* calls themselves are workflows/messages.ts.
+import type { DeviceEnrichment, IncidentSummary } from './defender-effects';
 import type { Decision } from './effects';
 
 /** The workflow type name of a playbook run. */
@@ -101,6 +102,17 @@ export interface RunState {
    */
   steps: Array<Record<string, unknown>>;
   effects: RunEffect[];
+  /**
+   * Defender's machines of the run's devices, by device id, once looked up (`device.mde`; docs/defender.md
+   * "Machine lookup"). Absent from runs that looked none up.
+   */
+  machines?: Record<string, DeviceEnrichment>;
+  /** The run's Defender XDR incidents as read (docs/defender.md "Incidents"); absent when none. */
+  incidents?: IncidentSummary[];
+  /** Incidents that could not be read, and why. */
+  incidentErrors?: Array<{ id: string; error: string }>;
+  /** The alert sync at the end of the run (`alert_sync:`), once done. */
+  alertSync?: { status: 'succeeded' | 'failed' | 'dry_run'; alerts: number; error?: string };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { DefenderAction } from '../core/ir';
 import type { RunContext } from './context';
 
 /** Actions that contain a device (and so are refused on a protected one without a person's approval). */
-const CONTAINMENT: readonly DefenderAction[] = ['isolate', 'restrict_apps'];
+export const CONTAINMENT_ACTIONS: readonly DefenderAction[] = ['isolate', 'restrict_apps'];
 
 export type Guard =
   | { refused: (typeof StepFailureReason)[keyof typeof StepFailureReason] }
@@ -21,7 +21,7 @@ export async function guardContainment(
   device: Device | undefined,
   key: string,
 ): Promise<Guard> {
-  if (device && CONTAINMENT.includes(action) && ctx.ev.isProtected(device) && !ctx.humanApproved) {
+  if (device && CONTAINMENT_ACTIONS.includes(action) && ctx.ev.isProtected(device) && !ctx.humanApproved) {
     return { refused: StepFailureReason.Protected };
   }
   const policy = ctx.input.org.policy.maxAutoIsolations;

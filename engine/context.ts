@@ -12,6 +12,7 @@ import type { Element } from './keys';
 import { LiveSteps } from './live-steps';
 import { recipients, type ResolvedRecipient } from './recipients';
 import type { Runtime } from './runtime';
+import { emptyEnrichment, type DeviceEnrichment, type IncidentSummary } from '../core/defender-effects';
 import type { Target } from '../core/ir';
 
 export class RunContext {
@@ -23,6 +24,14 @@ export class RunContext {
   readonly interactions: Interactions;
   /** What running steps wait for, for the state view. */
   readonly live = new LiveSteps();
+  /** Device id → what Defender knows of it (`device.mde`), once its lookup answered (engine/mde.ts). */
+  readonly mde = new Map<string, DeviceEnrichment>();
+  /** Device id → its lookup in flight or done: one per device per run. */
+  readonly lookups = new Map<string, Promise<DeviceEnrichment>>();
+  /** The run's Defender incidents as read, and those that could not be read. */
+  readonly incidents: IncidentSummary[] = [];
+  readonly incidentErrors: Array<{ id: string; error: string }> = [];
+  readonly incidentsRead = new Set<string>();
   /** An approval step of this run decided `approved` by a person (spec §2 "human approval"). */
   humanApproved = false;
 
@@ -59,13 +68,18 @@ export class RunContext {
     return true;
   }
 
+  /** The device with `mde` (its enrichment so far, or the zero value), as expressions and policy see it. */
+  withMde<D extends Device | undefined>(d: D): D {
+    return (d ? { ...d, mde: this.mde.get(d.id) ?? emptyEnrichment() } : d) as D;
+  }
+
   /** What expressions see for element `el`: the detection, the device, the item, earlier results. */
   scope(el: Element = {}): EvalScope {
     const steps: Record<string, Record<string, unknown>> = {};
     for (const [id, r] of this.results) steps[id] = r;
     return {
       detection: this.input.detection,
-      device: el.device ?? this.devices[0],
+      device: this.withMde(el.device ?? this.devices[0]),
       item: el.item,
       steps,
       playbook: { name: this.input.ir.name, version: this.input.ir.version, hash: this.input.ir.hash },

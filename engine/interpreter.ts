@@ -11,6 +11,8 @@ import { CONCURRENT_DEVICES_PATCH, MAX_CONCURRENT_DEVICES, mapBounded } from './
 import { RunContext } from './context';
 import type { Element } from './keys';
 import type { Runtime } from './runtime';
+import { syncAlerts } from './alert-sync';
+import { INCIDENT_READ_PATCH, readIncidents } from './mde';
 import { STEP_HANDLERS } from './steps';
 import type { StepKindHandler, StepKind } from './steps/types';
 
@@ -33,6 +35,7 @@ export class PlaybookInterpreter {
   private readonly perDeviceSeen = new Map<string, Set<string>>();
   private readonly elementResults = new Map<string, StepResult[]>();
   private mainDone = false;
+  private alertSync: RunState['alertSync'];
   private stopCatchUp = false;
 
   constructor(
@@ -86,6 +89,10 @@ export class PlaybookInterpreter {
         ctx.live.view(s.id, ctx.results.get(s.id), this.status === 'running'),
       ),
       effects: [...ctx.effectLog],
+      ...(ctx.mde.size ? { machines: Object.fromEntries(ctx.mde) } : {}),
+      ...(ctx.incidents.length ? { incidents: [...ctx.incidents] } : {}),
+      ...(ctx.incidentErrors.length ? { incidentErrors: [...ctx.incidentErrors] } : {}),
+      ...(this.alertSync ? { alertSync: this.alertSync } : {}),
     };
   }
 
@@ -96,6 +103,9 @@ export class PlaybookInterpreter {
     const { ctx } = this;
     // Devices that join after a per-device step has run get that step too, as soon as they join.
     const catchingUp = this.catchUpLoop();
+    // The incidents are read beside the steps, never delaying them (runs recorded before: not read).
+    const incidents = ctx.detections.some((d) => d.incident_id) && this.rt.patched(INCIDENT_READ_PATCH);
+    const reading = incidents ? readIncidents(ctx) : Promise.resolve();
     let failed = false;
     for (const step of this.input.ir.steps) {
       this.current = step.id;
@@ -125,7 +135,12 @@ export class PlaybookInterpreter {
     failed ||= this.input.ir.steps.some(
       (st) => !st.continueOnError && ctx.results.get(st.id)?.status === 'failed',
     );
-    this.status = failed ? 'failed' : 'completed';
+    const outcome = failed ? 'failed' : 'completed';
+    await reading;
+    // Detections that joined with another incident: read theirs too.
+    if (incidents) await readIncidents(ctx);
+    if (this.input.ir.alertSync) this.alertSync = await syncAlerts(ctx, this.input.ir.alertSync, outcome);
+    this.status = outcome;
     ctx.changed();
     const state = this.state();
     return {

@@ -45,3 +45,18 @@ export function webhookKey(workflowId: string, stepId: string, n: number): strin
 export function defenderKey(workflowId: string, stepId: string, n: number, device?: Device): string {
   return `${workflowId}/${stepId}/${n}${device ? `/${device.id}` : ''}`;
 }
+
+/** A machine lookup of a device, once per run: `<workflowId>/lookup/<device id>`. */
+export function lookupKey(workflowId: string, device: Device): string {
+  return `${workflowId}/lookup/${device.id}`;
+}
+
+/** Reading an incident, once per run: `<workflowId>/incident/<incident id>`. */
+export function incidentReadKey(workflowId: string, incidentId: string): string {
+  return `${workflowId}/incident/${incidentId}`;
+}
+
+/** The alert sync at the end of a run: `<workflowId>/alert-sync`. */
+export function alertSyncKey(workflowId: string): string {
+  return `${workflowId}/alert-sync`;
+}

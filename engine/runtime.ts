@@ -1,5 +1,5 @@
 // The small runtime the interpreter runs on (design principle 1: one interpreter, two clocks).
-// workflows/playbook-run.ts binds it to Temporal (workflow time, timers, activities); cli/simulation.ts
+// workflows/playbook-run.ts binds it to Temporal (workflow time, timers, activities); simulator/simulate.ts
 // binds it to a virtual clock that records effects. Nothing about playbook semantics lives there.
 import type {
   ApprovalAskRequest,
@@ -16,6 +16,22 @@ import type {
   WebhookRequest,
   WebhookResult,
 } from '../core/effects';
+import type {
+  EnsureScriptRequest,
+  EnsureScriptResult,
+  HuntRequest,
+  HuntResult,
+  IncidentReadRequest,
+  IncidentReadResult,
+  IncidentUpdateRequest,
+  IncidentUpdateResult,
+  MachineLookupRequest,
+  MachineLookupResult,
+  RunScriptRequest,
+  RunScriptResult,
+  ScriptOutcome,
+  ScriptResultRequest,
+} from '../core/defender-effects';
 
 export interface Effects {
   notify(req: NotifyRequest): Promise<PostedMessage>;
@@ -29,6 +45,17 @@ export interface Effects {
    * Resolves with the final status, or 'timed_out'.
    */
   defenderAwait(req: DefenderPollRequest, timeoutMs: number): Promise<MachineActionStatus | 'timed_out'>;
+  /** The Defender machine a detection's device is, and what Defender knows about it (issue 15 §1-2). */
+  defenderLookupMachine(req: MachineLookupRequest): Promise<MachineLookupResult>;
+  /** An advanced-hunting query (issue 15 §3). */
+  defenderHunt(req: HuntRequest): Promise<HuntResult>;
+  /** Live response (issue 15 §4): the shipped script in the tenant's library, run, and its outcome. */
+  defenderEnsureScript(req: EnsureScriptRequest): Promise<EnsureScriptResult>;
+  defenderRunScript(req: RunScriptRequest): Promise<RunScriptResult>;
+  defenderScriptResult(req: ScriptResultRequest): Promise<ScriptOutcome>;
+  /** Incidents (issue 15 §5). */
+  defenderReadIncident(req: IncidentReadRequest): Promise<IncidentReadResult>;
+  defenderUpdateIncident(req: IncidentUpdateRequest): Promise<IncidentUpdateResult>;
   /** Deployment-wide blast-radius limit: true when this automatic isolation may proceed. */
   reserveIsolation(req: ReserveIsolationRequest): Promise<boolean>;
   /** Gives back a reservation whose isolation did not happen. */

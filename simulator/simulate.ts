@@ -7,6 +7,9 @@ import type { RunEffect } from '../core/messages';
 import { PlaybookInterpreter } from '../engine/interpreter';
 import { type StepResult } from '../core/run';
 import type { Effects, Runtime } from '../engine/runtime';
+import { ScriptedDefender } from '../integrations/defender/scripted';
+import { kqlQuery } from '../integrations/defender/kql';
+import type { DeviceEnrichment, IncidentSummary } from '../core/defender-effects';
 import { VirtualClock } from './virtual-clock';
 
 export interface SimulationOptions {
@@ -18,6 +21,8 @@ export interface SimulationOptions {
   approver?: string;
   /** Pages are acknowledged by the first person paged this long after the page; null = never. */
   ackAfterMs: number | null;
+  /** What the Defender tenant answers (`--defender FILE`); absent: lookups and hunts answer as a dry run. */
+  defender?: ScriptedDefender;
 }
 
 export interface SimulationReport {
@@ -31,6 +36,12 @@ export interface SimulationReport {
   effects: RunEffect[];
   /** What the simulated people did that the run refused (e.g. an approver who may not decide). */
   refused: Array<{ at: string; kind: string; person: string; reason: string }>;
+  /** Defender machines of the devices looked up, by device id. */
+  machines?: Record<string, DeviceEnrichment>;
+  /** Defender incidents read. */
+  incidents?: IncidentSummary[];
+  /** The hunting queries as they would be sent (every value a KQL literal), by step id. */
+  queries?: Record<string, string>;
 }
 
 /** A seeded generator, so codes in a simulation are the same every time. */
@@ -82,6 +93,9 @@ export async function simulate(
   const scheduledPages = new Set<string>();
   const actionIds = new Map<string, string>();
   const blastKeys: string[] = [];
+  const tenant = opts.defender ?? new ScriptedDefender();
+  const queries: Record<string, string> = {};
+  const scriptSteps = new Map<string, { stepId: string; action: 'kill_process' | 'delete_file' }>();
 
   const effects: Effects = {
     async notify(req) {
@@ -165,6 +179,35 @@ export async function simulate(
     async defenderAwait() {
       return 'Succeeded';
     },
+    async defenderLookupMachine(req) {
+      return { mde: tenant.lookup(req.device, req.detectedAt, clock.now()), dryRun: true };
+    },
+    async defenderHunt(req) {
+      // The query is written as it would be sent, so a simulation shows (and checks) the quoting.
+      queries[req.run.stepId] = kqlQuery(req.query);
+      return { ...tenant.hunt(req.run.stepId, req.limit, req.columns), dryRun: true };
+    },
+    async defenderEnsureScript(req) {
+      return { fileName: `nightshift-${req.action}`, sha256: '', uploaded: false, dryRun: true };
+    },
+    async defenderRunScript(req) {
+      const actionId = `simulated-${actionIds.size + 1}`;
+      actionIds.set(req.key, actionId);
+      scriptSteps.set(actionId, { stepId: req.run.stepId, action: req.action });
+      return { actionId, status: tenant.script(req.run.stepId, req.action).status, dryRun: true };
+    },
+    async defenderScriptResult(req) {
+      const s = scriptSteps.get(req.actionId);
+      return s
+        ? tenant.script(s.stepId, s.action).outcome
+        : { script_name: '', exit_code: -1, outcome: '', detail: {}, output: '', errors: '' };
+    },
+    async defenderReadIncident(req) {
+      return tenant.incident(req.incidentId);
+    },
+    async defenderUpdateIncident() {
+      return { updated: [], dryRun: true };
+    },
     // Only this run exists in a simulation: the limit counts its own automatic isolations.
     async reserveIsolation(req) {
       if (blastKeys.includes(req.key)) return true;
@@ -203,6 +246,7 @@ export async function simulate(
   await running;
   if (failure) throw failure;
   const done = outcome as NonNullable<typeof outcome>;
+  const state = live.interp.state();
   return {
     playbook: ir.name,
     version: ir.version,
@@ -213,5 +257,8 @@ export async function simulate(
     steps: done.steps,
     effects: done.effects,
     refused,
+    ...(state.machines ? { machines: state.machines } : {}),
+    ...(state.incidents ? { incidents: state.incidents } : {}),
+    ...(Object.keys(queries).length ? { queries } : {}),
   };
 }

@@ -16,6 +16,7 @@ import type {
   NightshiftActivities,
   ReserveIsolationRequest,
 } from '../core/effects';
+import type { DefenderDepthActivities } from '../core/defender-effects';
 import { DEFAULT_DEFENDER_TIMEOUT_MS } from '../core/run';
 import type { Effects } from '../engine/runtime';
 import {
@@ -46,6 +47,9 @@ function defender(taskQueue: string, timeoutMs: number) {
   return {
     submit: proxyActivities<DefenderActivities>(opts.submit),
     poll: proxyActivities<DefenderActivities>(opts.poll),
+    // Lookups, hunts, live response and incidents: one API call per task like a submit (a multi-call
+    // activity continues in the next task), with the submit's retries.
+    depth: proxyActivities<DefenderDepthActivities>(opts.submit),
   };
 }
 
@@ -89,6 +93,19 @@ export function temporalEffects(defenderQueue: string, answers: Map<string, bool
         throw err;
       }
     },
+    defenderLookupMachine: (req) =>
+      defender(defenderQueue, DEFAULT_DEFENDER_TIMEOUT_MS).depth.defenderLookupMachine(req),
+    defenderHunt: (req) => defender(defenderQueue, DEFAULT_DEFENDER_TIMEOUT_MS).depth.defenderHunt(req),
+    defenderEnsureScript: (req) =>
+      defender(defenderQueue, DEFAULT_DEFENDER_TIMEOUT_MS).depth.defenderEnsureScript(req),
+    defenderRunScript: (req) =>
+      defender(defenderQueue, DEFAULT_DEFENDER_TIMEOUT_MS).depth.defenderRunScript(req),
+    defenderScriptResult: (req) =>
+      defender(defenderQueue, DEFAULT_DEFENDER_TIMEOUT_MS).depth.defenderScriptResult(req),
+    defenderReadIncident: (req) =>
+      defender(defenderQueue, DEFAULT_DEFENDER_TIMEOUT_MS).depth.defenderReadIncident(req),
+    defenderUpdateIncident: (req) =>
+      defender(defenderQueue, DEFAULT_DEFENDER_TIMEOUT_MS).depth.defenderUpdateIncident(req),
     reserveIsolation: (req) => {
       if (patched(PATCHES.blastRadiusSignals.id)) return reserveBySignal(req, answers);
       // Runs recorded before the signal protocol keep replaying what they did then.

@@ -1,6 +1,7 @@
 // The workflow-safe expression runtime: evaluates checked IR expressions against a run's scope. No Node
 // built-ins, no I/O, no wall clock: `now` comes from the scope (workflow time), calendars and rotations
 // are pure functions of the IR.
+import { emptyEnrichment } from '../../core/defender-effects';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
 import { DETECTION, DEVICE, withZeroValues, type Detection, type Device } from '../../core/detection';
 import type { Expr, OrgIR, Template, TemplatedJson } from '../../core/ir';
@@ -46,7 +47,10 @@ export interface Evaluator {
 
 /** Absent optional fields read as their zero value, as they were typed at load time (core/detection.ts). */
 function normalizeDevice(d: Device | undefined): Record<string, unknown> {
-  return withZeroValues(DEVICE, (d ?? {}) as Record<string, unknown>);
+  const out = withZeroValues(DEVICE, (d ?? {}) as Record<string, unknown>);
+  // `device.mde`: what Defender knows of the device (engine/mde.ts), the zero value before a lookup.
+  out.mde = toCel((d as { mde?: unknown } | undefined)?.mde ?? emptyEnrichment());
+  return out;
 }
 
 function normalizeDetection(d: Detection): Record<string, unknown> {

@@ -1,6 +1,7 @@
 // The CEL environment of playbook expressions (spec §1, §5): types of `detection`, `device`, step results
 // and the built-in functions. Shared by the load-time checker and the workflow runtime, so both agree on
 // what an expression means.
+import { CANDIDATE_FIELDS, ENRICHMENT_FIELDS } from '../../core/defender-effects';
 import { Environment } from '@marcbachmann/cel-js';
 import type { EnvironmentOptions } from '@marcbachmann/cel-js';
 import { DETECTION, DEVICE, type Field, type ObjectField } from '../../core/detection';
@@ -68,7 +69,17 @@ function celObjectTypes(f: ObjectField, out: Array<[string, Fields]> = []): Arra
 
 /** The CEL types of the detection and its parts (Device, DetectionUser, EvidenceFile, Evidence, Detection). */
 export const DETECTION_TYPES = celObjectTypes(DETECTION);
-export const DEVICE_FIELDS: Fields = Object.fromEntries(celObjectTypes(DEVICE))[DEVICE.cel];
+/** Device fields: the detection's, and `mde`, what Defender knows of it (core/defender-effects.ts). */
+export const DEVICE_FIELDS: Fields = {
+  ...Object.fromEntries(celObjectTypes(DEVICE))[DEVICE.cel],
+  mde: 'MdeDevice',
+};
+
+/** The CEL types of `device.mde` (registered wherever Device is). */
+export const MDE_TYPES: Array<[string, Fields]> = [
+  ['MdeCandidate', CANDIDATE_FIELDS],
+  ['MdeDevice', ENRICHMENT_FIELDS],
+];
 
 /** Result fields of each step kind (spec §3 table); every result also has `status` and `reason`. */
 const COMMON_RESULT: Fields = { status: 'string', reason: 'string' };
@@ -88,6 +99,16 @@ export const RESULT_FIELDS: Record<string, Fields> = {
   'defender.block_indicator': { ...COMMON_RESULT, indicator_id: 'string' },
   'defender.update_alert': { ...COMMON_RESULT },
   webhook: { ...COMMON_RESULT, http_status: 'int', body: 'dyn' },
+  'defender.lookup': { ...COMMON_RESULT, machines: 'list<MdeDevice>' },
+  'defender.hunt': {
+    ...COMMON_RESULT,
+    rows: 'list<map<string, dyn>>',
+    row_count: 'int',
+    truncated: 'bool',
+    columns: 'list<HuntColumn>',
+  },
+  'defender.live_response': { ...COMMON_RESULT, scripts: 'list<ScriptRun>' },
+  'defender.update_incident': { ...COMMON_RESULT, incidents: 'list<string>' },
 };
 
 /** CEL type name of the result of a step kind ("notify", "defender.isolate", …). */
@@ -95,6 +116,11 @@ export function resultTypeName(kind: string): string {
   const special: Record<string, string> = {
     'defender.block_indicator': 'IndicatorResult',
     'defender.update_alert': 'UpdateAlertResult',
+    'defender.lookup': 'LookupResult',
+    'defender.hunt': 'HuntResult',
+    'defender.kill_process': 'LiveResponseResult',
+    'defender.delete_file': 'LiveResponseResult',
+    'defender.update_incident': 'UpdateIncidentResult',
   };
   if (special[kind]) return special[kind];
   if (kind.startsWith('defender.')) return 'DefenderResult';
@@ -110,6 +136,10 @@ const RESULT_TYPES: Array<[string, Fields]> = [
   ['IndicatorResult', RESULT_FIELDS['defender.block_indicator']],
   ['UpdateAlertResult', RESULT_FIELDS['defender.update_alert']],
   ['WebhookResult', RESULT_FIELDS.webhook],
+  ['LookupResult', RESULT_FIELDS['defender.lookup']],
+  ['HuntResult', RESULT_FIELDS['defender.hunt']],
+  ['LiveResponseResult', RESULT_FIELDS['defender.live_response']],
+  ['UpdateIncidentResult', RESULT_FIELDS['defender.update_incident']],
 ];
 
 /** The zero value of a declared field type: what an absent field reads as (CEL/proto3 convention). */
@@ -143,7 +173,9 @@ export interface FunctionHandlers {
  */
 export function typedEnvironment(fns: FunctionHandlers): Environment {
   const env = new Environment({ limits: CEL_LIMITS, homogeneousAggregateLiterals: true });
-  for (const [name, fields] of DETECTION_TYPES) env.registerType(name, { fields });
+  for (const [name, fields] of [...MDE_TYPES, ...DETECTION_TYPES]) {
+    env.registerType(name, { fields: name === DEVICE.cel ? DEVICE_FIELDS : fields });
+  }
   env.registerType('PlaybookInfo', { fields: { name: 'string', version: 'int', hash: 'string' } });
   env.registerType('CalendarState', {
     ctor: CalendarValue,
@@ -152,6 +184,19 @@ export function typedEnvironment(fns: FunctionHandlers): Environment {
   env.registerType('OnCall', { ctor: OnCallValue, fields: { id: 'string', name: 'string' } });
   env.registerType('DefenderActionResult', {
     fields: { device: 'string', action_id: 'string', status: 'string' },
+  });
+  env.registerType('HuntColumn', { fields: { name: 'string', type: 'string' } });
+  env.registerType('ScriptRun', {
+    fields: {
+      device: 'string',
+      machine_id: 'string',
+      action_id: 'string',
+      status: 'string',
+      exit_code: 'int',
+      outcome: 'string',
+      output: 'string',
+      errors: 'string',
+    },
   });
   for (const [name, fields] of RESULT_TYPES) env.registerType(name, { fields });
   env.registerVariable('detection', 'Detection');
@@ -168,6 +213,7 @@ export function typedEnvironment(fns: FunctionHandlers): Environment {
 /** The environment of `policy.protected_devices`: only `device` is in scope. */
 export function policyEnvironment(): Environment {
   const env = new Environment({ limits: CEL_LIMITS, homogeneousAggregateLiterals: true });
+  for (const [name, fields] of MDE_TYPES) env.registerType(name, { fields });
   env.registerType('Device', { fields: DEVICE_FIELDS });
   env.registerVariable('device', 'Device');
   return env;

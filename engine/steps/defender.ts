@@ -4,8 +4,9 @@
 import { FINAL_MACHINE_ACTION_STATES, type DefenderSubmitRequest } from '../../core/effects';
 import { PER_DEVICE_DEFENDER_ACTIONS } from '../../core/ir';
 import { DEFAULT_DEFENDER_TIMEOUT_MS, type StepResult } from '../../core/run';
-import { guardContainment, releaseContainment } from '../containment';
+import { CONTAINMENT_ACTIONS, guardContainment, releaseContainment } from '../containment';
 import { defenderKey } from '../keys';
+import { MACHINE_RESOLUTION_PATCH, machineFor, resolveMachine } from '../mde';
 import type { StepKindHandler } from './types';
 
 export const defender: StepKindHandler<'defender'> = {
@@ -24,7 +25,21 @@ export const defender: StepKindHandler<'defender'> = {
     const kind = `defender.${run.action}`;
 
     const key = defenderKey(ctx.workflowId, step.id, n, device);
-    const guard = await guardContainment(ctx, step.id, run.action, perDevice ? device : undefined, key);
+    // The machine the lookup found acts, never a guess (issue 15 §1); runs recorded before keep the id.
+    let machineId = device?.id;
+    if (perDevice && device && ctx.rt.patched(MACHINE_RESOLUTION_PATCH)) {
+      const mde = await resolveMachine(ctx, step, device);
+      const m = machineFor(device, mde, CONTAINMENT_ACTIONS.includes(run.action), ctx.humanApproved);
+      if ('refused' in m) return { id: step.id, status: 'failed', reason: m.refused, actions: [] };
+      machineId = m.id;
+    }
+    const guard = await guardContainment(
+      ctx,
+      step.id,
+      run.action,
+      perDevice && device ? ctx.withMde(device) : undefined,
+      key,
+    );
     if (guard.refused) return { id: step.id, status: 'failed', reason: guard.refused, actions: [] };
     const reserved = guard.reserved;
 
@@ -32,7 +47,7 @@ export const defender: StepKindHandler<'defender'> = {
       key,
       run: ctx.runRef(step),
       action: run.action,
-      machineId: perDevice ? device?.id : undefined,
+      machineId: perDevice ? machineId : undefined,
       alertIds: run.action === 'update_alert' ? ctx.detections.flatMap((d) => d.alert_ids ?? []) : undefined,
       params,
     };
@@ -51,12 +66,12 @@ export const defender: StepKindHandler<'defender'> = {
     }
     let final: string = submitted.status;
     const action = { device: device?.id ?? '', action_id: submitted.actionId ?? '', status: final };
-    if (!FINAL_MACHINE_ACTION_STATES.includes(submitted.status) && submitted.actionId && device) {
+    if (!FINAL_MACHINE_ACTION_STATES.includes(submitted.status) && submitted.actionId && machineId) {
       // The state view shows the pending action while the step waits for it.
       ctx.live.action(step.id, n, ctx.rt.now(), action);
       final = await ctx.live.during(step.id, n, ctx.rt.now(), { waiting_for: 'defender_action' }, () =>
         ctx.rt.effects.defenderAwait(
-          { actionId: submitted.actionId as string, machineId: device.id },
+          { actionId: submitted.actionId as string, machineId },
           step.timeoutMs ?? DEFAULT_DEFENDER_TIMEOUT_MS,
         ),
       );

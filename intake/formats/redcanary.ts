@@ -25,6 +25,13 @@ export const redCanarySchema = z.object({
       .optional(),
     /** Extension: the endpoint's Defender machine id, when the MDR knows it (Red Canary's MDE integration). */
     mde_machine_id: s(64).optional(),
+    /**
+     * Extension: the Defender XDR incident and MDE alerts the MDR's detection came from (Red Canary's MDE
+     * integration), so `group_by: incident` joins it with the Defender alerts of that incident and
+     * alert sync closes them.
+     */
+    mde_incident_id: z.union([z.number().int().nonnegative(), s(64).regex(/^\d{1,19}$/)]).optional(),
+    mde_alert_ids: z.array(s(256)).max(500).optional(),
   }),
   hostname: s(255).optional(),
   username: s(300).optional(),
@@ -65,7 +72,8 @@ export function parseRedCanary(
       status: 'confirmed',
       category: a.classification?.superclassification,
       mitre: [],
-      alert_ids: [],
+      ...(a.mde_incident_id !== undefined ? { incident_id: String(a.mde_incident_id) } : {}),
+      alert_ids: a.mde_alert_ids ?? [],
       detected_at:
         a.time_of_occurrence ??
         a.confirmed_at ??

@@ -2,7 +2,7 @@
 // body turned into DefenderApiError. No retries of its own: retry timing (429 Retry-After, 5xx backoff,
 // a token rejected with 401) belongs to Temporal's activity retries, and each activity task makes at most
 // one API call (CallBudget), which is what keeps the quota in API calls (quota.ts).
-import type { Agent, Dispatcher } from 'undici';
+import { FormData, type Agent, type Dispatcher } from 'undici';
 import type { DefenderAlert } from './alert-schema';
 import { MsalTokenSource, type TokenSource } from './auth';
 import type { DefenderLiveConfig } from './config';
@@ -62,7 +62,11 @@ export interface Indicator {
   [k: string]: unknown;
 }
 
-export type Api = 'mde' | 'xdr';
+/** The three resources, each with its own host and token: MDE, Defender XDR (incidents), Microsoft Graph (hunting). */
+export type Api = 'mde' | 'xdr' | 'graph';
+
+/** Largest live response result read from its blob (a RunScript transcript; GetFile is not used). */
+export const MAX_DOWNLOAD_BYTES = 4 * 1024 * 1024;
 
 /** OData query values are URL-encoded individually; `$` stays literal as in the documented examples. */
 export function odataQuery(query: Record<string, string | number | undefined>): string {
@@ -109,11 +113,92 @@ export class DefenderClient {
       budget?: CallBudget;
     } = {},
   ): Promise<T> {
-    const api = opts.api ?? 'mde';
-    const base = api === 'mde' ? this.cfg.apiUrl : this.cfg.xdrApiUrl;
-    const scope = api === 'mde' ? this.cfg.scope : this.cfg.xdrScope;
-    const url = `${base}${path}${odataQuery(opts.query ?? {})}`;
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    return this.request<T>(method, path, { ...opts, body });
+  }
+
+  /**
+   * A multipart/form-data POST (the live response library, reference §15.5): the file part carries its
+   * file name, which is the name the library gives the file.
+   */
+  upload<T>(
+    path: string,
+    form: { file: { name: string; content: Buffer; type?: string }; fields: Record<string, string> },
+    budget?: CallBudget,
+  ): Promise<T> {
+    const fd = new FormData();
+    fd.set(
+      'file',
+      new Blob([form.file.content], { type: form.file.type ?? 'application/octet-stream' }),
+      form.file.name,
+    );
+    for (const [k, v] of Object.entries(form.fields)) fd.set(k, v);
+    return this.request<T>('POST', path, { body: fd, budget });
+  }
+
+  /**
+   * GETs a short-lived result link (a SAS URL, reference §15.4) — not an API call: no bearer token is
+   * sent (the signature in the URL is the credential) and no quota is taken. Only https links on Azure
+   * storage or the API host itself are followed.
+   */
+  async download(link: string, maxBytes = MAX_DOWNLOAD_BYTES): Promise<string> {
+    let u: URL;
+    try {
+      u = new URL(link);
+    } catch {
+      throw apiErrorFromResponse(
+        502,
+        '{"error":{"code":"BadLink","message":"result link is not a URL"}}',
+        {},
+        'GET',
+        '(result link)',
+      );
+    }
+    const api = new URL(this.cfg.apiUrl).host;
+    const storage =
+      /\.core\.(windows\.net|usgovcloudapi\.net)$/i.test(u.hostname) || u.hostname === 'core.windows.net';
+    if (u.protocol !== 'https:' || (!storage && u.host !== api)) {
+      throw apiErrorFromResponse(
+        502,
+        `{"error":{"code":"BadLink","message":"result link host ${u.host} is not Azure storage"}}`,
+        {},
+        'GET',
+        '(result link)',
+      );
+    }
+    const res = await send(
+      this.dispatcher,
+      link,
+      { method: 'GET', headers: { 'user-agent': this.cfg.userAgent } },
+      maxBytes,
+    );
+    if (res.status < 200 || res.status >= 300) {
+      throw apiErrorFromResponse(
+        res.status,
+        res.text,
+        res.headers,
+        'GET',
+        `(result link ${u.pathname.slice(0, 80)})`,
+      );
+    }
+    return res.text;
+  }
+
+  private async request<T>(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    opts: {
+      query?: Record<string, string | number | undefined>;
+      body?: string | FormData;
+      api?: Api;
+      budget?: CallBudget;
+    },
+  ): Promise<T> {
+    const api = opts.api ?? 'mde';
+    const base = api === 'mde' ? this.cfg.apiUrl : api === 'xdr' ? this.cfg.xdrApiUrl : this.cfg.graphUrl;
+    const scope = api === 'mde' ? this.cfg.scope : api === 'xdr' ? this.cfg.xdrScope : this.cfg.graphScope;
+    const url = `${base}${path}${odataQuery(opts.query ?? {})}`;
+    const body = opts.body;
     const { accessToken, fromCache } = await this.tokens.acquire(scope, {
       forceRefresh: this.staleScopes.has(scope),
     });
@@ -123,7 +208,10 @@ export class DefenderClient {
       accept: 'application/json',
       'user-agent': this.cfg.userAgent,
     };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // FormData sets its own multipart content type (with the boundary). Graph asks for the charset when
+    // a query holds non-ANSI characters (reference §15.7).
+    if (typeof body === 'string')
+      headers['content-type'] = api === 'graph' ? 'application/json; charset=utf-8' : 'application/json';
     opts.budget?.spend(`${method} ${path}`);
     this.apiCalls += 1;
     const res = await send(this.dispatcher, url, { method, headers, body });

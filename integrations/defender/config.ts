@@ -48,6 +48,9 @@ export interface CloudEndpoints {
   /** Defender XDR API (incidents), a different resource with its own token. */
   xdrApiUrl: string;
   xdrScope: string;
+  /** Microsoft Graph (advanced hunting, reference §15.7), a third resource with its own token. */
+  graphUrl: string;
+  graphScope: string;
   /** Portal for alert links; only where the reference documents it. */
   portalUrl?: string;
 }
@@ -66,6 +69,8 @@ export function cloudEndpoints(cloud: DefenderCloud, geo?: DefenderGeo): CloudEn
         scope: 'https://api.securitycenter.microsoft.com/.default',
         xdrApiUrl: `https://${xdrGeo}.security.microsoft.com`,
         xdrScope: 'https://api.security.microsoft.com/.default',
+        graphUrl: 'https://graph.microsoft.com',
+        graphScope: 'https://graph.microsoft.com/.default',
         portalUrl: 'https://security.microsoft.com',
       };
     }
@@ -76,16 +81,24 @@ export function cloudEndpoints(cloud: DefenderCloud, geo?: DefenderGeo): CloudEn
         scope: 'https://api-gcc.securitycenter.microsoft.us/.default',
         xdrApiUrl: 'https://api-gcc.security.microsoft.us',
         xdrScope: 'https://api-gcc.security.microsoft.us/.default',
+        // GCC keeps the worldwide Graph (learn.microsoft.com/graph/deployments; not in the reference).
+        graphUrl: 'https://graph.microsoft.com',
+        graphScope: 'https://graph.microsoft.com/.default',
       };
     case 'gcc-high':
-    case 'dod':
+    case 'dod': {
+      // GCC High uses graph.microsoft.us, DoD dod-graph.microsoft.us (learn.microsoft.com/graph/deployments).
+      const graphUrl = cloud === 'dod' ? 'https://dod-graph.microsoft.us' : 'https://graph.microsoft.us';
       return {
         apiUrl: 'https://api-gov.securitycenter.microsoft.us',
         authorityHost: 'https://login.microsoftonline.us',
         scope: 'https://api-gov.securitycenter.microsoft.us/.default',
         xdrApiUrl: 'https://api-gov.security.microsoft.us',
         xdrScope: 'https://api-gov.security.microsoft.us/.default',
+        graphUrl,
+        graphScope: `${graphUrl}/.default`,
       };
+    }
   }
 }
 
@@ -121,6 +134,9 @@ export interface DefenderLiveConfig extends DefenderLimits {
   customAuthorityHost?: string;
   scope: string;
   xdrScope: string;
+  /** Microsoft Graph base and scope (advanced hunting). */
+  graphUrl: string;
+  graphScope: string;
   portalUrl?: string;
   /** Extra trusted CA (PEM) for the API and login hosts: TLS-inspecting proxies, the test fake. */
   caPem?: string;
@@ -330,6 +346,8 @@ export function defenderConfigFromEnv(env: Env): DefenderConfig {
     customAuthorityHost: authorityOverride ? new URL(authorityOverride).host : undefined,
     scope: str(env, 'DEFENDER_SCOPE', 500) ?? endpoints.scope,
     xdrScope: str(env, 'DEFENDER_XDR_SCOPE', 500) ?? endpoints.xdrScope,
+    graphUrl: httpsUrl(env, 'DEFENDER_GRAPH_URL') ?? endpoints.graphUrl,
+    graphScope: str(env, 'DEFENDER_GRAPH_SCOPE', 500) ?? endpoints.graphScope,
     portalUrl: endpoints.portalUrl,
     caPem,
     timeouts: {

@@ -3,7 +3,7 @@
 // INetworkModule), so the CA, timeouts and keep-alive apply to token requests too, and tests need no
 // global TLS switch.
 import tls from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher, type FormData } from 'undici';
 import { DefenderNetworkError } from './errors';
 
 export interface HttpOptions {
@@ -59,7 +59,8 @@ function networkMessage(err: unknown): string {
 export async function send(
   dispatcher: Dispatcher,
   url: string,
-  init: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string },
+  init: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string | FormData },
+  limit = MAX_BODY_BYTES,
 ): Promise<HttpResponse> {
   let res: Dispatcher.ResponseData;
   try {
@@ -69,7 +70,7 @@ export async function send(
   }
   let text: string;
   try {
-    text = await readBody(res.body);
+    text = await readBody(res.body, limit);
   } catch (err) {
     if (err instanceof DefenderNetworkError) throw err;
     throw new DefenderNetworkError(networkMessage(err));

@@ -2,7 +2,7 @@
 // whole task queue (maxTaskQueueActivitiesPerSecond), so it holds across every worker process.
 import type { WorkerOptions } from '@temporalio/worker';
 import { DEFENDER_TASK_QUEUE } from '../../core/queues';
-import type { AllDefenderActivities } from '../../core/effects';
+import type { AllDefenderActivities } from '../../core/defender-effects';
 import type { DefenderConfig, DefenderLimits } from './config';
 import { defenderTaskRate as quotaTaskRate } from './quota';
 

@@ -113,6 +113,12 @@ export const VARIABLES = [
   { name: 'DEFENDER_AUTHORITY_URL', default: '(from the cloud)', doc: 'login host override' },
   { name: 'DEFENDER_SCOPE', default: '(from the cloud)', doc: 'token scope of MDE calls' },
   { name: 'DEFENDER_XDR_SCOPE', default: '(from the cloud)', doc: 'token scope of XDR calls' },
+  {
+    name: 'DEFENDER_GRAPH_URL',
+    default: '(from the cloud)',
+    doc: 'Microsoft Graph base URL override (advanced hunting)',
+  },
+  { name: 'DEFENDER_GRAPH_SCOPE', default: '(from the cloud)', doc: 'token scope of Graph calls' },
   { name: 'DEFENDER_CA_CERT_PATH', default: '', doc: 'extra trusted CA (PEM): TLS-inspecting proxies' },
   {
     name: 'DEFENDER_CALLS_PER_MINUTE',

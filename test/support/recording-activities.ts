@@ -1,5 +1,6 @@
 // Activities with the final interfaces that record what they would do, for interpreter tests (the
 // Defender and channel adapters have their own tests against protocol-faithful fakes).
+import { createDryRunDepthActivities } from '../../activities/defender-depth';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefenderFailure } from '../../core/failures';
 import type {
@@ -104,6 +105,8 @@ export function recordingActivities(
       if (!rec.finalAt.has(req.machineId)) rec.finalAt.set(req.machineId, Date.now());
       return { status: opts.finalStatus?.(req.machineId) ?? ('Succeeded' as MachineActionStatus) };
     },
+    // Lookups, hunts, live response, incidents: as without a tenant (the real dry-run adapter).
+    ...createDryRunDepthActivities({ info: () => undefined }),
   };
   return { rec, main, defender };
 }

@@ -6,6 +6,8 @@ import { defenderAlertSchema } from '../../integrations/defender/alert-schema';
 import { parseAnyDetection, type DetectionFormat } from '../../intake/formats';
 import { detectionSchema } from '../../intake/formats/generic';
 import { redCanarySchema } from '../../intake/formats/redcanary';
+import { groupKeys, workflowId } from '../../intake/match';
+import type { PlaybookIR } from '../../core/ir';
 
 // Complete samples: every field each schema knows, with a valid value.
 const generic = {
@@ -85,6 +87,8 @@ const redcanary = {
       last_activity_seen_at: '2026-11-22T03:00:00.000Z',
       classification: { superclassification: 'Malicious Software', subclassification: ['Trojan'] },
       mde_machine_id: '111e6dd8c833c8a052ea231ec1b19adaf497b625',
+      mde_incident_id: 1126093,
+      mde_alert_ids: ['da638000000000000001_1000001'],
     },
     hostname: 'victim-llama',
     username: 'victim-llama\\rem',
@@ -221,5 +225,35 @@ describe('generic detections', () => {
   it.each(['id', 'title', 'severity', 'status'])('still require %s', (field) => {
     const r = parseAnyDetection({ ...generic, [field]: undefined }, 'generic');
     expect(r.errors.map((e) => e.path)).toEqual([field]);
+  });
+});
+
+describe('group_by: incident across sources (issue 15 §6)', () => {
+  it('joins a Red Canary detection and the Defender alert of the same MDE incident in one run', () => {
+    const pb = { name: 'contain', on: { groupBy: 'incident' } } as PlaybookIR;
+    const fromDefender = parseAnyDetection(defender, 'defender').detection!;
+    const fromRedCanary = parseAnyDetection(redcanary, 'redcanary').detection!;
+    expect(fromRedCanary).toMatchObject({
+      source: 'redcanary',
+      incident_id: '1126093',
+      alert_ids: ['da638000000000000001_1000001'],
+    });
+    const run = (d: typeof fromDefender) =>
+      groupKeys(pb, d).map((k) => workflowId(pb.name, 'incident', k.key));
+    expect(run(fromRedCanary)).toEqual(run(fromDefender));
+    // Without the extension a Red Canary detection is its own incident.
+    const { mde_incident_id: _omit, ...attributes } = redcanary.data.attributes;
+    const alone = parseAnyDetection({ ...redcanary.data, attributes }, 'redcanary').detection!;
+    expect(run(alone)).not.toEqual(run(fromDefender));
+  });
+
+  it('refuses an MDE incident id that is not a number, naming the field', () => {
+    const bad = {
+      ...redcanary.data,
+      attributes: { ...redcanary.data.attributes, mde_incident_id: '12; drop' },
+    };
+    expect(parseAnyDetection(bad, 'redcanary').errors.map((e) => e.path)).toEqual([
+      'attributes.mde_incident_id',
+    ]);
   });
 });

@@ -327,3 +327,56 @@ describe('decisions at calendar boundaries, on holidays and across DST (America/
     expect(statuses(await sim('2026-11-25T15:00:00Z', 'approved'))).toMatchObject({ approval: 'succeeded' });
   });
 });
+
+describe('nightshift simulate --defender: a scripted Defender tenant (issue 15)', () => {
+  const SWEEP = [
+    'playbooks/hash-sweep.yaml',
+    '--detection',
+    'examples/redcanary-hash.json',
+    '--at',
+    '2026-12-01T03:13:00Z',
+  ];
+
+  it('resolves the host by name, hunts the hash, and isolates every machine that ran it but the MDE-tagged DC', async () => {
+    const r = await run([...SWEEP, '--defender', 'examples/defender-tenant.yaml', '--json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.outcome).toBe('completed');
+    expect(doc.machines['ws-0042']).toMatchObject({
+      status: 'found',
+      id: '1e5ac2c1b4a7e1d6f00000000000000000000042',
+      found_by: 'name',
+    });
+    // The query as it would be sent: the detection's hash as a KQL string literal.
+    expect(doc.queries.hunt).toContain(
+      'SHA256 in ("275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f")',
+    );
+    const isolated = doc.effects.filter((e: { kind: string }) => e.kind === 'defender.isolate');
+    expect(isolated.map((e: { device: string }) => e.device).sort()).toEqual([
+      '1e5ac2c1b4a7e1d6f00000000000000000000042',
+      '3e5ac2c1b4a7e1d6f00000000000000000000007',
+    ]);
+    expect(doc.steps.find((s: { id: string }) => s.id === 'isolate')).toMatchObject({
+      status: 'failed',
+      reason: 'protected',
+    });
+    expect(doc.effects.map((e: { kind: string }) => e.kind)).toContain('defender.alert_sync');
+    expect(doc.incidents[0]).toMatchObject({ id: '1042', name: 'Malware on ws-0042' });
+  });
+
+  it('without a tenant file, lookups and hunts answer as a dry run: nothing found to sweep', async () => {
+    const doc = JSON.parse((await run([...SWEEP, '--json'])).out);
+    expect(doc.machines['ws-0042']).toMatchObject({ status: 'dry_run' });
+    expect(doc.steps.find((s: { id: string }) => s.id === 'hunt')).toMatchObject({ row_count: 0 });
+  });
+
+  it('refuses a bad tenant file, naming the file and the field', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ns-tenant-'));
+    const file = path.join(dir, 'tenant.yaml');
+    fs.writeFileSync(file, 'machines:\n  - { id: not-an-id, name: x }\n');
+    const r = await run([...SWEEP, '--defender', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file}: machines.0.id: must be a Defender machine id (40 hex digits)`);
+  });
+});

@@ -10,7 +10,14 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { generate } from 'selfsigned';
+import { FakeHunting } from './hunting';
+import { FakeIncidents } from './incidents';
+import { FakeLiveResponse, type LrState } from './live-response';
+import { FakeMachines, iso7, type FakeMachine } from './machines';
 import { normIso, ODataError, parseFilter } from './odata';
+import { missingRoles, resourceOf, rolesFor, type Resource } from './roles';
+
+export { iso7, type FakeMachine };
 
 export type FinalStatus = 'Succeeded' | 'Failed' | 'TimeOut' | 'Cancelled';
 
@@ -44,6 +51,14 @@ export interface FakeDefenderOptions {
   /** GET of a new action answers 404 for this long (reference §5.2 "not yet visible"). */
   notVisibleMs?: number;
   lifecycle?: Lifecycle;
+  /**
+   * Application roles of the tokens, per resource (reference §2.4, §15.2-15.8); a call needing a role
+   * the token lacks gets 403 "Missing application roles". Absent: every role is granted.
+   */
+  roles?: Partial<Record<Resource, string[]>>;
+  /** Audience of XDR (incidents) and Microsoft Graph (hunting) tokens (reference §2.2, §15.7). */
+  xdrScope?: string;
+  graphScope?: string;
 }
 
 export interface RecordedCall {
@@ -53,12 +68,6 @@ export interface RecordedCall {
   query: Record<string, string>;
   status: number;
   body?: unknown;
-}
-
-export interface FakeMachine {
-  id: string;
-  computerDnsName: string;
-  osPlatform: string;
 }
 
 interface StoredAction {
@@ -73,6 +82,8 @@ interface StoredAction {
   lifecycle: Lifecycle;
   cancelledMs?: number;
   relatedFileInfo: { fileIdentifier: string; fileIdentifierType: string } | null;
+  /** LiveResponse actions: their commands and how they ran. */
+  liveResponse?: LrState;
 }
 
 export type FakeAlert = Record<string, unknown> & { id: string; lastUpdateTime: string };
@@ -104,20 +115,15 @@ const ALERT_FIELDS = [
 const ACTION_FIELDS = ['id', 'status', 'machineId', 'type', 'requestor', 'creationDateTimeUtc'];
 const FINAL = ['Succeeded', 'Failed', 'TimeOut', 'Cancelled'];
 
-/** ISO with 7 fractional digits, as Defender writes them. */
-export function iso7(ms: number, sub = 0): string {
-  return new Date(ms)
-    .toISOString()
-    .replace(/\.(\d{3})Z$/, (_, f: string) => `.${f}${String(sub).padStart(4, '0')}Z`);
-}
-
 function b64url(buf: Buffer | string): string {
   return Buffer.from(buf).toString('base64url');
 }
 
 export class FakeDefender {
-  readonly opts: Required<Omit<FakeDefenderOptions, 'clientSecret' | 'clientCertPem' | 'rateLimit'>> &
-    Pick<FakeDefenderOptions, 'clientSecret' | 'clientCertPem' | 'rateLimit'>;
+  readonly opts: Required<
+    Omit<FakeDefenderOptions, 'clientSecret' | 'clientCertPem' | 'rateLimit' | 'roles'>
+  > &
+    Pick<FakeDefenderOptions, 'clientSecret' | 'clientCertPem' | 'rateLimit' | 'roles'>;
   private server?: https.Server;
   private port = 0;
   caPem = '';
@@ -127,7 +133,11 @@ export class FakeDefender {
   /** Called as each request arrives, before it is processed (fault injection: kill a worker mid-call). */
   onRequest?: (call: RecordedCall) => void;
   readonly tokenRequests: Array<{ at: number; scope: string; credential: 'secret' | 'assertion' }> = [];
-  readonly machines = new Map<string, FakeMachine>();
+  /** Machines (lists, lookups, findbyip), live response and its library, hunting, XDR incidents. */
+  readonly machinesApi = new FakeMachines(() => this.url);
+  readonly liveResponse: FakeLiveResponse;
+  readonly hunting = new FakeHunting();
+  readonly incidents: FakeIncidents;
   readonly actions: StoredAction[] = [];
   readonly alerts: FakeAlert[] = [];
   readonly indicators: Array<Record<string, unknown>> = [];
@@ -153,6 +163,8 @@ export class FakeDefender {
   constructor(opts: FakeDefenderOptions) {
     this.opts = {
       mdeScope: 'https://api.securitycenter.microsoft.com/.default',
+      xdrScope: 'https://api.security.microsoft.com/.default',
+      graphScope: 'https://graph.microsoft.com/.default',
       tokenExpiresInS: 3599,
       tokenValidityMs: 3_599_000,
       duplicateMode: 'error',
@@ -160,6 +172,16 @@ export class FakeDefender {
       lifecycle: { pendingMs: 100, inProgressMs: 100, final: 'Succeeded' },
       ...opts,
     };
+    this.liveResponse = new FakeLiveResponse(() => this.url, opts.clientId);
+    this.incidents = new FakeIncidents(
+      () => this.alerts,
+      () => this.machines,
+      opts.clientId,
+    );
+  }
+
+  get machines(): Map<string, FakeMachine> {
+    return this.machinesApi.byId;
   }
 
   get url(): string {
@@ -174,6 +196,7 @@ export class FakeDefender {
       ...(this.opts.clientSecret ? { DEFENDER_CLIENT_SECRET: this.opts.clientSecret } : {}),
       DEFENDER_API_URL: this.url,
       DEFENDER_XDR_API_URL: this.url,
+      DEFENDER_GRAPH_URL: this.url,
       DEFENDER_AUTHORITY_URL: this.url,
       DEFENDER_CA_CERT_PATH: this.caFile,
       ...extra,
@@ -224,10 +247,9 @@ export class FakeDefender {
     id: string,
     computerDnsName = `${id.slice(0, 6)}.corp.example`,
     osPlatform = 'Windows11',
+    extra: Partial<FakeMachine> = {},
   ): FakeMachine {
-    const m = { id, computerDnsName, osPlatform };
-    this.machines.set(id, m);
-    return m;
+    return this.machinesApi.add({ id, computerDnsName, osPlatform, ...extra });
   }
 
   /** Lifecycle of the next actions of `type` on `machineId`. */
@@ -365,22 +387,65 @@ export class FakeDefender {
     return this.send(res, status, { error: { code, message, target: this.target() } }, headers);
   }
 
-  private async readBody(req: IncomingMessage): Promise<string> {
+  /** Microsoft Graph's error body (Graph routes answer in its shape, not MDE's). */
+  private graphError(
+    res: ServerResponse,
+    status: number,
+    code: string,
+    message: string,
+    headers?: Record<string, string>,
+  ): number {
+    const innerError = {
+      date: new Date().toISOString().replace(/\.\d{3}Z$/, ''),
+      'request-id': crypto.randomUUID(),
+      'client-request-id': crypto.randomUUID(),
+    };
+    return this.send(res, status, { error: { code, message, innerError } }, headers);
+  }
+
+  /** Writes an answer of one of the endpoint modules. */
+  private answer(
+    res: ServerResponse,
+    a: {
+      status: number;
+      body?: unknown;
+      error?: { code: string; message: string };
+      headers?: Record<string, string>;
+    },
+    graph = false,
+  ): number {
+    if (a.error) {
+      return graph
+        ? this.graphError(res, a.status, a.error.code, a.error.message, a.headers)
+        : this.error(res, a.status, a.error.code, a.error.message, a.headers);
+    }
+    if (a.status === 204) {
+      res.writeHead(204);
+      res.end();
+      return 204;
+    }
+    return this.send(res, a.status, a.body, a.headers);
+  }
+
+  private async readBody(req: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const method = req.method ?? 'GET';
-    const raw = await this.readBody(req);
+    const bytes = await this.readBody(req);
+    // Multipart uploads are recorded by their size; everything else is JSON or a form.
+    const multipart = /^multipart\//i.test(req.headers['content-type'] ?? '');
+    const raw = multipart ? '' : bytes.toString('utf8');
     const query = Object.fromEntries(url.searchParams.entries());
     const call: RecordedCall = { at: Date.now(), method, path: url.pathname, query, status: 0 };
     this.calls.push(call);
     this.onRequest?.(call);
     try {
-      call.body = raw ? JSON.parse(raw) : undefined;
+      call.body = multipart ? { multipartBytes: bytes.length } : raw ? JSON.parse(raw) : undefined;
     } catch {
       call.body = raw;
     }
@@ -393,11 +458,11 @@ export class FakeDefender {
         end: () => undefined,
         setHeader: () => undefined,
       } as unknown as ServerResponse;
-      call.status = await this.route(method, url, raw, req, sink);
+      call.status = await this.route(method, url, raw, req, sink, bytes);
       req.socket.destroy();
       return;
     }
-    call.status = await this.route(method, url, raw, req, res);
+    call.status = await this.route(method, url, raw, req, res, bytes);
   }
 
   private async route(
@@ -406,6 +471,7 @@ export class FakeDefender {
     raw: string,
     req: IncomingMessage,
     res: ServerResponse,
+    bytes: Buffer = Buffer.from(raw),
   ): Promise<number> {
     const p = url.pathname;
     const tenant = this.opts.tenantId;
@@ -443,26 +509,50 @@ export class FakeDefender {
       if (f) return this.send(res, f.status, f.body, f.headers);
       return this.token(raw, res);
     }
-    if (!p.startsWith('/api/')) return this.error(res, 404, 'NotFound', `No route ${p}`);
+    if (p.startsWith('/blob/')) {
+      // The SAS blob of a live response result: no bearer token (its signature is the credential).
+      const b = this.liveResponse.blob(
+        url,
+        req.headers.authorization !== undefined,
+        (id) => this.actions.find((a) => a.id === id)?.liveResponse,
+      );
+      res.writeHead(b.status, { 'content-type': b.contentType });
+      res.end(b.body);
+      return b.status;
+    }
+    const graph = p.startsWith('/v1.0/');
+    if (!p.startsWith('/api/') && !graph) return this.error(res, 404, 'NotFound', `No route ${p}`);
+    const resource = resourceOf(p);
+    const fail = (status: number, code: string, message: string, headers?: Record<string, string>) =>
+      graph
+        ? this.graphError(res, status, code, message, headers)
+        : this.error(res, status, code, message, headers);
 
     // Authorization first, then throttling, as the real service (a bad token is 401 whatever the rate).
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const tok = auth ? this.tokens.get(auth[1]) : undefined;
     if (!tok || tok.validUntil < Date.now()) {
-      return this.error(
-        res,
-        401,
-        'Unauthorized',
-        'Authorization failed. Token is missing, invalid or expired.',
-      );
+      return graph
+        ? fail(401, 'InvalidAuthenticationToken', 'Access token validation failure.')
+        : fail(401, 'Unauthorized', 'Authorization failed. Token is missing, invalid or expired.');
     }
-    if (`${tok.aud}/.default` !== this.opts.mdeScope) {
-      return this.error(
-        res,
-        403,
-        'Forbidden',
-        'Missing application roles. API required roles: Machine.Read.All,Machine.ReadWrite.All.',
-      );
+    const scope = { mde: this.opts.mdeScope, xdr: this.opts.xdrScope, graph: this.opts.graphScope }[resource];
+    if (`${tok.aud}/.default` !== scope) {
+      // A token of another resource: MDE answers 403 (reference §2.2); Graph rejects the audience (401).
+      return graph
+        ? fail(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.')
+        : fail(
+            403,
+            'Forbidden',
+            'Missing application roles. API required roles: Machine.Read.All,Machine.ReadWrite.All.',
+          );
+    }
+    const api = graph ? p.replace(/^\/v1\.0/, '') : p.replace(/^\/api\/(v1\.0\/)?/, '/');
+    const granted = this.opts.roles?.[resource];
+    const rule = rolesFor(method, api, resource);
+    if (granted && rule) {
+      const missing = missingRoles(rule, granted);
+      if (missing) return fail(403, 'Forbidden', missing);
     }
     const rl = this.opts.rateLimit;
     if (rl) {
@@ -470,7 +560,7 @@ export class FakeDefender {
       this.accepted = this.accepted.filter((t) => now - t < rl.windowMs);
       if (this.accepted.length >= rl.limit) {
         const retryAfterS = rl.retryAfterS ?? Math.ceil((this.accepted[0] + rl.windowMs - now) / 1000);
-        return this.error(res, 429, 'TooManyRequests', 'Rate limit is exceeded. Try again later.', {
+        return fail(429, 'TooManyRequests', 'Rate limit is exceeded. Try again later.', {
           'retry-after': String(retryAfterS),
         });
       }
@@ -481,24 +571,69 @@ export class FakeDefender {
       const [f] = this.failures.splice(fi, 1);
       return this.send(res, f.status, f.body, f.headers);
     }
-    const api = p.replace(/^\/api\/(v1\.0\/)?/, '/');
     let body: Record<string, unknown> = {};
     if (raw) {
       try {
         body = JSON.parse(raw) as Record<string, unknown>;
       } catch {
-        return this.error(res, 400, 'InvalidRequestBody', 'Request body is incorrect');
+        return fail(400, 'InvalidRequestBody', 'Request body is incorrect');
       }
     }
     try {
       let m: RegExpExecArray | null;
+      if (graph) {
+        if (/^\/security\/runHuntingQuery$/i.test(api) && method === 'POST')
+          return this.answer(res, this.hunting.run('graph', body, this.url), true);
+        return fail(400, 'BadRequest', `Resource not found for the segment '${api.split('/').pop()}'.`);
+      }
+      if (/^\/machines$/i.test(api) && method === 'GET')
+        return this.answer(
+          res,
+          this.machinesApi.list(url, (u, max) => this.paging(u, max)),
+        );
+      if ((m = /^\/machines\/findbyip\((.*)\)$/i.exec(api)) && method === 'GET')
+        return this.answer(res, this.machinesApi.findByIp(decodeURIComponent(m[1])));
+      if ((m = /^\/machines\/([^/]+)$/i.exec(api)) && method === 'GET')
+        return this.answer(res, this.machinesApi.getOne(decodeURIComponent(m[1])));
       if ((m = /^\/machines\/([^/]+)\/([^/]+)$/.exec(api))) {
         if (method !== 'POST') {
           res.writeHead(405, { allow: 'POST', 'content-length': '0' });
           res.end();
           return 405;
         }
+        if (m[2].toLowerCase() === 'runliveresponse')
+          return this.runLiveResponse(decodeURIComponent(m[1]), body, res);
         return this.machineAction(decodeURIComponent(m[1]), m[2], body, res);
+      }
+      if (
+        (m = /^\/machineactions\/([^/]+)\/GetLiveResponseResultDownloadLink\(index=(\d+)\)$/i.exec(api)) &&
+        method === 'GET'
+      ) {
+        const a = this.actions.find((x) => x.id === decodeURIComponent(m![1]));
+        if (!a?.liveResponse)
+          return this.error(res, 404, 'ResourceNotFound', `Machine action ${m[1]} was not found`);
+        return this.answer(
+          res,
+          this.liveResponse.resultLink(a.id, this.statusOf(a).status, a.liveResponse, Number(m[2])),
+        );
+      }
+      if (/^\/libraryfiles$/i.test(api) && method === 'GET')
+        return this.answer(res, this.liveResponse.listLibrary());
+      if (/^\/libraryfiles$/i.test(api) && method === 'POST')
+        return this.answer(res, await this.liveResponse.upload(bytes, req.headers['content-type'] ?? ''));
+      if ((m = /^\/libraryfiles\/([^/]+)$/i.exec(api)) && method === 'DELETE')
+        return this.answer(res, this.liveResponse.deleteLibraryFile(decodeURIComponent(m[1])));
+      if (/^\/advancedqueries\/run$/i.test(api) && method === 'POST')
+        return this.answer(res, this.hunting.run('mde', body, this.url));
+      if (/^\/incidents$/i.test(api) && method === 'GET')
+        return this.answer(
+          res,
+          this.incidents.list(url, (u, max) => this.paging(u, max), this.url),
+        );
+      if ((m = /^\/incidents\/([^/]+)$/i.exec(api))) {
+        if (method === 'GET') return this.answer(res, this.incidents.get(decodeURIComponent(m[1]), this.url));
+        if (method === 'PATCH')
+          return this.answer(res, this.incidents.patch(decodeURIComponent(m[1]), body, this.url));
       }
       if ((m = /^\/machineactions\/([^/]+)$/.exec(api)) && method === 'GET')
         return this.getAction(decodeURIComponent(m[1]), res);
@@ -620,6 +755,13 @@ export class FakeDefender {
   }
 
   private statusOf(a: StoredAction, now = Date.now()): { status: string; updatedMs: number } {
+    if (a.liveResponse) {
+      return this.liveResponse.statusOf(
+        { ...a, liveResponse: a.liveResponse },
+        this.machines.get(a.machineId),
+        now,
+      );
+    }
     if (a.cancelledMs !== undefined) return { status: 'Cancelled', updatedMs: a.cancelledMs };
     const t1 = a.creationMs + a.lifecycle.pendingMs;
     const t2 = t1 + a.lifecycle.inProgressMs;
@@ -651,7 +793,7 @@ export class FakeDefender {
       externalId: null,
       requestSource: 'PublicApi',
       relatedFileInfo: a.relatedFileInfo,
-      commands: [],
+      commands: a.liveResponse ? this.liveResponse.view(a.liveResponse) : [],
       troubleshootInfo: null,
     };
   }
@@ -685,6 +827,15 @@ export class FakeDefender {
       if (!/^[0-9a-f]{40}$/i.test(body.Sha1))
         return this.error(res, 400, 'InvalidHashValue', `Invalid hash value ${body.Sha1}`);
       relatedFileInfo = { fileIdentifier: body.Sha1.toLowerCase(), fileIdentifierType: 'Sha1' };
+      // Windows only (reference §15.6; the error code for other platforms is INFERRED from §15.1).
+      if (!/^windows/i.test(machine.osPlatform)) {
+        return this.error(
+          res,
+          400,
+          'OsPlatformNotSupported',
+          `OS Platform ${machine.osPlatform} isn't supported for this action.`,
+        );
+      }
     }
     const pending = this.actions.find(
       (a) => a.machineId === machineId && a.type === spec.type && !FINAL.includes(this.statusOf(a).status),
@@ -704,6 +855,33 @@ export class FakeDefender {
       creationMs: Date.now(),
       lifecycle: this.scripts.get(`${machineId}|${spec.type}`) ?? this.opts.lifecycle,
       relatedFileInfo,
+    };
+    this.actions.push(action);
+    return this.send(res, 201, this.view(action));
+  }
+
+  /** POST /api/machines/{id}/runliveresponse (reference §15.2, §15.10 item 2). */
+  private runLiveResponse(machineId: string, body: Record<string, unknown>, res: ServerResponse): number {
+    const machine = this.machines.get(machineId);
+    if (!machine) return this.error(res, 404, 'ResourceNotFound', `Machine ${machineId} was not found`);
+    const active = this.actions.filter((a) => a.liveResponse && !FINAL.includes(this.statusOf(a).status));
+    const r = this.liveResponse.submit(body, machine, {
+      onMachine: active.some((a) => a.machineId === machineId),
+      inTenant: active.length,
+    });
+    if ('status' in r) return this.answer(res, r);
+    const action: StoredAction = {
+      id: crypto.randomUUID(),
+      type: 'LiveResponse',
+      scope: null,
+      requestor: this.opts.clientId,
+      requestorComment: typeof body.Comment === 'string' ? body.Comment : '',
+      machineId,
+      computerDnsName: machine.computerDnsName,
+      creationMs: Date.now(),
+      lifecycle: this.scripts.get(`${machineId}|LiveResponse`) ?? this.opts.lifecycle,
+      relatedFileInfo: null,
+      liveResponse: { commands: r.commands, executed: false },
     };
     this.actions.push(action);
     return this.send(res, 201, this.view(action));

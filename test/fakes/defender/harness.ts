@@ -8,7 +8,7 @@ import {
   bundleWorkflowCode,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import type { AllDefenderActivities } from '../../../core/effects';
+import type { AllDefenderActivities } from '../../../core/defender-effects';
 import { createDefenderActivities, type DefenderLogger } from '../../../activities/defender';
 import { DefenderClient } from '../../../integrations/defender/client';
 import {

@@ -1,5 +1,5 @@
 // A small OData $filter evaluator for the fake: the subset the reference lists (eq ne gt ge lt le,
-// and, in (...), startswith(field,'x')), string literals in single quotes, unquoted datetimes, numbers,
+// and, or, in (...), startswith(field,'x')), string literals in single quotes, unquoted datetimes, numbers,
 // null. Anything else is a 400 ODataError, as the real API answers malformed queries.
 
 export class ODataError extends Error {}
@@ -48,7 +48,7 @@ function tokenize(src: string): Tok[] {
       else if (m[3]) out.push({ t: 'num', v: m[3] });
       else {
         const w = m[5];
-        out.push({ t: /^(eq|ne|gt|ge|lt|le|and|in)$/i.test(w) ? 'op' : 'ident', v: w });
+        out.push({ t: /^(eq|ne|gt|ge|lt|le|and|or|in)$/i.test(w) ? 'op' : 'ident', v: w });
       }
       i += m[0].length;
     }
@@ -156,13 +156,24 @@ export function parseFilter(src: string, fields: readonly string[]): Pred {
         throw new ODataError(`unsupported operator ${op.v}`);
     }
   };
-  const expr = (): Pred => {
+  const conj = (): Pred => {
     let left = term();
     while (peek()?.t === 'op' && peek()!.v.toLowerCase() === 'and') {
       next();
       const l = left;
       const r = term();
       left = (e) => l(e) && r(e);
+    }
+    return left;
+  };
+  // `and` binds tighter than `or`, as in OData.
+  const expr = (): Pred => {
+    let left = conj();
+    while (peek()?.t === 'op' && peek()!.v.toLowerCase() === 'or') {
+      next();
+      const l = left;
+      const r = conj();
+      left = (e) => l(e) || r(e);
     }
     return left;
   };

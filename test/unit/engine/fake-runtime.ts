@@ -1,5 +1,6 @@
 // A Runtime for step handlers under test: the virtual clock of `nightshift simulate` (timers fire in
 // order, instantly), and effects that record every request and answer as each test scripts them.
+import { emptyEnrichment } from '../../../core/defender-effects';
 import { VirtualClock } from '../../../simulator/virtual-clock';
 import type { Detection } from '../../../core/detection';
 import type { OrgIR, PlaybookIR, StepIR, StepKindIR } from '../../../core/ir';
@@ -106,6 +107,26 @@ export function fakeRuntime(opts: { org?: OrgIR; answers?: Partial<Effects>; ste
     defenderAwait: async () => 'Succeeded',
     reserveIsolation: async () => true,
     releaseIsolation: async () => undefined,
+    // Without a tenant a lookup answers dry_run: the device acts under the id the detection gave.
+    defenderLookupMachine: async () => ({ mde: emptyEnrichment('dry_run'), dryRun: true }),
+    defenderHunt: async () => ({ columns: [], rows: [], row_count: 0, truncated: false, dryRun: true }),
+    defenderEnsureScript: async (req) => ({
+      fileName: `nightshift-${req.action}`,
+      sha256: '',
+      uploaded: false,
+      dryRun: true,
+    }),
+    defenderRunScript: async (req) => ({ actionId: `lr-${req.machineId}`, status: 'Pending', dryRun: false }),
+    defenderScriptResult: async () => ({
+      script_name: 'nightshift-kill-process.ps1',
+      exit_code: 0,
+      outcome: 'killed',
+      detail: {},
+      output: '',
+      errors: '',
+    }),
+    defenderReadIncident: async () => ({ dryRun: true }),
+    defenderUpdateIncident: async (req) => ({ updated: req.incidentIds, dryRun: false }),
   };
   const answers = { ...defaults, ...opts.answers };
   const effects = Object.fromEntries(

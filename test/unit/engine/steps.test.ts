@@ -213,7 +213,13 @@ describe('defender', () => {
       status: 'succeeded',
       actions: [{ device: 'm-1', action_id: 'act-m-1', status: 'Succeeded' }],
     });
-    expect(f.calls.map((c) => c.effect)).toEqual(['reserveIsolation', 'defenderSubmit', 'defenderAwait']);
+    // The machine is looked up first (here: no tenant, so the id as given acts).
+    expect(f.calls.map((c) => c.effect)).toEqual([
+      'defenderLookupMachine',
+      'reserveIsolation',
+      'defenderSubmit',
+      'defenderAwait',
+    ]);
     const [req] = requests<DefenderSubmitRequest>(f, 'defenderSubmit');
     expect(req).toMatchObject({ key: 'wf-1/isolate/0/m-1', action: 'isolate', machineId: 'm-1' });
     expect(requests(f, 'reserveIsolation')).toEqual([
@@ -229,11 +235,16 @@ describe('defender', () => {
       reason: 'protected',
       actions: [],
     });
-    expect(f.calls).toEqual([]);
+    // Only the lookup (the policy may read device.mde): nothing submitted, no slot taken.
+    expect(f.calls.map((c) => c.effect)).toEqual(['defenderLookupMachine']);
     f.ctx.humanApproved = true;
     expect(await f.run(isolate, { device: dc }, 1)).toMatchObject({ status: 'succeeded' });
-    // Approved by a person: no blast-radius slot is taken.
-    expect(f.calls.map((c) => c.effect)).toEqual(['defenderSubmit', 'defenderAwait']);
+    // Approved by a person: no blast-radius slot is taken (and the device is not looked up twice).
+    expect(f.calls.map((c) => c.effect)).toEqual([
+      'defenderLookupMachine',
+      'defenderSubmit',
+      'defenderAwait',
+    ]);
   });
 
   it('is refused by the blast-radius limit, and gives a slot back when the action fails', async () => {

@@ -3,7 +3,16 @@
 // then proves its new path deterministic, as the histories recorded before it prove the old one.
 import fs from 'node:fs';
 import path from 'node:path';
+import { CONCURRENT_DEVICES_PATCH } from '../../../engine/concurrency';
+import { INCIDENT_READ_PATCH, MACHINE_RESOLUTION_PATCH } from '../../../engine/mde';
 import { PATCHES } from '../../../workflows/patches';
+
+/** The patch constants the engine passes to rt.patched(), by name. */
+const ENGINE_PATCHES: Record<string, string> = {
+  CONCURRENT_DEVICES_PATCH,
+  MACHINE_RESOLUTION_PATCH,
+  INCIDENT_READ_PATCH,
+};
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const REPLAY = path.join(ROOT, 'test', 'replay');
@@ -46,7 +55,8 @@ describe('patch registry', () => {
     const unregistered = calls.filter((c) => {
       const arg = c.slice(c.indexOf(': ') + 2);
       if (arg === 'id') return !c.startsWith('workflows/playbook-run.ts'); // the runtime's pass-through
-      if (arg === 'CONCURRENT_DEVICES_PATCH') return false; // the engine's, registered as concurrentDevices
+      // The engine's own patch constants, each registered by its value.
+      if (arg in ENGINE_PATCHES) return !ids.includes(ENGINE_PATCHES[arg]);
       const m = /^PATCHES\.(\w+)\.id$/.exec(arg);
       return !m || !(m[1] in PATCHES);
     });

@@ -1,0 +1,28 @@
+// What the Defender API functions of this folder need from the client (activities/defender/client.ts
+// DefenderClient satisfies it): a JSON call to one of the three resources, a multipart upload, and the
+// download of a result link. Every call takes the task's CallBudget (one API call per activity task).
+
+export type ApiName = 'mde' | 'xdr' | 'graph';
+
+export interface Budget {
+  spend(what: string): void;
+}
+
+export interface DefenderCaller {
+  call<T>(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    opts?: {
+      query?: Record<string, string | number | undefined>;
+      body?: unknown;
+      api?: ApiName;
+      budget?: Budget;
+    },
+  ): Promise<T>;
+  upload<T>(
+    path: string,
+    form: { file: { name: string; content: Buffer; type?: string }; fields: Record<string, string> },
+    budget?: Budget,
+  ): Promise<T>;
+  download(link: string): Promise<string>;
+}
