@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../platform/temporal/dev-server';
 import { runSimulate } from './simulate';
 import { runRoles, runStart } from './start';
+import { runTest } from './test';
 import { runValidate } from './validate';
 
 const HELP = `nightshift — SOAR playbooks on Temporal
@@ -18,6 +19,8 @@ usage:
                     [--approval approved|denied|none] [--approval-after DURATION]
                     [--approver PERSON] [--ack none|DURATION] [--json]
                                          run a playbook on a virtual clock, with no side effects
+  nightshift test [PATH…] [--config FILE] [--junit FILE] [--update]
+                                         run playbook test files (default: playbooks/tests/)
   nightshift version
 `;
 
@@ -33,6 +36,8 @@ export async function main(argv: string[]): Promise<number> {
       return runValidate(rest, io);
     case 'simulate':
       return runSimulate(rest, io);
+    case 'test':
+      return runTest(rest, io);
     case 'start':
       return runStart(rest, io);
     case 'worker':
