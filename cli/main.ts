@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../platform/temporal/dev-server';
 import { runSimulate } from './simulate';
 import { runRoles, runStart } from './start';
+import { runSchema } from './schema';
 import { runTest } from './test';
 import { runValidate } from './validate';
 
@@ -21,6 +22,7 @@ usage:
                                          run a playbook on a virtual clock, with no side effects
   nightshift test [PATH…] [--config FILE] [--junit FILE] [--update]
                                          run playbook test files (default: playbooks/tests/)
+  nightshift schema playbook             print the playbook JSON Schema (for editors)
   nightshift version
 `;
 
@@ -38,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
       return runSimulate(rest, io);
     case 'test':
       return runTest(rest, io);
+    case 'schema':
+      return runSchema(rest, io);
     case 'start':
       return runStart(rest, io);
     case 'worker':

@@ -9,31 +9,7 @@ import { parse, stringify } from 'yaml';
 import { compilePlaybook, formatDiagnostic, loadOrg } from '../../../compiler';
 import type { OrgIR } from '../../../core/ir';
 import { readTestFile } from '../../../cli/playbook-tests/test-file';
-import { exampleText, ROOT } from './helpers';
-
-interface Block {
-  file: string;
-  /** 1-based line of the block's first YAML line. */
-  line: number;
-  text: string;
-}
-
-/** ```yaml fences, also indented ones inside list items (their indentation removed). */
-function yamlBlocks(file: string): Block[] {
-  const lines = exampleText(file).split('\n');
-  const out: Block[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)```yaml\s*$/.exec(lines[i]);
-    if (!open) continue;
-    const indent = open[1].length;
-    const body: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length && !/^\s*```\s*$/.test(lines[j]); j++) body.push(lines[j].slice(indent));
-    out.push({ file, line: i + 2, text: body.join('\n') + '\n' });
-    i = j;
-  }
-  return out;
-}
+import { exampleText, ROOT, yamlBlocks, type Block } from './helpers';
 
 const ORG_KEYS = ['calendars', 'people', 'rotations', 'groups', 'channels', 'policy'];
 type Kind = 'org' | 'playbook' | 'steps' | 'compose' | 'test' | 'ci';
