@@ -22,7 +22,7 @@ usage:
                                          run a playbook on a virtual clock, with no side effects
   nightshift test [PATH…] [--config FILE] [--junit FILE] [--update]
                                          run playbook test files (default: playbooks/tests/)
-  nightshift schema playbook             print the playbook JSON Schema (for editors)
+  nightshift schema playbook|org         print the JSON Schema of playbooks or of nightshift.yaml
   nightshift version
 `;
 

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import Fastify from 'fastify';
 import { parse } from 'yaml';
-import { compilePlaybook } from '../../../compiler';
-import { playbookSchema } from '../../../compiler/json-schema';
+import { compilePlaybook, loadOrg } from '../../../compiler';
+import { orgSchema, playbookSchema } from '../../../compiler/json-schema';
 import { STEP_KINDS } from '../../../compiler/step-kinds';
 import { schemaRoutes } from '../../../server/routes/schemas';
 import { exampleOrg, exampleText, ROOT, yamlBlocks } from './helpers';
@@ -136,6 +136,80 @@ ${steps}`;
     expect(r.headers['content-type']).toMatch(/^application\/schema\+json/);
     expect(r.json()).toEqual(schema);
     expect((await app.inject({ url: '/schemas/other.json' })).statusCode).toBe(400);
+    await app.close();
+  });
+});
+
+describe('the nightshift.yaml JSON Schema', () => {
+  const org = orgSchema();
+  const check = new Ajv({ allErrors: true }).compile(org);
+  const problems = (doc: unknown) =>
+    check(doc) ? [] : (check.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+  const FILES = [
+    'nightshift.yaml',
+    ...readdirSync(join(ROOT, 'test', 'fixtures'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('nightshift.yaml'))
+      .map((f) => `test/fixtures/${f}`),
+  ];
+
+  it.each(FILES)('accepts %s', (file) => {
+    expect(problems(parse(exampleText(file)))).toEqual([]);
+  });
+
+  it('accepts every documented nightshift.yaml fragment', () => {
+    for (const doc of [
+      'README.md',
+      'playbooks/README.md',
+      ...readdirSync(join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ])
+      for (const b of yamlBlocks(doc)) {
+        const v = parse(b.text) as Record<string, unknown> | null;
+        if (
+          v &&
+          typeof v === 'object' &&
+          !Array.isArray(v) &&
+          Object.keys(v).length &&
+          Object.keys(v).every((k) =>
+            ['calendars', 'people', 'rotations', 'groups', 'channels', 'policy'].includes(k),
+          )
+        )
+          expect({ at: `${doc}:${b.line}`, errors: problems(v) }).toEqual({
+            at: `${doc}:${b.line}`,
+            errors: [],
+          });
+      }
+  });
+
+  const base = exampleText('nightshift.yaml');
+  it.each([
+    ['an unknown section', `${base}\nescalations: {}\n`],
+    ['a person without a name', base.replace('ana: { name: Ana Ruiz,', 'ana: {')],
+    ['a rotation without members', base.replace('    members: [dev, ben]\n', '')],
+    ['a window that is not a window', base.replace("mon: '08:00-18:00'", "mon: '8 to 6'")],
+    [
+      'a channel of two kinds',
+      base.replace(
+        'soc-slack: { slack: { channel: C0SOC0001 } }',
+        'soc-slack: { slack: { channel: C0SOC0001 }, email: { to: [a@b.c] } }',
+      ),
+    ],
+    ['a rotation every month', base.replace('every: 1w # 1d', 'every: 1mo # 1d')],
+    ['a limit of zero isolations', base.replace('count: 10', 'count: 0')],
+    ['a name that is not a name', base.replace('  soc-leads: [ana, ben]', '  Soc Leads: [ana, ben]')],
+  ])('rejects %s, as the compiler does', (_what, text) => {
+    expect(text).not.toBe(base);
+    expect(loadOrg('nightshift.yaml', text).org).toBeUndefined();
+    expect(problems(parse(text))).not.toEqual([]);
+  });
+
+  it('is what schemas/org.json holds, is served, and nightshift.yaml carries its modeline', async () => {
+    expect(JSON.parse(readFileSync(join(ROOT, 'schemas', 'org.json'), 'utf8'))).toEqual(org);
+    expect(base.split('\n')[0]).toBe('# yaml-language-server: $schema=schemas/org.json');
+    const app = Fastify();
+    schemaRoutes(app);
+    expect((await app.inject({ url: '/schemas/org.json' })).json()).toEqual(org);
     await app.close();
   });
 });

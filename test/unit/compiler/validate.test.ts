@@ -56,7 +56,7 @@ describe('nightshift validate', () => {
     const r = run(['playbooks'], dir);
     expect(r.code).toBe(1);
     expect(r.out).toEqual([
-      "playbooks/low.yaml:3:11: error: playbook 'low-severity-notify' is already defined in playbooks/copy.yaml",
+      "playbooks/low.yaml:4:11: error: playbook 'low-severity-notify' is already defined in playbooks/copy.yaml",
     ]);
   });
 
