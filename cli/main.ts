@@ -5,6 +5,8 @@ import { PROJECT_ROOT } from '../platform/temporal/dev-server';
 import { runSignIn } from './sign-in';
 import { runSimulate } from './simulate';
 import { runRoles, runStart } from './start';
+import { runSchema } from './schema';
+import { runTest } from './test';
 import { runValidate } from './validate';
 
 const HELP = `nightshift — SOAR playbooks on Temporal
@@ -20,6 +22,9 @@ usage:
                     [--approver PERSON] [--ack none|DURATION] [--json]
                                          run a playbook on a virtual clock, with no side effects
   nightshift sign-in [--as PERSON]       print a new one-time sign-in link of the web console
+  nightshift test [PATH…] [--config FILE] [--junit FILE] [--update]
+                                         run playbook test files (default: playbooks/tests/)
+  nightshift schema playbook|org         print the JSON Schema of playbooks or of nightshift.yaml
   nightshift version
 `;
 
@@ -35,6 +40,10 @@ export async function main(argv: string[]): Promise<number> {
       return runValidate(rest, io);
     case 'simulate':
       return runSimulate(rest, io);
+    case 'test':
+      return runTest(rest, io);
+    case 'schema':
+      return runSchema(rest, io);
     case 'start':
       return runStart(rest, io);
     case 'worker':

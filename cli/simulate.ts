@@ -173,8 +173,13 @@ function human(r: SimulationReport): string {
     lines.push(`  ${s.id.padEnd(20)} ${s.status.padEnd(10)} ${extra}`.trimEnd());
   }
   lines.push('effects:');
-  for (const e of r.effects)
-    lines.push(`  ${e.at}  ${e.kind.padEnd(26)} ${e.target ?? e.device ?? ''}`.trimEnd());
+  for (const e of r.effects) {
+    // An escalating approval's later stages say which stage each ask belongs to.
+    const stage = typeof e.detail?.stage === 'number' ? `  (stage ${e.detail.stage})` : '';
+    lines.push(
+      `  ${e.at}  ${e.kind.padEnd(26)} ${(e.target ?? e.device ?? '').padEnd(10)}${stage}`.trimEnd(),
+    );
+  }
   for (const [id, q] of Object.entries(r.queries ?? {}))
     lines.push(`query ${id}:`, ...q.split('\n').map((l) => `  ${l}`));
   for (const x of r.refused) lines.push(`refused: ${x.at} ${x.kind} answer by ${x.person}: ${x.reason}`);

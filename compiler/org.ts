@@ -1,4 +1,5 @@
 // nightshift.yaml → OrgIR (spec §2).
+import { keysOf, NAME_PATTERN, ORG_SHAPE, WINDOW_PATTERN } from './org-keys';
 import { DateTime } from 'luxon';
 import { isMap, isSeq } from 'yaml';
 import type { Node } from 'yaml';
@@ -26,8 +27,16 @@ import type { Entry } from './walk';
 import { Walker } from './walk';
 
 const WEEKDAYS: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-const NAME = /^[a-z][a-z0-9_-]*$/;
-const WINDOW = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/;
+const S = ORG_SHAPE.keys;
+const PERSON = keysOf(S.people.of);
+const ROTATION = keysOf(S.rotations.of);
+const OVERRIDE = keysOf(S.rotations.of.keys.overrides.of);
+const POLICY = keysOf(S.policy);
+const MAX_AUTO = keysOf(S.policy.keys.max_auto_isolations);
+const CALENDAR = keysOf(S.calendars.of);
+const CHANNEL = keysOf(S.channels.of);
+const NAME = new RegExp(NAME_PATTERN);
+const WINDOW = new RegExp(WINDOW_PATTERN);
 const LOCAL_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -37,15 +46,7 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
   const { rep } = src;
   if (!src.root) return { diagnostics: rep.diagnostics };
   const w = new Walker(rep, src.doc, src.text);
-  const top = w.map(src.root, 'nightshift.yaml', 0, [
-    'calendars',
-    'people',
-    'rotations',
-    'groups',
-    'channels',
-    'policy',
-    'roles',
-  ]);
+  const top = w.map(src.root, 'nightshift.yaml', 0, keysOf(ORG_SHAPE).allowed);
   if (!top) return { diagnostics: rep.diagnostics };
 
   const named = (key: string): Array<[string, Entry]> => {
@@ -64,13 +65,7 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
   const peopleAt = new Map<string, number>();
   for (const [id, e] of named('people')) {
     peopleAt.set(id, e.keyAt);
-    const m = w.map(
-      e.value,
-      `person '${id}'`,
-      e.keyAt,
-      ['name', 'slack', 'phone', 'email', 'login'],
-      ['name'],
-    );
+    const m = w.map(e.value, `person '${id}'`, e.keyAt, PERSON.allowed, PERSON.required);
     if (!m) continue;
     const p: PersonIR = { id, name: w.str(m.get('name'), `person '${id}': name`) ?? id };
     for (const k of ['slack', 'phone', 'email', 'login'] as const) {
@@ -114,13 +109,7 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
   const rotations: Record<string, RotationIR> = {};
   for (const [name, e] of named('rotations')) {
     const what = `rotation '${name}'`;
-    const m = w.map(
-      e.value,
-      what,
-      e.keyAt,
-      ['timezone', 'every', 'handoff', 'members', 'overrides'],
-      ['timezone', 'every', 'handoff', 'members'],
-    );
+    const m = w.map(e.value, what, e.keyAt, ROTATION.allowed, ROTATION.required);
     if (!m) continue;
     const tz = zone(w, m.get('timezone'), what);
     const everyS = w.str(m.get('every'), `${what}: every`);
@@ -131,7 +120,7 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
     const members = (w.strList(m.get('members'), `${what}: members`) ?? []).filter((x) => person(x, what));
     const overrides: RotationIR['overrides'] = [];
     for (const o of w.seq(m.get('overrides'), `${what}: overrides`) ?? []) {
-      const om = w.map(o, `${what}: override`, w.pos(o), ['person', 'from', 'to'], ['person', 'from', 'to']);
+      const om = w.map(o, `${what}: override`, w.pos(o), OVERRIDE.allowed, OVERRIDE.required);
       if (!om) continue;
       const p = w.str(om.get('person'), `${what}: override person`);
       if (p !== null) person({ v: p, at: w.pos(om.get('person')?.value) }, `${what}: override`);
@@ -184,7 +173,7 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
   const policy: PolicyIR = {};
   const pe = top.get('policy');
   if (pe) {
-    const m = w.map(pe.value, 'policy', pe.keyAt, ['protected_devices', 'max_auto_isolations']);
+    const m = w.map(pe.value, 'policy', pe.keyAt, POLICY.allowed);
     const pd = m?.get('protected_devices');
     if (pd) {
       const checker = new ExprChecker(w);
@@ -198,8 +187,8 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
         mai.value,
         'policy.max_auto_isolations',
         mai.keyAt,
-        ['count', 'per'],
-        ['count', 'per'],
+        MAX_AUTO.allowed,
+        MAX_AUTO.required,
       );
       const count = w.int(mm?.get('count'), 'max_auto_isolations.count', 1);
       const per = duration(w, mm?.get('per'), 'max_auto_isolations.per');
@@ -260,13 +249,7 @@ function localDateTime(w: Walker, e: Entry | undefined, what: string, tz: string
 
 function compileCalendar(w: Walker, name: string, e: Entry): CalendarIR | null {
   const what = `calendar '${name}'`;
-  const m = w.map(
-    e.value,
-    what,
-    e.keyAt,
-    ['timezone', 'weekly', 'holidays', 'holiday_calendar'],
-    ['timezone', 'weekly'],
-  );
+  const m = w.map(e.value, what, e.keyAt, CALENDAR.allowed, CALENDAR.required);
   if (!m) return null;
   const tz = zone(w, m.get('timezone'), what);
   const weekly: CalendarIR['weekly'] = {};
@@ -321,7 +304,7 @@ function compileCalendar(w: Walker, name: string, e: Entry): CalendarIR | null {
 
 function compileChannel(w: Walker, name: string, e: Entry): ChannelIR | null {
   const what = `channel '${name}'`;
-  const m = w.map(e.value, what, e.keyAt, ['slack', 'teams', 'email']);
+  const m = w.map(e.value, what, e.keyAt, CHANNEL.allowed);
   if (!m) return null;
   if (m.size !== 1) {
     w.rep.error(w.pos(e.value, e.keyAt), `${what} must have exactly one of slack, teams, email`);

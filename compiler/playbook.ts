@@ -12,15 +12,22 @@ import type { Diagnostic } from './diagnostics';
 import { irHash } from './hash';
 import { duration } from './org';
 import { parseSource } from './source';
+import {
+  COMMON_STEP_KEYS,
+  DETECTION_TRIGGER_KEYS,
+  GROUP_BY,
+  PLAYBOOK_KEYS,
+  PLAYBOOK_NAME,
+  required,
+  STEP_ID,
+} from './playbook-keys';
 import { KINDS } from './step-kinds';
 import { compileKind, type Ctx } from './steps';
 import { didYouMean } from './suggest';
 import type { Entry } from './walk';
 import { Walker } from './walk';
 
-const PLAYBOOK_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-const STEP_ID = /^[a-z][a-z0-9_-]*$/;
-const COMMON_KEYS = ['id', 'name', 'if', 'for_each', 'timeout', 'continue_on_error'];
+const COMMON_KEYS = Object.keys(COMMON_STEP_KEYS);
 
 let baseEnv: Environment | null = null;
 /** The typed environment is costly to build; one frozen base is cloned per step. */
@@ -58,13 +65,7 @@ export function compilePlaybook(
   if (!src.root) return { diagnostics: rep.diagnostics };
   const w = new Walker(rep, src.doc, src.text);
   const chk = new ExprChecker(w);
-  const top = w.map(
-    src.root,
-    'playbook',
-    0,
-    ['playbook', 'version', 'description', 'enabled', 'on', 'steps', 'alert_sync'],
-    ['playbook', 'version', 'on', 'steps'],
-  );
+  const top = w.map(src.root, 'playbook', 0, Object.keys(PLAYBOOK_KEYS), required(PLAYBOOK_KEYS));
   if (!top) return { diagnostics: rep.diagnostics };
 
   const name = w.str(top.get('playbook'), 'playbook');
@@ -110,15 +111,23 @@ export function compilePlaybook(
   if (oe) {
     const om = w.map(oe.value, "'on'", oe.keyAt, ['detection'], ['detection']);
     const de = om?.get('detection');
-    const dm = de ? w.map(de.value, 'on.detection', de.keyAt, ['when', 'group_by'], ['when']) : null;
+    const dm = de
+      ? w.map(
+          de.value,
+          'on.detection',
+          de.keyAt,
+          Object.keys(DETECTION_TRIGGER_KEYS),
+          required(DETECTION_TRIGGER_KEYS),
+        )
+      : null;
     if (dm) {
       const we = dm.get('when');
       const when = we ? chk.expr(we.value, we.keyAt, scopeAt(0), 'bool', 'on.detection.when') : null;
       const gb = w.str(dm.get('group_by'), 'on.detection.group_by') ?? 'detection';
-      if (!['detection', 'incident', 'device'].includes(gb)) {
+      if (!(GROUP_BY as readonly string[]).includes(gb)) {
         rep.error(
           w.pos(dm.get('group_by')?.value),
-          `group_by must be detection, incident or device, not '${gb}'${didYouMean(gb, ['detection', 'incident', 'device'])}`,
+          `group_by must be detection, incident or device, not '${gb}'${didYouMean(gb, [...GROUP_BY])}`,
         );
       }
       if (when) on = { when, groupBy: gb as GroupBy };

@@ -4,14 +4,22 @@
 // kind is a new entry (and a handler in engine/steps/). The IR each kind compiles to is built by its
 // `build` from the checked values.
 import { VIAS } from '../core/channels';
-import type { DefenderAction, StepKindIR, Target, Template, TemplatedJson } from '../core/ir';
+import type {
+  DefenderAction,
+  EscalationStageIR,
+  Expr,
+  LiveResponseStepAction,
+  StepKindIR,
+  Target,
+  Template,
+  TemplatedJson,
+} from '../core/ir';
 import {
   ALERT_CLASSIFICATIONS,
   HUNT_DEFAULT_LIMIT,
   HUNT_MAX_LIMIT,
   PER_DEVICE_DEFENDER_ACTIONS,
 } from '../core/ir';
-import type { LiveResponseStepAction } from '../core/ir';
 import { INCIDENT_CLASSIFICATION, INCIDENT_STATUS } from '../core/defender-effects';
 
 /** How a key's value is read and checked. */
@@ -22,12 +30,18 @@ export type ValueType =
   | 'duration'
   /** A CEL expression giving a timestamp. */
   | 'timestamp-expr'
-  /** A list of channels, people and groups of nightshift.yaml. */
+  /** A list of channels, people, groups and rotations of nightshift.yaml. */
   | 'targets'
-  /** A list of people and groups (no channels). */
+  /** A list of people, groups and rotations (no channels). */
   | 'people-targets'
   /** A list of people and groups, expanded to person ids. */
   | 'people'
+  /** A list of people, groups and rotations: person ids (groups expanded) and rotation names apart. */
+  | 'approvers'
+  /** A CEL expression giving a bool. */
+  | 'condition'
+  /** A list of mappings, each with the keys of `items`. */
+  | 'list'
   /** A list of ways to reach a person (VIAS). */
   | 'via'
   /** One of `enum`, literally. */
@@ -52,6 +66,12 @@ export interface KeySpec {
   default?: string;
   /** A literal template's form: an http(s) URL, or a Defender `expires` (duration or ISO date). */
   format?: 'http-url' | 'expires';
+  /** `list`: the keys of each item. */
+  items?: Readonly<Record<string, KeySpec>>;
+  /** `duration` inside a `list`: each item's value is greater than the previous item's. */
+  increasing?: boolean;
+  /** `duration` inside a `list`: each value is less than this key of the step (read before the list). */
+  below?: string;
   /** `count`: the bounds. */
   min?: number;
   max?: number;
@@ -277,10 +297,14 @@ export const STEP_KINDS: Readonly<Record<string, StepKindSpec>> = {
     doc: 'Ask for a decision and wait for an allowed approver or the timeout',
     ir: 'approval',
     keys: {
-      ask: { type: 'targets', required: true, doc: 'who is asked: channels, people and groups' },
-      approvers: { type: 'people', required: true, doc: 'who may decide: people and groups' },
+      ask: { type: 'targets', required: true, doc: 'who is asked: channels, people, groups and rotations' },
+      approvers: {
+        type: 'approvers',
+        required: true,
+        doc: 'who may decide: people, groups and rotations (whoever is on call when asked)',
+      },
       question: template('the question', { required: true }),
-      timeout: { type: 'duration', required: true, doc: 'how long to wait for a decision' },
+      timeout: { type: 'duration', required: true, doc: 'how long to wait for a decision, stages included' },
       on_timeout: {
         type: 'enum',
         enum: ['approved', 'denied'],
@@ -288,26 +312,56 @@ export const STEP_KINDS: Readonly<Record<string, StepKindSpec>> = {
         doc: 'the decision when nobody answers in time',
       },
       via: { type: 'via', doc: 'extension: how people in `ask` are reached, each way at once' },
+      escalate: {
+        type: 'list',
+        doc: 'extension: stages that ask more people, louder, while nobody has decided',
+        items: {
+          after: {
+            type: 'duration',
+            required: true,
+            increasing: true,
+            below: 'timeout',
+            doc: 'when the stage starts, counted from the question (each later than the one before)',
+          },
+          to: {
+            type: 'people-targets',
+            default: 'the approvers',
+            doc: 'who is asked and may decide from then on: people, groups and rotations',
+          },
+          via: { type: 'via', doc: "how the stage's people are reached, each way at once" },
+          if: { type: 'condition', doc: 'CEL, evaluated when the stage is due: false skips the stage' },
+        },
+      },
     },
-    build: (v) =>
-      v.ask && v.approvers && v.question && v.timeout !== null && v.timeout !== undefined
-        ? {
-            kind: 'approval',
-            ask: v.ask as Target[],
-            approvers: v.approvers as string[],
-            question: v.question as Template,
-            timeoutMs: v.timeout as number,
-            onTimeout: ((v.on_timeout as string | null | undefined) ?? 'denied') as 'approved' | 'denied',
-            ...(v.via ? { via: v.via as Array<(typeof VIAS)[number]> } : {}),
-          }
-        : null,
+    build: (v) => {
+      const approvers = v.approvers as { people: string[]; rotations: string[] } | null | undefined;
+      if (!v.ask || !approvers || !v.question || v.timeout === null || v.timeout === undefined) return null;
+      if (v.escalate === null) return null;
+      const stages = (v.escalate as Values[] | undefined)?.map((st): EscalationStageIR => ({
+        afterMs: st.after as number,
+        ...(st.to ? { to: st.to as Target[] } : {}),
+        ...(st.via ? { via: st.via as Array<(typeof VIAS)[number]> } : {}),
+        ...(st.if ? { if: st.if as Expr } : {}),
+      }));
+      return {
+        kind: 'approval',
+        ask: v.ask as Target[],
+        approvers: approvers.people,
+        ...(approvers.rotations.length ? { approverRotations: approvers.rotations } : {}),
+        question: v.question as Template,
+        timeoutMs: v.timeout as number,
+        onTimeout: ((v.on_timeout as string | null | undefined) ?? 'denied') as 'approved' | 'denied',
+        ...(v.via ? { via: v.via as Array<(typeof VIAS)[number]> } : {}),
+        ...(stages?.length ? { escalate: stages } : {}),
+      };
+    },
   },
   page: {
     doc: 'Page the on-call (or people) until someone acknowledges; escalate once',
     ir: 'page',
     keys: {
       rotation: { type: 'rotation', doc: 'page whoever is on call in this rotation' },
-      to: { type: 'people-targets', doc: 'or page these people and groups' },
+      to: { type: 'people-targets', doc: 'or page these people, groups and rotations' },
       via: { type: 'via', required: true, doc: 'every way each person is reached' },
       message: template('the page', { required: true }),
       ack_timeout: { type: 'duration', required: true, doc: 'how long to wait for an acknowledgement' },

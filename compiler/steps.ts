@@ -53,7 +53,7 @@ export function compileKind(
   const given = m;
   const order = spec.allowEmpty ? [...given.keys()] : keys.filter((k) => given.has(k));
   for (const key of order) {
-    const v = readValue(ctx, spec.keys[key], given.get(key), scope, `${what}.${key}`);
+    const v = readValue(ctx, spec.keys[key], given.get(key), scope, `${what}.${key}`, values);
     if (spec.allowEmpty && v === null) continue; // a template that failed is left out (errors reported)
     values[key] = v;
   }
@@ -70,8 +70,18 @@ export function compileKind(
   return spec.build(values);
 }
 
-/** One key's value, checked by its type; null when it is wrong (the problem is reported). */
-function readValue(ctx: Ctx, ks: KeySpec, e: Entry | undefined, scope: Scope, what: string): unknown {
+/**
+ * One key's value, checked by its type; null when it is wrong (the problem is reported). `step` holds the
+ * values of the step's keys read so far (a list item's `below` compares with one of them).
+ */
+function readValue(
+  ctx: Ctx,
+  ks: KeySpec,
+  e: Entry | undefined,
+  scope: Scope,
+  what: string,
+  step: Values,
+): unknown {
   const { w, chk } = ctx;
   switch (ks.type) {
     case 'template': {
@@ -102,6 +112,12 @@ function readValue(ctx: Ctx, ks: KeySpec, e: Entry | undefined, scope: Scope, wh
       return duration(w, e, what);
     case 'timestamp-expr':
       return e ? chk.expr(e.value, e.keyAt, scope, 'timestamp', what) : null;
+    case 'condition':
+      return e ? chk.expr(e.value, e.keyAt, scope, 'bool', what) : null;
+    case 'list':
+      return list(ctx, ks, e, scope, what, step);
+    case 'approvers':
+      return approvers(ctx, e, what);
     case 'targets':
       return targets(ctx, e, what);
     case 'people-targets':
@@ -166,23 +182,25 @@ function oneOf(w: Walker, e: Entry | undefined, what: string, allowed: readonly 
   return s;
 }
 
-/** Channels, people and groups, kept as named (groups are expanded at run time for display). */
+/** Channels, people, groups and rotations, kept as named (expanded at run time: groups, the on-call). */
 function targets(ctx: Ctx, e: Entry | undefined, what: string, noChannels = false): Target[] | null {
   const items = ctx.w.strList(e, what);
   if (!items) return null;
-  const { channels, people, groups } = ctx.org;
+  const { channels, people, groups, rotations } = ctx.org;
   const out: Target[] = [];
   for (const it of items) {
     if (channels[it.v] && !noChannels) out.push({ type: 'channel', id: it.v });
     else if (people[it.v]) out.push({ type: 'person', id: it.v });
     else if (groups[it.v]) out.push({ type: 'group', id: it.v });
+    else if (rotations[it.v]) out.push({ type: 'rotation', id: it.v });
     else {
       const known = [
         ...(noChannels ? [] : Object.keys(channels)),
         ...Object.keys(people),
         ...Object.keys(groups),
+        ...Object.keys(rotations),
       ];
-      const kinds = noChannels ? 'person or group' : 'channel, person or group';
+      const kinds = noChannels ? 'person, group or rotation' : 'channel, person, group or rotation';
       ctx.w.rep.error(it.at, `${what}: unknown ${kinds} '${it.v}'${didYouMean(it.v, known)}`);
     }
   }
@@ -204,6 +222,88 @@ function people(ctx: Ctx, e: Entry | undefined, what: string): string[] | null {
     for (const id of ids) if (!out.includes(id)) out.push(id);
   }
   return out;
+}
+
+/** Approvers: people and groups expanded to person ids, and rotations (resolved at run time) apart. */
+function approvers(
+  ctx: Ctx,
+  e: Entry | undefined,
+  what: string,
+): { people: string[]; rotations: string[] } | null {
+  const items = ctx.w.strList(e, what);
+  if (!items) return null;
+  const out = { people: [] as string[], rotations: [] as string[] };
+  for (const it of items) {
+    const ids = ctx.org.groups[it.v] ?? (ctx.org.people[it.v] ? [it.v] : null);
+    if (ids) {
+      for (const id of ids) if (!out.people.includes(id)) out.people.push(id);
+    } else if (ctx.org.rotations[it.v]) {
+      if (!out.rotations.includes(it.v)) out.rotations.push(it.v);
+    } else {
+      const known = [
+        ...Object.keys(ctx.org.people),
+        ...Object.keys(ctx.org.groups),
+        ...Object.keys(ctx.org.rotations),
+      ];
+      ctx.w.rep.error(
+        it.at,
+        `${what}: unknown person, group or rotation '${it.v}'${didYouMean(it.v, known)}`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * A list of mappings with the keys of `ks.items`, each value read by its type; null when an item is
+ * broken (its problems are reported). Durations marked `increasing` / `below` are compared here.
+ */
+function list(
+  ctx: Ctx,
+  ks: KeySpec,
+  e: Entry | undefined,
+  scope: Scope,
+  what: string,
+  step: Values,
+): Values[] | null {
+  const { w } = ctx;
+  const nodes = w.seq(e, what);
+  if (!nodes || !e) return null;
+  const specs = ks.items ?? {};
+  const keys = Object.keys(specs);
+  const required = keys.filter((k) => specs[k].required);
+  const out: Values[] = [];
+  let ok = true;
+  const previous: Record<string, number> = {};
+  nodes.forEach((node, i) => {
+    const itemWhat = `${what}[${i}]`;
+    const m = w.map(node, itemWhat, w.pos(node, e.keyAt), keys, required);
+    if (!m || required.some((r) => !m.has(r))) {
+      ok = false;
+      return;
+    }
+    const item: Values = {};
+    for (const [key, x] of m) {
+      const spec = specs[key];
+      const v = readValue(ctx, spec, x, scope, `${itemWhat}.${key}`, step);
+      if (v === null) ok = false;
+      else if (typeof v === 'number') {
+        const prev = previous[key];
+        const bound = spec.below ? step[spec.below] : undefined;
+        if (spec.increasing && prev !== undefined && v <= prev) {
+          w.rep.error(w.pos(x.value), `${itemWhat}.${key} must be later than the item before`);
+          ok = false;
+        } else if (typeof bound === 'number' && v >= bound) {
+          w.rep.error(w.pos(x.value), `${itemWhat}.${key} must be less than '${spec.below}'`);
+          ok = false;
+        }
+        previous[key] = v;
+      }
+      item[key] = v;
+    }
+    out.push(item);
+  });
+  return ok ? out : null;
 }
 
 function templatedJson(ctx: Ctx, n: Node | null, scope: Scope, what: string): TemplatedJson | undefined {

@@ -20,3 +20,15 @@ export function parseDuration(s: string): number | null {
   }
   return any ? ms : null;
 }
+
+/** The one spelling of a duration in milliseconds ("1h30m", "0s"); below a second rounds down. */
+export function formatDuration(ms: number): string {
+  let rest = Math.max(0, Math.floor(ms / 1000)) * 1000;
+  let out = '';
+  for (const u of ['w', 'd', 'h', 'm', 's']) {
+    const n = Math.floor(rest / UNIT_MS[u]);
+    if (n > 0) out += `${n}${u}`;
+    rest -= n * UNIT_MS[u];
+  }
+  return out || '0s';
+}

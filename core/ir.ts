@@ -110,9 +110,29 @@ export interface OrgIR {
 
 export type GroupBy = 'detection' | 'incident' | 'device';
 
-/** A recipient of a notify/approval/page. Groups are kept (for display) and expanded by the runtime. */
+/**
+ * A recipient of a notify/approval/page. Groups are kept (for display) and expanded by the runtime; a
+ * rotation (extension) is the person on call when the message is sent.
+ */
 export type Target =
-  { type: 'channel'; id: string } | { type: 'person'; id: string } | { type: 'group'; id: string };
+  | { type: 'channel'; id: string }
+  | { type: 'person'; id: string }
+  | { type: 'group'; id: string }
+  | { type: 'rotation'; id: string };
+
+/**
+ * A stage of an escalating approval (extension): `afterMs` after the question was asked, unless the
+ * approval is decided or `if` is false then, its people are asked and may decide from then on.
+ */
+export interface EscalationStageIR {
+  afterMs: DurationMs;
+  /** People, groups and rotations (on call at the stage's start); absent: the approval's approvers. */
+  to?: Target[];
+  /** How the stage's people are reached, each way at once; absent: the approval's `via`, else best channel. */
+  via?: Via[];
+  /** Evaluated when the stage is due (`now` is then); false skips the stage. */
+  if?: Expr;
+}
 
 export type DefenderAction =
   | 'isolate'
@@ -153,6 +173,8 @@ export type StepKindIR =
       ask: Target[];
       /** Person ids allowed to decide (groups expanded by the compiler). */
       approvers: string[];
+      /** Extension: rotations in `approvers`: whoever is on call when asked (and at each stage) may decide. */
+      approverRotations?: string[];
       question: Template;
       timeoutMs: DurationMs;
       onTimeout: 'approved' | 'denied';
@@ -161,6 +183,8 @@ export type StepKindIR =
        * call with "press 1 to approve, 2 to deny". Absent: each person's best configured channel.
        */
       via?: Via[];
+      /** Extension: stages, in increasing `afterMs`, all below `timeoutMs`. */
+      escalate?: EscalationStageIR[];
     }
   | {
       kind: 'page';

@@ -36,9 +36,28 @@ export interface PendingApproval {
   stepId: string;
   code: string;
   question: string;
+  /** Who may decide now: the approvers, and the people of every escalation stage reached so far. */
   approvers: string[];
   askedAt: string;
   expiresAt: string;
+  /** Escalation (absent for an approval without `escalate`): the stage reached, 0 being the first ask. */
+  stage?: number;
+  /** When the next stage is due; absent at the last stage. */
+  nextStageAt?: string;
+  /** Every stage, the first ask included, in order. */
+  stages?: ApprovalStage[];
+}
+
+/** A stage of an escalating approval, as the run state shows it. */
+export interface ApprovalStage {
+  stage: number;
+  /** When it started (`asked`, `skipped`), or is due (`pending`). */
+  at: string;
+  status: 'pending' | 'asked' | 'skipped';
+  /** Who it asked; for a pending stage, who it will ask (a rotation's on-call at the stage's time). */
+  people: string[];
+  /** How its people are reached (absent: their best channel). */
+  via?: string[];
 }
 
 export interface PendingPage {

@@ -104,7 +104,7 @@ export class RunContext {
   }
 
   recipients(targets: Target[]): ResolvedRecipient[] {
-    return recipients(this.input.org, targets);
+    return recipients(this.input.org, targets, (r) => this.ev.onCall(r, this.rt.now()));
   }
 
   /** The live state changed (the workflow upserts its search attributes). */

@@ -63,6 +63,13 @@ export class Interactions {
       throw new InteractionRefused(`outcome must be approved or denied, not ${String(input.outcome)}`);
     }
     if (!a.approvers.includes(input.personId)) {
+      // Someone of a later escalation stage answering early is told when they may decide.
+      const later = a.stages?.find((s) => s.status === 'pending' && s.people.includes(input.personId));
+      if (later) {
+        throw new InteractionRefused(
+          `${input.personId} may not decide yet: escalation stage ${later.stage} asks them from ${later.at}`,
+        );
+      }
       throw new InteractionRefused(`${input.personId} may not decide this approval`);
     }
   }
@@ -104,7 +111,13 @@ export class Interactions {
   }
 
   pendingApprovals(): PendingApproval[] {
-    return [...this.approvals.values()].filter((a) => !a.decision).map(({ decision: _d, ...a }) => a);
+    return [...this.approvals.values()]
+      .filter((a) => !a.decision)
+      .map(({ decision: _d, ...a }) => ({
+        ...a,
+        approvers: [...a.approvers],
+        ...(a.stages ? { stages: a.stages.map((s) => ({ ...s })) } : {}),
+      }));
   }
 
   pendingPages(): PendingPage[] {

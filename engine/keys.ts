@@ -23,6 +23,11 @@ export function approvalAskKey(approvalId: string, recipient: string, via?: Via)
   return via ? `${approvalId}/${recipient}/${via}` : `${approvalId}/${recipient}`;
 }
 
+/** An escalation stage's ask of a person: `<approvalId>/stage<k>/<person>[/<via>]` (k >= 1). */
+export function approvalStageAskKey(approvalId: string, stage: number, person: string, via?: Via): string {
+  return `${approvalId}/stage${stage}/${person}${via ? `/${via}` : ''}`;
+}
+
 /** Showing an approval's decision on every message: `<approvalId>/resolved`. */
 export function approvalResolvedKey(approvalId: string): string {
   return `${approvalId}/resolved`;

@@ -10,6 +10,9 @@ export interface Wait {
   /** approval: its id and when it times out. */
   approval_id?: string;
   expires_at?: string;
+  /** approval with `escalate`: the stage reached and when the next is due. */
+  stage?: number;
+  next_stage_at?: string;
   /** ack: the page and when its current round times out. */
   page_id?: string;
   deadline?: string;

@@ -1,5 +1,5 @@
 // Who a notify, approval or page reaches: channels of nightshift.yaml and people, groups expanded into
-// their people, each once, in the order written.
+// their people, rotations to whoever is on call, each once, in the order written.
 import type { Recipient } from '../core/effects';
 import type { OrgIR, Target } from '../core/ir';
 
@@ -9,7 +9,12 @@ export interface ResolvedRecipient {
   to: Recipient;
 }
 
-export function recipients(org: OrgIR, targets: Target[]): ResolvedRecipient[] {
+/** `onCall` gives the person on call in a rotation now (rotations are resolved when a message is sent). */
+export function recipients(
+  org: OrgIR,
+  targets: Target[],
+  onCall: (rotation: string) => string,
+): ResolvedRecipient[] {
   const out: ResolvedRecipient[] = [];
   const seen = new Set<string>();
   const person = (id: string) => {
@@ -27,6 +32,7 @@ export function recipients(org: OrgIR, targets: Target[]): ResolvedRecipient[] {
         out.push({ key: t.id, to: { type: 'channel', id: t.id, channel } });
       }
     } else if (t.type === 'person') person(t.id);
+    else if (t.type === 'rotation') person(onCall(t.id));
     else for (const id of org.groups[t.id] ?? []) person(id);
   }
   return out;

@@ -1,5 +1,5 @@
 // The HTTP server: Fastify with route plugins (server/routes/: health, detections, runs, answers,
-// playbooks; server/interactions/: Slack, Twilio, signed links) behind bearer or signature
+// playbooks, schemas; server/interactions/: Slack, Twilio, signed links) behind bearer or signature
 // authentication (auth.ts) and one error policy (errors.ts). Every route has a schema, from which
 // @fastify/swagger generates the OpenAPI document (openapi.ts); the schemas document responses, they
 // do not filter them.
@@ -24,6 +24,7 @@ import { detectionRoutes } from './routes/detections';
 import { healthRoutes } from './routes/health';
 import { playbookRoutes } from './routes/playbooks';
 import { runRoutes } from './routes/runs';
+import { schemaRoutes } from './routes/schemas';
 import { REQUEST_DEADLINE_MS } from './temporal-deadline';
 
 export { MAX_BODY_BYTES };
@@ -114,6 +115,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   playbookRoutes(app, { registry, auth });
   runRoutes(app, { client, auth });
   answerRoutes(app, { client, auth });
+  schemaRoutes(app);
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
 }

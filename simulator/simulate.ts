@@ -21,8 +21,31 @@ export interface SimulationOptions {
   approver?: string;
   /** Pages are acknowledged by the first person paged this long after the page; null = never. */
   ackAfterMs: number | null;
+  /**
+   * Scripted answers (`nightshift test`), each `afterMs` after its step's approval was first asked;
+   * when given, they replace `approval`/`approver`/`approvalAfterMs` (none = never answered).
+   */
+  answers?: ScriptedAnswer[];
+  /** Scripted acknowledgements, each `afterMs` after its step's page; when given, they replace `ackAfterMs`. */
+  acks?: ScriptedAck[];
   /** What the Defender tenant answers (`--defender FILE`); absent: lookups and hunts answer as a dry run. */
   defender?: ScriptedDefender;
+}
+
+export interface ScriptedAnswer {
+  step: string;
+  by: string;
+  outcome: 'approved' | 'denied';
+  afterMs: number;
+  /** The channel the answer comes through (default `simulate`). */
+  channel?: string;
+}
+
+export interface ScriptedAck {
+  step: string;
+  by: string;
+  afterMs: number;
+  channel?: string;
 }
 
 export interface SimulationReport {
@@ -93,6 +116,16 @@ export async function simulate(
   const scheduledPages = new Set<string>();
   const actionIds = new Map<string, string>();
   const blastKeys: string[] = [];
+  /** An answer `ms` from now; refused exactly as a live click would be (the run keeps waiting). */
+  const later = (ms: number, kind: string, person: string, answer: () => void) =>
+    clock.at(clock.now().getTime() + ms, () => {
+      if (!live.interp || !person) return;
+      try {
+        answer();
+      } catch (err) {
+        refused.push({ at: clock.now().toISOString(), kind, person, reason: (err as Error).message });
+      }
+    });
   const tenant = opts.defender ?? new ScriptedDefender();
   const queries: Record<string, string> = {};
   const scriptSteps = new Map<string, { stepId: string; action: 'kill_process' | 'delete_file' }>();
@@ -106,31 +139,32 @@ export async function simulate(
       };
     },
     async askApproval(req) {
-      if (opts.approval !== 'none' && !scheduledApprovals.has(req.approvalId)) {
+      if (!scheduledApprovals.has(req.approvalId)) {
         scheduledApprovals.add(req.approvalId);
-        const person = opts.approver ?? req.approvers[0]?.id;
-        clock.at(clock.now().getTime() + opts.approvalAfterMs, () => {
-          if (!live.interp || !person) return;
+        const script: ScriptedAnswer[] = opts.answers
+          ? opts.answers.filter((a) => a.step === req.run.stepId)
+          : opts.approval === 'none'
+            ? []
+            : [
+                {
+                  step: req.run.stepId,
+                  by: opts.approver ?? req.approvers[0]?.id ?? '',
+                  outcome: opts.approval,
+                  afterMs: opts.approvalAfterMs,
+                },
+              ];
+        for (const a of script) {
           const answer = {
             approvalId: req.approvalId,
-            personId: person,
-            outcome: opts.approval as 'approved' | 'denied',
-            channel: 'simulate',
+            personId: a.by,
+            outcome: a.outcome,
+            channel: a.channel ?? 'simulate',
           };
-          try {
-            live.interp.validateDecision(answer);
-          } catch (err) {
-            // Refused exactly as a live click would be: the approval keeps waiting.
-            refused.push({
-              at: clock.now().toISOString(),
-              kind: 'approval',
-              person,
-              reason: (err as Error).message,
-            });
-            return;
-          }
-          live.interp.decide(answer);
-        });
+          later(a.afterMs, 'approval', a.by, () => {
+            live.interp?.validateDecision(answer);
+            live.interp?.decide(answer);
+          });
+        }
       }
       return {
         channel: 'slack',
@@ -140,25 +174,20 @@ export async function simulate(
     },
     async approvalResolved() {},
     async page(req) {
-      if (opts.ackAfterMs !== null && !scheduledPages.has(req.pageId)) {
+      if (!scheduledPages.has(req.pageId)) {
         scheduledPages.add(req.pageId);
-        const person = req.person.id;
-        clock.at(clock.now().getTime() + opts.ackAfterMs, () => {
-          if (!live.interp) return;
-          const ack = { pageId: req.pageId, personId: person, channel: 'simulate' };
-          try {
-            live.interp.validateAck(ack);
-          } catch (err) {
-            refused.push({
-              at: clock.now().toISOString(),
-              kind: 'page',
-              person,
-              reason: (err as Error).message,
-            });
-            return;
-          }
-          live.interp.ack(ack);
-        });
+        const script: ScriptedAck[] = opts.acks
+          ? opts.acks.filter((a) => a.step === req.run.stepId)
+          : opts.ackAfterMs === null
+            ? []
+            : [{ step: req.run.stepId, by: req.person.id, afterMs: opts.ackAfterMs }];
+        for (const a of script) {
+          const ack = { pageId: req.pageId, personId: a.by, channel: a.channel ?? 'simulate' };
+          later(a.afterMs, 'page', a.by, () => {
+            live.interp?.validateAck(ack);
+            live.interp?.ack(ack);
+          });
+        }
       }
       return { channel: req.via, target: req.person.id, dryRun: true };
     },

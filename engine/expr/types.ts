@@ -92,6 +92,7 @@ export const RESULT_FIELDS: Record<string, Fields> = {
     decided_by: 'string',
     decided_at: 'string',
     channel: 'string',
+    stage: 'int',
   },
   page: { ...COMMON_RESULT, acked_by: 'string', acked_at: 'string' },
   wait: { ...COMMON_RESULT },

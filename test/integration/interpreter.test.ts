@@ -101,8 +101,8 @@ async function withHarness(
   }
 }
 
-async function startRun(h: Harness, pb: PlaybookIR, d: Detection) {
-  const res = await startOrAttach(client, { org, playbooks: [pb] }, d, { taskQueue: h.taskQueue });
+async function startRun(h: Harness, pb: PlaybookIR, d: Detection, o: OrgIR = org) {
+  const res = await startOrAttach(client, { org: o, playbooks: [pb] }, d, { taskQueue: h.taskQueue });
   expect(res.runs).toHaveLength(1);
   return { handle: client.workflow.getHandle(res.runs[0].workflowId), ref: res.runs[0] };
 }
@@ -734,6 +734,168 @@ describe('playbook runs on Temporal', () => {
       await keepHistory('worker-restart', handle);
       expect(step(out, 'isolate').status).toBe('succeeded');
       expect(h.rec.ask).toHaveLength(2); // asked once, not again after the restart
+    });
+  });
+});
+
+describe('escalating approvals on Temporal', () => {
+  jest.setTimeout(60_000);
+  // Stage 1 asks the on-call again by SMS and call after 3 s, stage 2 the leads by call after 6 s
+  // (unless it is a holiday and not critical); nobody deciding in 10 s denies.
+  const escalation = (o: OrgIR) =>
+    fixturePlaybook('escalation.yaml', o, { '@S1@': '3s', '@S2@': '6s', '@TIMEOUT@': '10s' });
+  const pending = (handle: WorkflowHandle, ok: (a: RunState['pendingApprovals'][number]) => boolean) =>
+    until(
+      () => handle.query(stateQuery),
+      (s: RunState) => s.pendingApprovals.length === 1 && ok(s.pendingApprovals[0]),
+    ).then((s) => s.pendingApprovals[0]);
+  const asks = (h: Harness) =>
+    h.rec.ask.map((a) => `${a.to.type === 'channel' ? a.to.id : a.to.person.id}:${a.via ?? ''}`);
+
+  it('asks the on-call, then louder, then the leads; a lead answering before their stage is refused', async () => {
+    await withHarness(async (h) => {
+      const pb = escalation(org);
+      const { handle } = await startRun(h, pb, detection());
+      const first = await pending(handle, () => true);
+      // The run state shows the stages: who, how, and when the next is due.
+      expect(first).toMatchObject({ approvers: ['cho'], stage: 0, nextStageAt: first.stages?.[1].at });
+      expect(first.stages).toEqual([
+        { stage: 0, at: first.askedAt, status: 'asked', people: [] },
+        {
+          stage: 1,
+          at: expect.any(String),
+          status: 'pending',
+          people: ['cho'], // the rotation's on-call at the stage's time
+          via: ['sms', 'voice'],
+        },
+        { stage: 2, at: expect.any(String), status: 'pending', people: ['ana', 'ben'], via: ['voice'] },
+      ]);
+      expect(Date.parse(first.stages![2].at) - Date.parse(first.askedAt)).toBe(6_000);
+      expect(await refused(decide(handle, first.approvalId, 'ana', 'approved', 'voice'))).toBe(
+        `ana may not decide yet: escalation stage 2 asks them from ${first.stages![2].at}`,
+      );
+      const atStage1 = await pending(handle, (a) => a.stage === 1);
+      expect(atStage1.nextStageAt).toBe(first.stages![2].at);
+      expect(asks(h).sort()).toEqual(['cho:sms', 'cho:voice', 'soc-slack:']);
+      const atStage2 = await pending(handle, (a) => a.stage === 2);
+      expect(atStage2.approvers).toEqual(['cho', 'ana', 'ben']);
+      expect(atStage2.nextStageAt).toBeUndefined();
+      await decide(handle, first.approvalId, 'ana', 'approved', 'voice');
+      const out = (await handle.result()) as RunOutcome;
+      await keepHistory('escalation-approved', handle);
+      expect(step(out, 'ask')).toMatchObject({
+        outcome: 'approved',
+        decided_by: 'ana',
+        channel: 'voice',
+        timed_out: false,
+        stage: 2,
+      });
+      expect(step(out, 'isolate').status).toBe('succeeded');
+      expect(asks(h).sort()).toEqual(['ana:voice', 'ben:voice', 'cho:sms', 'cho:voice', 'soc-slack:']);
+      // Every message of every stage shows the decision.
+      expect(h.rec.resolved[0].messages).toHaveLength(5);
+    });
+  });
+
+  it('the on-call decides at the first ask (stage 0) or after the first escalation (stage 1)', async () => {
+    await withHarness(async (h) => {
+      const pb = escalation(org);
+      const a = await startRun(h, pb, detection());
+      const b = await startRun(h, pb, detection());
+      const pa = await pending(a.handle, () => true);
+      await decide(a.handle, pa.approvalId, 'cho', 'denied', 'slack');
+      const pbState = await pending(b.handle, (x) => x.stage === 1);
+      await decide(b.handle, pbState.approvalId, 'cho', 'approved', 'sms');
+      const [oa, ob] = (await Promise.all([a.handle.result(), b.handle.result()])) as RunOutcome[];
+      expect(step(oa, 'ask')).toMatchObject({ outcome: 'denied', decided_by: 'cho', stage: 0 });
+      expect(step(ob, 'ask')).toMatchObject({ outcome: 'approved', decided_by: 'cho', stage: 1 });
+      expect(step(ob, 'isolate').status).toBe('succeeded');
+    });
+  });
+
+  it('never answered: every stage is asked, then on_timeout decides at the last stage', async () => {
+    await withHarness(async (h) => {
+      const pb = escalation(org);
+      const d = detection();
+      const { handle } = await startRun(h, pb, d);
+      const out = (await handle.result()) as RunOutcome;
+      expect(step(out, 'ask')).toMatchObject({
+        outcome: 'denied',
+        timed_out: true,
+        decided_by: '',
+        stage: 2,
+      });
+      expect(step(out, 'isolate').status).toBe('skipped');
+      expect(asks(h).sort()).toEqual(['ana:voice', 'ben:voice', 'cho:sms', 'cho:voice', 'soc-slack:']);
+      // The effects carry their stage and come at the stages' times.
+      const stages = out.effects
+        .filter((e) => e.kind.startsWith('approval.ask'))
+        .map((e) => [e.kind, e.target, e.detail?.stage ?? 0]);
+      expect(stages).toEqual([
+        ['approval.ask', 'soc-slack', 0],
+        ['approval.ask.sms', 'cho', 1],
+        ['approval.ask.voice', 'cho', 1],
+        ['approval.ask.voice', 'ana', 2],
+        ['approval.ask.voice', 'ben', 2],
+      ]);
+      const sim = await simulate(pb, org, d, {
+        at: new Date(),
+        approval: 'none',
+        approvalAfterMs: 0,
+        ackAfterMs: null,
+      });
+      expect(comparable(sim)).toEqual(comparable({ ...out, steps: out.steps }));
+    });
+  });
+
+  it('a rotation handing off between stages: the new on-call is asked and may decide', async () => {
+    await withHarness(async (h) => {
+      // cho is on call until 2 s from now, then ben (the rotation's only member).
+      const o: OrgIR = structuredClone(org);
+      const local = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+      o.rotations.oncall = {
+        ...o.rotations.oncall,
+        members: ['ben'],
+        overrides: [{ person: 'cho', from: local(Date.now() - 3_600_000), to: local(Date.now() + 2_000) }],
+      };
+      const pb = escalation(o);
+      const { handle } = await startRun(h, pb, detection(), o);
+      const first = await pending(handle, () => true);
+      expect(first.approvers).toEqual(['cho']);
+      expect(await refused(decide(handle, first.approvalId, 'ben', 'approved', 'sms'))).toBe(
+        `ben may not decide yet: escalation stage 1 asks them from ${first.stages![1].at}`,
+      );
+      const atStage1 = await pending(handle, (a) => a.stage === 1);
+      expect(atStage1.approvers).toEqual(['cho', 'ben']);
+      expect(atStage1.stages?.[1]).toMatchObject({ status: 'asked', people: ['ben'] });
+      await decide(handle, first.approvalId, 'ben', 'approved', 'sms');
+      const out = (await handle.result()) as RunOutcome;
+      expect(step(out, 'ask')).toMatchObject({ outcome: 'approved', decided_by: 'ben', stage: 1 });
+      expect(asks(h).sort()).toEqual(['ben:sms', 'ben:voice', 'soc-slack:']);
+    });
+  });
+
+  it('on a holiday the leads are not called unless the threat is critical', async () => {
+    await withHarness(async (h) => {
+      const o: OrgIR = structuredClone(org);
+      const today = new Date().toISOString().slice(0, 10);
+      o.calendars['working-days'] = { ...o.calendars['working-days'], holidays: [today] };
+      const pb = escalation(o);
+      const high = await startRun(h, pb, detection({ severity: 'high' }), o);
+      const critical = await startRun(h, pb, detection({ severity: 'critical' }), o);
+      const st = await pending(high.handle, (a) => a.stages?.[2].status === 'skipped');
+      expect(st).toMatchObject({ stage: 1, approvers: ['cho'] });
+      expect(await refused(decide(high.handle, st.approvalId, 'ana', 'approved', 'voice'))).toBe(
+        'ana may not decide this approval',
+      );
+      const [oh, oc] = (await Promise.all([high.handle.result(), critical.handle.result()])) as RunOutcome[];
+      expect(step(oh, 'ask')).toMatchObject({ timed_out: true, stage: 1 });
+      expect(oh.effects.filter((e) => e.target === 'ana' || e.target === 'ben')).toEqual([]);
+      expect(oh.effects.find((e) => e.kind === 'approval.stage.skipped')).toMatchObject({
+        detail: { stage: 2 },
+      });
+      expect(step(oc, 'ask')).toMatchObject({ timed_out: true, stage: 2 });
+      expect(oc.effects.filter((e) => e.target === 'ana').map((e) => e.kind)).toEqual(['approval.ask.voice']);
     });
   });
 });

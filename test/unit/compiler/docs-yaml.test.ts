@@ -1,40 +1,18 @@
 // Every YAML example in the documentation is checked by the compiler, so a documented form that does
 // not validate fails the build: nightshift.yaml fragments are laid over the shipped nightshift.yaml and
 // loaded, playbooks are compiled against that organisation, step lists are joined into one playbook
-// per file (later steps may read earlier ones), docker-compose fragments must at least parse.
+// per file (later steps may read earlier ones), playbook test files are read by `nightshift test`'s
+// reader, CI workflows and docker-compose fragments must at least parse.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { compilePlaybook, formatDiagnostic, loadOrg } from '../../../compiler';
 import type { OrgIR } from '../../../core/ir';
-import { exampleText, ROOT } from './helpers';
-
-interface Block {
-  file: string;
-  /** 1-based line of the block's first YAML line. */
-  line: number;
-  text: string;
-}
-
-/** ```yaml fences, also indented ones inside list items (their indentation removed). */
-function yamlBlocks(file: string): Block[] {
-  const lines = exampleText(file).split('\n');
-  const out: Block[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)```yaml\s*$/.exec(lines[i]);
-    if (!open) continue;
-    const indent = open[1].length;
-    const body: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length && !/^\s*```\s*$/.test(lines[j]); j++) body.push(lines[j].slice(indent));
-    out.push({ file, line: i + 2, text: body.join('\n') + '\n' });
-    i = j;
-  }
-  return out;
-}
+import { readTestFile } from '../../../cli/playbook-tests/test-file';
+import { exampleText, ROOT, yamlBlocks, type Block } from './helpers';
 
 const ORG_KEYS = ['calendars', 'people', 'rotations', 'groups', 'channels', 'policy', 'roles'];
-type Kind = 'org' | 'playbook' | 'steps' | 'compose';
+type Kind = 'org' | 'playbook' | 'steps' | 'compose' | 'test' | 'ci';
 
 function kindOf(b: Block): Kind | undefined {
   const doc = parse(b.text) as unknown;
@@ -42,7 +20,9 @@ function kindOf(b: Block): Kind | undefined {
     return doc.every((s) => s && typeof s === 'object' && 'id' in s) ? 'steps' : undefined;
   if (!doc || typeof doc !== 'object') return undefined;
   const keys = Object.keys(doc);
+  if (keys.includes('cases')) return 'test';
   if (keys.includes('playbook')) return 'playbook';
+  if (keys.includes('jobs')) return 'ci';
   if (keys.every((k) => ORG_KEYS.includes(k))) return 'org';
   if (keys.includes('services')) return 'compose';
   return undefined;
@@ -105,6 +85,21 @@ describe.each(DOCS)('YAML examples of %s', (file) => {
       at: stepBlocks.map(where),
       errors: [],
     });
+  });
+
+  test('playbook test files read without errors (nightshift test)', () => {
+    for (const b of of('test'))
+      expect({
+        at: where(b),
+        errors: readTestFile(where(b), b.text).diagnostics.map(formatDiagnostic),
+      }).toEqual({
+        at: where(b),
+        errors: [],
+      });
+  });
+
+  test('CI workflows name their jobs', () => {
+    for (const b of of('ci')) expect(typeof (parse(b.text) as { jobs: unknown }).jobs).toBe('object');
   });
 
   test('docker-compose fragments name services', () => {

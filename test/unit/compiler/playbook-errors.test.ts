@@ -150,7 +150,7 @@ describe('references to the organisation', () => {
     expectOneError(
       t,
       'soc-slak',
-      /unknown channel, person or group 'soc-slak' \(did you mean 'soc-slack'\?\)/,
+      /unknown channel, person, group or rotation 'soc-slak' \(did you mean 'soc-slack'\?\)/,
     );
   });
 
@@ -158,7 +158,11 @@ describe('references to the organisation', () => {
     const t = pb(`  - id: ask
     approval: { ask: [soc-slack], approvers: [soc-lead], question: q, timeout: 5m }
 `);
-    expectOneError(t, 'soc-lead]', /unknown person or group 'soc-lead' \(did you mean 'soc-leads'\?\)/);
+    expectOneError(
+      t,
+      'soc-lead]',
+      /unknown person, group or rotation 'soc-lead' \(did you mean 'soc-leads'\?\)/,
+    );
   });
 
   test('unknown rotation in page', () => {

@@ -44,9 +44,9 @@ describe('nightshift validate', () => {
     expect(r.code).toBe(1);
     expect(r.out).toEqual([
       "playbooks/bad.yaml:5:21: error: on.detection.when: no field 'sevrity'",
-      "playbooks/bad.yaml:8:20: error: step 'a': notify.to: unknown channel, person or group 'soc-slak' (did you mean 'soc-slack'?)",
+      "playbooks/bad.yaml:8:20: error: step 'a': notify.to: unknown channel, person, group or rotation 'soc-slak' (did you mean 'soc-slack'?)",
       "./other.yml:5:21: error: on.detection.when: no field 'sevrity'",
-      "./other.yml:8:20: error: step 'a': notify.to: unknown channel, person or group 'soc-slak' (did you mean 'soc-slack'?)",
+      "./other.yml:8:20: error: step 'a': notify.to: unknown channel, person, group or rotation 'soc-slak' (did you mean 'soc-slack'?)",
     ]);
   });
 
@@ -56,7 +56,7 @@ describe('nightshift validate', () => {
     const r = run(['playbooks'], dir);
     expect(r.code).toBe(1);
     expect(r.out).toEqual([
-      "playbooks/low.yaml:3:11: error: playbook 'low-severity-notify' is already defined in playbooks/copy.yaml",
+      "playbooks/low.yaml:4:11: error: playbook 'low-severity-notify' is already defined in playbooks/copy.yaml",
     ]);
   });
 
