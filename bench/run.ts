@@ -6,7 +6,7 @@
 // nothing here fails on a slow number.
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { Stack, OUT, REPO, TEMPORAL_BIN } from './lib/stack';
 import { machineInfo } from './lib/proc';
 import { execFileSync } from 'node:child_process';
@@ -45,8 +45,8 @@ const FULL: Scale = {
   stormIncidents: 40,
   stormCallsPerMinute: 600,
   approvalsN: 300,
-  // 10,000 does not fit the ~10 minute budget on 2 cores (~15 runs/s asked): RESULTS.md extrapolates.
-  waitingN: 3000,
+  // The issue's goal: 10,000 measured, not extrapolated.
+  waitingN: 10_000,
   validateN: 500,
 };
 
@@ -128,6 +128,8 @@ async function main(): Promise<void> {
     temporalSdk: sdkVersion(),
   };
   console.log(`bench: ${JSON.stringify(env)}`);
+  // The replay workers of scenario 5 run in this process: only their warnings belong in its output.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   await bundle();
   const results: Record<string, unknown> = {};
   const save = () => {

@@ -16,6 +16,8 @@ import type {
   WebhookRequest,
   WebhookResult,
 } from '../core/effects';
+import type { OrgIR } from '../core/ir';
+import type { Evaluator } from './expr/runtime';
 
 export interface Effects {
   notify(req: NotifyRequest): Promise<PostedMessage>;
@@ -51,6 +53,11 @@ export interface Runtime {
    */
   patched(id: string): boolean;
   effects: Effects;
+  /**
+   * The evaluator of `org`'s expressions. A worker shares one per org content hash across its runs
+   * (compiled CEL programs are the bulk of a waiting run's memory); absent, each run compiles its own.
+   */
+  evaluatorFor?(org: OrgIR): Evaluator;
   /** Called whenever the live state changes (the workflow upserts search attributes). */
   onStateChange?(): void;
   /** Called once per decided approval (metrics: channel, time to decision). */
