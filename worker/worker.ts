@@ -33,11 +33,12 @@ export interface WorkerSetOptions {
 }
 
 /**
- * What one cached run waiting on an approval holds in the worker, measured by `npm run bench -- --only=waiting`
- * (worker RSS over its idle baseline, divided by the runs; bench/RESULTS.md). The org and its compiled
- * expressions are shared per content hash (workflows/shared-org.ts), so this is the run's own state.
+ * What one cached run waiting on an approval holds in a worker process, in KiB: the 3,000-run
+ * measurement of bench/RESULTS.md (2,384 MiB RSS, ≈ 300 MiB idle, ≈ 2,300 runs in the SDK's default
+ * cache) less the ≈ 51 KiB now shared per org (workflows/shared-org.ts), rounded up. Most of it is the
+ * SDK's own per-run state, not the interpreter's.
  */
-export const CACHED_RUN_KIB = 48;
+export const CACHED_RUN_KIB = 900;
 
 /** How many runs fit in `cacheMiB` of worker memory. */
 export function cachedRunsFor(cacheMiB: number): number {

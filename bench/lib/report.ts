@@ -97,6 +97,28 @@ export function writeReport(doc: Doc): string {
     ]);
   } else rows.push(...err('waiting'));
 
+  const c = r.contain;
+  if (c && !c.error) {
+    rows.push([
+      `7. contain one incident of ${c.devices} devices at night (default quota, actions final after 30 s)`,
+      `isolate POSTs ${c.isolatePosts}/${c.devices}, first ${ms(c.firstPostMs)}, last ${ms(c.lastPostMs)}; all final ${ms(c.allFinalMs)} (step ${c.isolateStep})`,
+      `${c.postsWithin10s} POSTs within 10 s; ${c.defenderCalls} Defender calls, ${c.throttled429} × 429`,
+      `all POSTs ≤ 10 s: ${goal(c.postsWithin10s === c.devices)}; all final ≤ 45 s: ${goal(c.allFinalMs !== undefined && c.allFinalMs <= 45_000)}`,
+      cmd('contain'),
+    ]);
+  } else rows.push(...err('contain'));
+
+  const so = r.scaleout;
+  if (so && !so.error) {
+    rows.push([
+      `8. throughput, 2 worker processes vs 1 (n=${so.one.detections} each, concurrency ${so.one.concurrency}, night path)`,
+      `1 worker ${so.one.runsPerSecond} runs/s (p99 ${ms(so.one.toIsolatePost.p99)}); 2 workers ${so.two.runsPerSecond} runs/s (p99 ${ms(so.two.toIsolatePost.p99)}); ratio ${so.ratio}`,
+      `errors ${so.one.errors} / ${so.two.errors}; dev server (SQLite), same 2 cores`,
+      'shown',
+      cmd('scaleout'),
+    ]);
+  } else rows.push(...err('scaleout'));
+
   const v = r.validate;
   if (v && !v.error) {
     rows.push([
