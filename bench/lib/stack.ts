@@ -151,6 +151,10 @@ export class Stack {
       EMAIL_FROM: 'Nightshift <nightshift@example.com>',
       TEAMS_SOC_WEBHOOK: this.teams.webhook('soc'),
       DEFENDER_INTAKE: 'false',
+      // For experiments on the cache size (scenario 5): the product's default unless given.
+      ...(process.env.NIGHTSHIFT_WORKER_CACHE_MIB
+        ? { NIGHTSHIFT_WORKER_CACHE_MIB: process.env.NIGHTSHIFT_WORKER_CACHE_MIB }
+        : {}),
       ...this.defender.env({
         DEFENDER_POLL_INTERVAL_MS: '1000',
         DEFENDER_CALLS_PER_MINUTE: '6000',
