@@ -76,6 +76,8 @@ export class Stack {
   moreWorkers: Role[] = [];
   server!: Role;
   private peaks = new Map<string, number>();
+  private temporalPidFile = '';
+  private temporalPid = 0;
   private sampler?: NodeJS.Timeout;
 
   constructor(readonly opts: StackOptions) {}
@@ -100,11 +102,15 @@ export class Stack {
       const extra = this.opts.temporalDynamicConfig.map((kv) => `--dynamic-config-value '${kv}'`).join(' ');
       fs.writeFileSync(binary, `#!/bin/sh\nexec '${TEMPORAL_BIN}' "$@" ${extra}\n`, { mode: 0o755 });
     }
+    // The dev server runs under a watchdog shell: its own pid (for memory and CPU) is in the pid file.
+    this.temporalPidFile = path.join(OUT, `${this.opts.name}-temporal.pid`);
     this.temporal = await startDevServer({
       binary,
       port: await freePort(),
       logFile: path.join(logs, `${this.opts.name}-temporal.log`),
+      pidFile: this.temporalPidFile,
     });
+    this.temporalPid = Number(fs.readFileSync(this.temporalPidFile, 'utf8').trim());
     this.connection = await Connection.connect({ address: this.temporal.address });
     this.client = new Client({ connection: this.connection });
     this.defender = await new FakeDefender({
@@ -242,7 +248,7 @@ export class Stack {
       worker: this.worker.child.pid ?? 0,
       ...Object.fromEntries(this.moreWorkers.map((w, i) => [`worker${i + 2}`, w.child.pid ?? 0])),
       server: this.server.child.pid ?? 0,
-      temporal: this.temporal.process.pid ?? 0,
+      temporal: this.temporalPid || (this.temporal.process.pid ?? 0),
       bench: process.pid,
     };
   }

@@ -37,8 +37,15 @@ function classify(err: unknown): SubmitResult {
     return { kind: 'not_found', reason: 'the run of this request has finished or does not exist' };
   }
   const e = err as { code?: number; name?: string; message?: string };
-  // gRPC 4 = DEADLINE_EXCEEDED, 1 = CANCELLED.
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || e.code === 4 || e.code === 1) {
+  // gRPC 4 = DEADLINE_EXCEEDED, 1 = CANCELLED; 8 = RESOURCE_EXHAUSTED (too many Updates in flight on
+  // the run) and an Update aborted by a failed workflow task are congestion too: worth submitting again.
+  if (
+    err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    e.code === 4 ||
+    e.code === 1 ||
+    e.code === 8 ||
+    /update was aborted/i.test(e.message ?? '')
+  ) {
     return {
       kind: 'timeout',
       reason:
@@ -52,8 +59,13 @@ function classify(err: unknown): SubmitResult {
   return { kind: 'error', reason: 'internal error while recording the answer' };
 }
 
-/** How long an answer that timed out is re-submitted in the background (same update id: no duplicates). */
-export const BACKGROUND_RETRY_MS = 120_000;
+/**
+ * How long an answer that timed out is re-submitted in the background (same update id: no duplicates).
+ * Long: a saturated worker replaying runs evicted from its cache took minutes to take 300 answers in the
+ * benchmark (bench/RESULTS.md, scenario 5), and 2 minutes lost some; the run refuses the answer anyway
+ * once its approval is decided or timed out.
+ */
+export const BACKGROUND_RETRY_MS = 30 * 60_000;
 
 /**
  * Submits the Update and waits, within `deadlineMs` (the channel's answer window), until the run's
