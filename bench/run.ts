@@ -1,12 +1,13 @@
 // `npm run bench` — Nightshift's benchmarks against a real Temporal dev server and the fakes.
-//   node bench/out/build/bench/run.js [--quick] [--only=latency,overhead,storm,approval,waiting,validate]
+//   node bench/out/build/bench/run.js [--quick]
+//     [--only=latency,overhead,storm,approval,waiting,contain,scaleout,validate]
 //                                     [--cpu-prof] [--waiting=N]
 // Each scenario gets a fresh environment (bench/lib/stack.ts). Results go to bench/out/ (JSON); a full
 // run (no --quick, no --only) also rewrites bench/RESULTS.md. These are measurements, not tests:
 // nothing here fails on a slow number.
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { Stack, OUT, REPO, TEMPORAL_BIN } from './lib/stack';
 import { machineInfo } from './lib/proc';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +17,8 @@ import { stormScenario } from './scenarios/storm';
 import { approvalScenario } from './scenarios/approval';
 import { waitingScenario } from './scenarios/waiting';
 import { validateScenario } from './scenarios/validate';
+import { containScenario, CONTAIN_LIFECYCLE } from './scenarios/contain';
+import { scaleoutScenario } from './scenarios/scaleout';
 import { writeReport } from './lib/report';
 
 export interface Scale {
@@ -31,6 +34,8 @@ export interface Scale {
   stormCallsPerMinute: number;
   approvalsN: number;
   waitingN: number;
+  /** Detections per worker count in the scale-out comparison. */
+  scaleoutN: number;
   validateN: number;
 }
 
@@ -45,8 +50,9 @@ const FULL: Scale = {
   stormIncidents: 40,
   stormCallsPerMinute: 600,
   approvalsN: 300,
-  // 10,000 does not fit the ~10 minute budget on 2 cores (~15 runs/s asked): RESULTS.md extrapolates.
-  waitingN: 3000,
+  // The issue's goal: 10,000 measured, not extrapolated.
+  waitingN: 10_000,
+  scaleoutN: 500,
   validateN: 500,
 };
 
@@ -62,10 +68,20 @@ const QUICK: Scale = {
   stormCallsPerMinute: 600,
   approvalsN: 30,
   waitingN: 200,
+  scaleoutN: 60,
   validateN: 50,
 };
 
-export const SCENARIOS = ['latency', 'overhead', 'storm', 'approval', 'waiting', 'validate'] as const;
+export const SCENARIOS = [
+  'latency',
+  'overhead',
+  'storm',
+  'approval',
+  'waiting',
+  'contain',
+  'scaleout',
+  'validate',
+] as const;
 type Name = (typeof SCENARIOS)[number];
 
 function parseArgs(argv: string[]): {
@@ -128,6 +144,8 @@ async function main(): Promise<void> {
     temporalSdk: sdkVersion(),
   };
   console.log(`bench: ${JSON.stringify(env)}`);
+  // The replay workers of scenario 5 run in this process: only their warnings belong in its output.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   await bundle();
   const results: Record<string, unknown> = {};
   const save = () => {
@@ -143,6 +161,16 @@ async function main(): Promise<void> {
     try {
       if (name === 'validate') {
         results[name] = await validateScenario(scale);
+      } else if (name === 'scaleout') {
+        results[name] = await scaleoutScenario(scale, (workers) =>
+          Stack.start({
+            name: `${name}-${workers}`,
+            org: 'night',
+            cpuProf,
+            temporalDynamicConfig: dynamicConfig,
+            workers,
+          }),
+        );
       } else {
         const stack = await Stack.start({
           name,
@@ -174,6 +202,19 @@ async function main(): Promise<void> {
 }
 
 function stackOptions(name: Name, scale: Scale): Partial<ConstructorParameters<typeof Stack>[0]> {
+  if (name === 'contain')
+    return {
+      // The product's defaults: the documented quota and poll interval, and the fake keeps the same quota.
+      defenderEnv: {
+        DEFENDER_CALLS_PER_MINUTE: '100',
+        DEFENDER_CALLS_PER_HOUR: '1500',
+        DEFENDER_POLL_INTERVAL_MS: '10000',
+      },
+      fakeDefender: {
+        rateLimit: { limit: 100, windowMs: 60_000, retryAfterS: 5 },
+        lifecycle: CONTAIN_LIFECYCLE,
+      },
+    };
   if (name !== 'storm') return {};
   const perMinute = scale.stormCallsPerMinute;
   return {
@@ -186,7 +227,11 @@ function stackOptions(name: Name, scale: Scale): Partial<ConstructorParameters<t
   };
 }
 
-async function run(name: Exclude<Name, 'validate'>, stack: Stack, scale: Scale): Promise<unknown> {
+async function run(
+  name: Exclude<Name, 'validate' | 'scaleout'>,
+  stack: Stack,
+  scale: Scale,
+): Promise<unknown> {
   switch (name) {
     case 'latency':
       return latencyScenario(stack, scale, 'lat');
@@ -198,6 +243,8 @@ async function run(name: Exclude<Name, 'validate'>, stack: Stack, scale: Scale):
       return approvalScenario(stack, scale);
     case 'waiting':
       return waitingScenario(stack, scale);
+    case 'contain':
+      return containScenario(stack, scale);
   }
 }
 

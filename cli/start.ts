@@ -223,6 +223,7 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         defenderOptions: acts.defenderOptions,
         sinks: metricsSinks(metrics, log),
         bundlerLogger: temporalLogger(log, { infoAsDebug: true }),
+        cacheMiB: cfg.workerCacheMiB,
       });
       workersDone = workers.run();
       if (acts.defenderLive) {

@@ -39,7 +39,7 @@ export class RunContext {
     readonly input: RunInput,
     readonly rt: Runtime,
   ) {
-    this.ev = createEvaluator(input.org);
+    this.ev = rt.evaluatorFor?.(input.org) ?? createEvaluator(input.org);
     this.interactions = new Interactions(
       this.personName,
       () => rt.now(),

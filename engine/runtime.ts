@@ -16,6 +16,8 @@ import type {
   WebhookRequest,
   WebhookResult,
 } from '../core/effects';
+import type { OrgIR } from '../core/ir';
+import type { Evaluator } from './expr/runtime';
 import type {
   EnsureScriptRequest,
   EnsureScriptResult,
@@ -78,6 +80,11 @@ export interface Runtime {
    */
   patched(id: string): boolean;
   effects: Effects;
+  /**
+   * The evaluator of `org`'s expressions. A worker shares one per org content hash across its runs
+   * (its CEL environment and compiled programs, ≈ 50 KiB a run otherwise); absent, each run builds its own.
+   */
+  evaluatorFor?(org: OrgIR): Evaluator;
   /** Called whenever the live state changes (the workflow upserts search attributes). */
   onStateChange?(): void;
   /** Called once per decided approval (metrics: channel, time to decision). */

@@ -28,6 +28,21 @@ export interface WorkerSetOptions {
   shutdownGraceTime?: string;
   /** Where the workflow bundler reports, when the prebuilt bundle is stale (default: nowhere). */
   bundlerLogger?: Logger;
+  /** Memory (MiB) for cached runs (NIGHTSHIFT_WORKER_CACHE_MIB); the SDK's count-based default otherwise. */
+  cacheMiB?: number;
+}
+
+/**
+ * What one cached run waiting on an approval holds in a worker process, in KiB: the 3,000-run
+ * measurement of bench/RESULTS.md (2,384 MiB RSS, ≈ 300 MiB idle, ≈ 2,300 runs in the SDK's default
+ * cache) less the ≈ 51 KiB now shared per org (workflows/shared-org.ts), rounded up. Most of it is the
+ * SDK's own per-run state, not the interpreter's.
+ */
+export const CACHED_RUN_KIB = 900;
+
+/** How many runs fit in `cacheMiB` of worker memory. */
+export function cachedRunsFor(cacheMiB: number): number {
+  return Math.max(2, Math.floor((cacheMiB * 1024) / CACHED_RUN_KIB));
 }
 
 export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> {
@@ -40,6 +55,9 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> 
     activities: opts.activities,
     sinks: opts.sinks,
     shutdownGraceTime,
+    // Sized for memory, not count: the SDK's default (≈ 600 runs per GiB of heap) assumed every run
+    // held its own org and CEL environment.
+    ...(opts.cacheMiB ? { maxCachedWorkflows: cachedRunsFor(opts.cacheMiB) } : {}),
     // A run whose worker died (kill -9) has its next workflow task routed to that worker's sticky queue:
     // moved to the shared queue after this long (default 10 s) instead of waiting the default out. A live
     // worker takes its sticky tasks in milliseconds.

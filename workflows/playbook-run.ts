@@ -29,10 +29,14 @@ import { reservationAnswerSignal } from './blast-radius';
 import { temporalEffects } from './effects';
 import { ackUpdate, attachDetectionSignal, attachUpdate, decideUpdate, stateQuery } from './messages';
 import { PATCHES } from './patches';
+import { sharedOrg } from './shared-org';
 import type { NightshiftSinks } from './sinks';
 
-export async function playbookRun(input: RunInput): Promise<RunOutcome> {
+export async function playbookRun(pinned: RunInput): Promise<RunOutcome> {
   const info = workflowInfo();
+  // The org of the input is replaced by the worker's shared copy: the run's own copy is garbage at once.
+  const shared = sharedOrg(pinned.org);
+  const input: RunInput = { ...pinned, org: shared.org };
   // Set once the interpreter exists; callbacks made before that (from its constructor) see nothing.
   const live: { interp?: PlaybookInterpreter } = {};
   const reservationAnswers = new Map<string, boolean>();
@@ -49,6 +53,7 @@ export async function playbookRun(input: RunInput): Promise<RunOutcome> {
     random: () => Math.random(),
     workflowId: info.workflowId,
     patched: (id) => patched(id),
+    evaluatorFor: (org) => sharedOrg(org).ev,
     effects: temporalEffects(defenderTaskQueue(info.taskQueue), reservationAnswers),
     onBlastRadiusRefused: (r) =>
       effects.blastRadiusRefused({ ...r, workflowId: info.workflowId, playbook: input.ir.name }),

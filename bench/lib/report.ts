@@ -88,14 +88,37 @@ export function writeReport(doc: Doc): string {
 
   const w = r.waiting;
   if (w && !w.error) {
+    const asked = w.create.askedPerSecond ?? Math.round((w.create.asked / w.create.allAskedMs) * 10000) / 10;
     rows.push([
       `5. ${w.runs} runs waiting on approval`,
-      `created+asked in ${(w.create.allAskedMs / 1000).toFixed(1)} s (intake ${w.create.intakePerSecond}/s); all answered in ${(w.answer.wallMs / 1000).toFixed(1)} s (${w.answer.perSecond}/s, click p50 ${ms(w.answer.clickToDecision.p50)}, p99 ${ms(w.answer.clickToDecision.p99)}); all completed ${(w.clicksToAllCompletedMs / 1000).toFixed(1)} s after the first click (${w.completedAfterAnswers} completed)`,
-      `while waiting RSS worker ${w.whileWaiting.worker.rssMiB} MiB (peak ${w.whileWaiting.worker.peakMiB}), server ${w.whileWaiting.server.rssMiB} MiB, Temporal ${w.whileWaiting.temporal.rssMiB} MiB; answering peak worker ${w.memoryWhileAnswering.worker.peakMiB} MiB`,
-      '',
+      `asked ${w.create.asked} in ${(w.create.allAskedMs / 1000).toFixed(1)} s (${asked}/s; intake ${w.create.intakePerSecond}/s); answered in ${(w.answer.wallMs / 1000).toFixed(1)} s (${w.answer.perSecond}/s, click p50 ${ms(w.answer.clickToDecision.p50)}, p99 ${ms(w.answer.clickToDecision.p99)}); still waiting after the answers ${w.stillWaitingAfterAnswers ?? '–'}; ${w.completedAfterAnswers} completed`,
+      `while waiting RSS worker ${w.whileWaiting.worker.rssMiB} MiB (peak ${w.whileWaiting.worker.peakMiB}), server ${w.whileWaiting.server.rssMiB} MiB, Temporal ${w.whileWaiting.temporal.rssMiB} MiB; answering peak worker ${w.memoryWhileAnswering.worker.peakMiB} MiB${w.evicted ? `; an evicted run's replay p50 ${ms(w.evicted.replayMs.p50)} / p99 ${ms(w.evicted.replayMs.p99)} (${w.evicted.historyEvents.p50} events)` : ''}`,
+      `worker ≤ 1 GiB: ${goal(w.whileWaiting.worker.peakMiB <= 1024)}; asked ≥ 30/s: ${goal(asked >= 30)}; answered ≥ 30/s: ${goal(w.answer.perSecond >= 30)}; none lost: ${goal(w.stillWaitingAfterAnswers === 0 && w.answer.non200 === 0)}`,
       doc.scale.quick ? cmd('waiting') : `\`npm run bench -- --only=waiting --waiting=${w.runs}\``,
     ]);
   } else rows.push(...err('waiting'));
+
+  const c = r.contain;
+  if (c && !c.error) {
+    rows.push([
+      `7. contain one incident of ${c.devices} devices at night (default quota, actions final after 30 s)`,
+      `isolate POSTs ${c.isolatePosts}/${c.devices}, first ${ms(c.firstPostMs)}, last ${ms(c.lastPostMs)}; all final ${ms(c.allFinalMs)} (step ${c.isolateStep})`,
+      `${c.postsWithin10s} POSTs within 10 s; ${c.defenderCalls} Defender calls, ${c.throttled429} × 429`,
+      `all POSTs ≤ 10 s: ${goal(c.postsWithin10s === c.devices)}; all final ≤ 45 s: ${goal(c.allFinalMs !== undefined && c.allFinalMs <= 45_000)}`,
+      cmd('contain'),
+    ]);
+  } else rows.push(...err('contain'));
+
+  const so = r.scaleout;
+  if (so && !so.error) {
+    rows.push([
+      `8. throughput, 2 worker processes vs 1 (n=${so.one.detections} each, concurrency ${so.one.concurrency}, night path)`,
+      `1 worker ${so.one.runsPerSecond} runs/s (p99 ${ms(so.one.toIsolatePost.p99)}); 2 workers ${so.two.runsPerSecond} runs/s (p99 ${ms(so.two.toIsolatePost.p99)}); ratio ${so.ratio}`,
+      `errors ${so.one.errors} / ${so.two.errors}; dev server (SQLite), same 2 cores`,
+      'shown',
+      cmd('scaleout'),
+    ]);
+  } else rows.push(...err('scaleout'));
 
   const v = r.validate;
   if (v && !v.error) {

@@ -49,6 +49,8 @@ export interface StackOptions {
    * product's startDevServer takes no extra arguments, so a wrapper script appends them.
    */
   temporalDynamicConfig?: string[];
+  /** Worker processes (`nightshift worker`) on the same task queues; default 1. */
+  workers?: number;
 }
 
 export interface Role {
@@ -70,8 +72,12 @@ export class Stack {
   serverUrl = '';
   http!: Pool;
   worker!: Role;
+  /** Worker processes beyond the first (StackOptions.workers). */
+  moreWorkers: Role[] = [];
   server!: Role;
   private peaks = new Map<string, number>();
+  private temporalPidFile = '';
+  private temporalPid = 0;
   private sampler?: NodeJS.Timeout;
 
   constructor(readonly opts: StackOptions) {}
@@ -96,11 +102,15 @@ export class Stack {
       const extra = this.opts.temporalDynamicConfig.map((kv) => `--dynamic-config-value '${kv}'`).join(' ');
       fs.writeFileSync(binary, `#!/bin/sh\nexec '${TEMPORAL_BIN}' "$@" ${extra}\n`, { mode: 0o755 });
     }
+    // The dev server runs under a watchdog shell: its own pid (for memory and CPU) is in the pid file.
+    this.temporalPidFile = path.join(OUT, `${this.opts.name}-temporal.pid`);
     this.temporal = await startDevServer({
       binary,
       port: await freePort(),
       logFile: path.join(logs, `${this.opts.name}-temporal.log`),
+      pidFile: this.temporalPidFile,
     });
+    this.temporalPid = Number(fs.readFileSync(this.temporalPidFile, 'utf8').trim());
     this.connection = await Connection.connect({ address: this.temporal.address });
     this.client = new Client({ connection: this.connection });
     this.defender = await new FakeDefender({
@@ -147,6 +157,10 @@ export class Stack {
       EMAIL_FROM: 'Nightshift <nightshift@example.com>',
       TEAMS_SOC_WEBHOOK: this.teams.webhook('soc'),
       DEFENDER_INTAKE: 'false',
+      // For experiments on the cache size (scenario 5): the product's default unless given.
+      ...(process.env.NIGHTSHIFT_WORKER_CACHE_MIB
+        ? { NIGHTSHIFT_WORKER_CACHE_MIB: process.env.NIGHTSHIFT_WORKER_CACHE_MIB }
+        : {}),
       ...this.defender.env({
         DEFENDER_POLL_INTERVAL_MS: '1000',
         DEFENDER_CALLS_PER_MINUTE: '6000',
@@ -156,19 +170,24 @@ export class Stack {
     };
     this.worker = this.spawnRole('worker', env);
     await this.until('worker polling', () => this.workerReady(), 120_000);
+    for (let i = 2; i <= (this.opts.workers ?? 1); i++) {
+      this.moreWorkers.push(this.spawnRole('worker', env, `worker${i}`));
+      const want = i;
+      await this.until(`worker ${i} polling`, async () => (await this.workflowPollers()) >= want, 120_000);
+    }
     this.server = this.spawnRole('server', env);
     await this.until('server listening', () => this.serverReady(), 60_000);
     this.http = new Pool(this.serverUrl, { connections: 128, pipelining: 1 });
     this.sampler = setInterval(() => this.sample(), 250);
   }
 
-  private spawnRole(name: Role['name'], env: NodeJS.ProcessEnv): Role {
-    const log = fs.openSync(path.join(OUT, 'logs', `${this.opts.name}-${name}.log`), 'w');
+  private spawnRole(name: Role['name'], env: NodeJS.ProcessEnv, label: string = name): Role {
+    const log = fs.openSync(path.join(OUT, 'logs', `${this.opts.name}-${label}.log`), 'w');
     const prof = path.join(OUT, 'prof', this.opts.name);
     if (this.opts.cpuProf) fs.mkdirSync(prof, { recursive: true });
     const args = [
       ...(this.opts.cpuProf
-        ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${name}.cpuprofile`]
+        ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${label}.cpuprofile`]
         : []),
       path.join(__dirname, '..', 'procs', 'role.js'),
       name,
@@ -182,7 +201,7 @@ export class Stack {
   private async until(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (Date.now() < end) {
-      for (const r of [this.worker, this.server]) {
+      for (const r of [this.worker, ...this.moreWorkers, this.server]) {
         if (r && r.child.exitCode !== null)
           throw new Error(
             `${r.name} exited (${r.child.exitCode}); see bench/out/logs/${this.opts.name}-${r.name}.log`,
@@ -209,6 +228,16 @@ export class Stack {
     return (wf.pollers?.length ?? 0) > 0 && (act.pollers?.length ?? 0) > 0;
   }
 
+  /** Distinct worker identities polling the main task queue (the product's identity is pid@host). */
+  private async workflowPollers(): Promise<number> {
+    const wf = await this.connection.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: TASK_QUEUE },
+      taskQueueType: 1,
+    });
+    return new Set((wf.pollers ?? []).map((p) => p.identity)).size;
+  }
+
   private async serverReady(): Promise<boolean> {
     const res = await fetch(`${this.serverUrl}/healthz`);
     return res.ok;
@@ -217,8 +246,9 @@ export class Stack {
   pids(): Record<string, number> {
     return {
       worker: this.worker.child.pid ?? 0,
+      ...Object.fromEntries(this.moreWorkers.map((w, i) => [`worker${i + 2}`, w.child.pid ?? 0])),
       server: this.server.child.pid ?? 0,
-      temporal: this.temporal.process.pid ?? 0,
+      temporal: this.temporalPid || (this.temporal.process.pid ?? 0),
       bench: process.pid,
     };
   }
@@ -259,7 +289,7 @@ export class Stack {
     if (this.sampler) clearInterval(this.sampler);
     this.watch?.stop();
     // Server first (stops intake), then the worker (drains its activities), as `nightshift start` does.
-    for (const r of [this.server, this.worker]) {
+    for (const r of [this.server, this.worker, ...this.moreWorkers]) {
       if (!r || r.child.exitCode !== null) continue;
       r.child.kill('SIGTERM');
       const killed = setTimeout(() => r.child.kill('SIGKILL'), 20_000);

@@ -25,6 +25,8 @@ export interface NightshiftConfig {
   webhookSecrets: string[];
   /** A standalone worker's own /metrics port, as given (NIGHTSHIFT_METRICS_PORT; checked by metricsPort()). */
   metricsPort?: string;
+  /** Memory a worker process gives to its cached runs (NIGHTSHIFT_WORKER_CACHE_MIB). */
+  workerCacheMiB: number;
 }
 
 /** A setting that cannot work: one line naming the variable, never a secret value. */
@@ -97,7 +99,17 @@ export function loadConfig(env: Env, cwd: string): NightshiftConfig {
     watchPlaybooks: readVar(env, 'NIGHTSHIFT_WATCH') !== 'false',
     webhookSecrets: webhookSecrets(env),
     metricsPort: readVar(env, 'NIGHTSHIFT_METRICS_PORT') || undefined,
+    workerCacheMiB: workerCacheMiB(env),
   };
+}
+
+function workerCacheMiB(env: Env): number {
+  const raw = readVar(env, 'NIGHTSHIFT_WORKER_CACHE_MIB');
+  if (raw === undefined || raw === '') return 512;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 16)
+    throw new ConfigError(`NIGHTSHIFT_WORKER_CACHE_MIB="${raw}" must be a whole number of MiB, at least 16.`);
+  return n;
 }
 
 function webhookSecrets(env: Env): string[] {

@@ -57,6 +57,11 @@ export const VARIABLES = [
     default: '(unset: none)',
     doc: '`nightshift worker` only: port of its own `/metrics` and `/healthz`',
   },
+  {
+    name: 'NIGHTSHIFT_WORKER_CACHE_MIB',
+    default: '`512`',
+    doc: 'memory (MiB) a worker gives to its cached runs ([sizing](docs/deployment.md#sizing-workers))',
+  },
   // Files and logs
   { name: 'NIGHTSHIFT_CONFIG', default: '`nightshift.yaml`', doc: 'organisation file' },
   { name: 'NIGHTSHIFT_PLAYBOOKS', default: '`playbooks/`', doc: 'playbook folder' },

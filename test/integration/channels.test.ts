@@ -96,6 +96,8 @@ let worker: Worker;
 let workerConn: NativeConnection;
 let running: Promise<void>;
 let taskQueue: string;
+/** What a further worker of the test workflows needs (the answer-while-no-worker test starts its own). */
+let workerParts: Pick<Parameters<typeof Worker.create>[0], 'activities' | 'workflowBundle'>;
 const injected = new Set<string>();
 const metrics = createMetrics();
 const warnings: Array<{ obj: object; msg?: string }> = [];
@@ -151,15 +153,14 @@ beforeAll(async () => {
     // Installed already in this process.
   }
   workerConn = await NativeConnection.connect({ address: temporalAddress() });
-  worker = await Worker.create({
-    connection: workerConn,
-    taskQueue,
+  workerParts = {
     activities,
     workflowBundle: await bundleWorkflowCode({
       workflowsPath: require.resolve('./channels-support/workflows'),
       logger: new DefaultLogger('WARN'),
     }),
-  });
+  };
+  worker = await Worker.create({ connection: workerConn, taskQueue, ...workerParts });
   running = worker.run();
 }, 60_000);
 
@@ -172,9 +173,9 @@ afterAll(async () => {
   await Promise.all([slack?.close(), twilio?.close(), teams?.close(), smtp?.close()]);
 });
 
-function startApproval(input: ApprovalTestInput) {
+function startApproval(input: ApprovalTestInput, queue = taskQueue) {
   return client.workflow.start<typeof channelsApprovalTest>('channelsApprovalTest', {
-    taskQueue,
+    taskQueue: queue,
     workflowId: `appr-${randomUUID()}`,
     args: [input],
   });
@@ -714,4 +715,42 @@ describe('channels: pages', () => {
     });
     expect(late.body).toMatch(/not recorded/);
   });
+});
+
+describe('channels: an answer while no worker can take it', () => {
+  it('is told Nightshift is slow, and is recorded once a worker is back: never lost', async () => {
+    // A worker of its own, stopped while the approval waits: the run cannot accept the answer in time.
+    const queue = uniqueTaskQueue('channels-down');
+    const first = await Worker.create({ connection: workerConn, taskQueue: queue, ...workerParts });
+    const firstRun = first.run();
+    const handle = await startApproval(
+      { code: code(), question: 'Isolate host db-02?', asks: [ch('soc-slack')], approvers: [ana] },
+      queue,
+    );
+    const approvalId = `${handle.workflowId}|approval|1`;
+    const msg = await until(() =>
+      slack.messages.find((m) =>
+        m.blocks.some((b) =>
+          (b as { elements?: Array<{ value?: string }> }).elements?.some((e) => e.value === approvalId),
+        ),
+      ),
+    );
+    first.shutdown();
+    await firstRun;
+
+    const before = slack.ephemerals.length;
+    expect((await click('U01ANA', msg, 'approval.approve', approvalId)).status).toBe(200);
+    const told = await until(() => slack.ephemerals.slice(before).find((e) => e.user === 'U01ANA'));
+    expect(told.text).toMatch(/slow to answer/);
+
+    const second = await Worker.create({ connection: workerConn, taskQueue: queue, ...workerParts });
+    const secondRun = second.run();
+    try {
+      const { decision } = await handle.result();
+      expect(decision).toMatchObject({ outcome: 'approved', decidedBy: 'ana', channel: 'slack' });
+    } finally {
+      second.shutdown();
+      await secondRun;
+    }
+  }, 90_000);
 });

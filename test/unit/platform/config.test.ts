@@ -3,6 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { VARIABLES } from '../../../platform/config/variables';
+import { loadConfig } from '../../../platform/config/settings';
+import { CACHED_RUN_KIB, cachedRunsFor } from '../../../worker/worker';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 
@@ -41,5 +43,21 @@ describe('configuration', () => {
       'DEFENDER_INTAKE_RULE',
     ])
       expect(declared).toContain(name);
+  });
+});
+
+describe('the worker cache size (NIGHTSHIFT_WORKER_CACHE_MIB)', () => {
+  it('is memory: 512 MiB by default, turned into a number of runs by the measured size of one', () => {
+    expect(loadConfig({}, ROOT).workerCacheMiB).toBe(512);
+    expect(loadConfig({ NIGHTSHIFT_WORKER_CACHE_MIB: '2048' }, ROOT).workerCacheMiB).toBe(2048);
+    expect(cachedRunsFor(512)).toBe(Math.floor((512 * 1024) / CACHED_RUN_KIB));
+    expect(cachedRunsFor(16)).toBeGreaterThanOrEqual(2); // the SDK's minimum
+  });
+
+  it('refuses a value that is not a whole number of MiB, naming the variable', () => {
+    for (const bad of ['lots', '1.5', '8'])
+      expect(() => loadConfig({ NIGHTSHIFT_WORKER_CACHE_MIB: bad }, ROOT)).toThrow(
+        /NIGHTSHIFT_WORKER_CACHE_MIB=".*" must be a whole number of MiB, at least 16/,
+      );
   });
 });
