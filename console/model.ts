@@ -72,12 +72,24 @@ export interface WaitingItem {
   /** What happens then, in words ("isolation approved automatically"). */
   onDeadline: string;
   asked: AskedView[];
-  /** Names of the people who may answer. */
+  /** Names of the people who may answer (with escalation: of every stage reached so far). */
   answerers: string[];
+  /** An escalating approval's stages (issue 14), the first ask included, in order. */
+  stages?: StageView[];
   /** Automatic isolations still allowed by policy.max_auto_isolations, when the policy is set. */
   budget?: { left: number; limit: number; per: string };
   /** The signed-in person may answer it. */
   mine: boolean;
+}
+
+export interface StageView {
+  stage: number;
+  /** When it started (asked, skipped) or is due (pending). */
+  at: string;
+  status: 'pending' | 'asked' | 'skipped';
+  /** Names of who it asked, or will ask (a rotation's on-call at the stage's time). */
+  people: string[];
+  via?: string[];
 }
 
 export interface RunRow {

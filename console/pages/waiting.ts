@@ -1,7 +1,7 @@
 // One approval or page waiting for an answer: the card of the inbox and of a run's story.
 import { html, type Html } from '../html';
 import { badge, needs, postForm, time } from '../layout';
-import type { DeviceView, Viewer, WaitingItem } from '../model';
+import type { DeviceView, StageView, Viewer, WaitingItem } from '../model';
 import { interactionAnchor, PATHS, storyUrl } from '../paths';
 
 export function devicesList(devices: DeviceView[]): Html {
@@ -60,6 +60,32 @@ function answerButtons(viewer: Viewer, w: WaitingItem, back: string): Html {
   </div>`;
 }
 
+/** An escalating approval's stages: who each asked (or will ask), how, and when. */
+function stagesFact(stages: StageView[]): Html {
+  const said = { asked: 'asked', skipped: 'skipped (its condition was false)', pending: 'due' } as const;
+  return html`<div>
+    <dt>Escalation</dt>
+    <dd>
+      <ol class="stages">
+        ${stages.map(
+          (st) =>
+            html`<li class="stage-${st.status}">
+              <strong>${st.stage === 0 ? 'First ask' : `Stage ${st.stage}`}</strong>
+              <span class="muted"
+                >${said[st.status]} ${st.status === 'pending' ? time(st.at, 'countdown') : ''}
+                (${time(st.at)})</span
+              >
+              —
+              ${st.people.join(', ') || html`<span class="muted">nobody</span>`}${
+                st.via?.length ? html` <span class="muted">via ${st.via.join(', ')}</span>` : ''
+              }
+            </li>`,
+        )}
+      </ol>
+    </dd>
+  </div>`;
+}
+
 export function waitingCard(viewer: Viewer, w: WaitingItem, opts: { showRun: boolean }): Html {
   return html`<article
     class="card waiting ${w.mine ? 'mine' : ''}"
@@ -92,6 +118,7 @@ export function waitingCard(viewer: Viewer, w: WaitingItem, opts: { showRun: boo
             </div>`
           : ''
       }
+      ${w.stages ? stagesFact(w.stages) : ''}
       <div>
         <dt>May answer</dt>
         <dd>${w.answerers.join(', ') || html`<span class="muted">nobody</span>`}</dd>

@@ -133,6 +133,17 @@ export function waitingItems(run: RunView, ctx: StoryContext): WaitingItem[] {
           error: x.error,
         })),
       answerers: a.approvers.map(name),
+      ...(a.stages
+        ? {
+            stages: a.stages.map((st) => ({
+              stage: st.stage,
+              at: st.at,
+              status: st.status,
+              people: st.people.map(name),
+              ...(st.via ? { via: st.via } : {}),
+            })),
+          }
+        : {}),
       budget: onTimeout === 'approved' ? ctx.budget : undefined,
       mine: a.approvers.includes(ctx.viewerPersonId),
     });

@@ -55,6 +55,31 @@ describe('console pages', () => {
     expect(viewerRole).toContain('needs responder');
   });
 
+  it('shows an escalating approval’s stages: who each asked or will ask, how, and when', () => {
+    const item: WaitingItem = {
+      ...waiting(true),
+      stages: [
+        { stage: 0, at: '2026-01-01T00:00:00.000Z', status: 'asked', people: ['Ana'] },
+        { stage: 1, at: '2026-01-01T00:05:00.000Z', status: 'skipped', people: [] },
+        { stage: 2, at: '2026-01-01T00:08:00.000Z', status: 'pending', people: [EVIL], via: ['voice'] },
+      ],
+    };
+    const out = inboxPage({ viewer: viewer('responder'), items: [item] }).value;
+    expect(out).toContain('<dt>Escalation</dt>');
+    // What a reader sees, tags dropped.
+    const text = out.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    expect(text).toMatch(/First ask asked \( ?2026-01-01 00:00:00 UTC ?\) — Ana/);
+    expect(text).toMatch(
+      /Stage 1 skipped \(its condition was false\) \( ?2026-01-01 00:05:00 UTC ?\) — nobody/,
+    );
+    expect(text).toMatch(/Stage 2 due 2026-01-01 00:08:00 UTC \( ?2026-01-01 00:08:00 UTC ?\) — &#60;img/);
+    expect(out).toContain('data-t="countdown"');
+    expect(out).toContain('via voice');
+    expect(out).not.toContain('<img'); // a person's name is text too
+    const plain = inboxPage({ viewer: viewer('responder'), items: [waiting(true)] }).value;
+    expect(plain).not.toContain('Escalation');
+  });
+
   it('links MITRE techniques only when they are technique ids', () => {
     expect(mitreLink('T1059.001').value).toContain('https://attack.mitre.org/techniques/T1059/001/');
     expect(mitreLink('javascript:alert(1)').value).not.toContain('href');
