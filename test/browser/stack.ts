@@ -271,7 +271,9 @@ export async function startConsoleStack(opts: { oidc: boolean }): Promise<Consol
     oidcCert,
     reload,
     async post(over) {
-      defender.addMachine(testDetection(over).devices[0].id);
+      // Defender knows the device's machine by its host name (the lookup before any action, issue 15).
+      const device = testDetection(over).devices[0];
+      defender.addMachine(device.id, device.name);
       const res = await fetch(`${base}/v1/detections`, {
         method: 'POST',
         headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },

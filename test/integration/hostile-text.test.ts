@@ -50,6 +50,10 @@ let client: Client;
 let connection: Connection;
 let app: FastifyInstance;
 let base: string;
+const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Our own URLs, the only ones a message may carry: signed links, and the run's page in the console. */
+const LINK_URL = () => `${escaped(base)}/v1/links\\?t=[\\w.-]+`;
+const CONSOLE_URL = () => `${escaped(base)}/console/run\\?id=[\\w%.-]+(#[\\w-]+)?`;
 let worker: { worker: Worker; done: Promise<void>; close: () => Promise<void> };
 
 beforeAll(async () => {
@@ -182,7 +186,11 @@ test('hostile detection text reaches every channel inert', async () => {
     const texts = slackFormatted(m);
     expect(texts.length).toBeGreaterThan(0);
     for (const t of texts) {
-      for (const seq of slackSequences(t)) expect(seq).toMatch(/^<@U01ANA>$|^<!date\^\d+\^/);
+      // Ours: approver mentions, dates, and the link to the run in the console.
+      for (const seq of slackSequences(t))
+        expect(seq).toMatch(
+          new RegExp(`^<@U01ANA>$|^<!date\\^\\d+\\^|^<${CONSOLE_URL()}\\|Open in the console>$`),
+        );
       expect(t).not.toMatch(HIDDEN);
     }
     expect(texts.join('\n')).toContain('&lt;!channel&gt;');
@@ -199,7 +207,7 @@ test('hostile detection text reaches every channel inert', async () => {
     }
     expect(texts.join('\n')).toContain('\\[md\\]\\(https://evil.example\\)');
     const urls = JSON.stringify(card).match(/"url":"[^"]*"/g) ?? [];
-    for (const u of urls) expect(u).toMatch(new RegExp(`^"url":"${base}/v1/links\\?t=[\\w.-]+"$`));
+    for (const u of urls) expect(u).toMatch(new RegExp(`^"url":"(${LINK_URL()}|${CONSOLE_URL()})"$`));
   }
 
   // Email: HTML has only our own elements and links; the text part and the headers carry nothing hidden
@@ -213,7 +221,7 @@ test('hostile detection text reaches every channel inert', async () => {
     const tags = new Set([...html!.matchAll(/<\/?([a-zA-Z][\w-]*)/g)].map((m) => m[1].toLowerCase()));
     for (const tag of tags) expect(['html', 'body', 'h2', 'p', 'a', 'strong']).toContain(tag);
     for (const [, href] of html!.matchAll(/<a href="([^"]*)"/g))
-      expect(href).toMatch(new RegExp(`^${base}/v1/links\\?t=[\\w.-]+$`));
+      expect(href).toMatch(new RegExp(`^(${LINK_URL()}|${CONSOLE_URL()})$`));
     expect(html).toContain('&#60;'); // the hostile markup, as text
     expect(text).toBeDefined();
     const lf = text!.replace(/\r\n/g, '\n'); // MIME lines end in CRLF
