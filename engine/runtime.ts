@@ -18,24 +18,10 @@ import type {
 } from '../core/effects';
 import type { OrgIR } from '../core/ir';
 import type { Evaluator } from './expr/runtime';
-import type {
-  EnsureScriptRequest,
-  EnsureScriptResult,
-  HuntRequest,
-  HuntResult,
-  IncidentReadRequest,
-  IncidentReadResult,
-  IncidentUpdateRequest,
-  IncidentUpdateResult,
-  MachineLookupRequest,
-  MachineLookupResult,
-  RunScriptRequest,
-  RunScriptResult,
-  ScriptOutcome,
-  ScriptResultRequest,
-} from '../core/defender-effects';
+import type { DefenderDepthActivities } from '../core/defender-effects';
 
-export interface Effects {
+/** What the engine asks of the world; the Defender depth calls (issue 15) are core's activity interface. */
+export interface Effects extends DefenderDepthActivities {
   notify(req: NotifyRequest): Promise<PostedMessage>;
   askApproval(req: ApprovalAskRequest): Promise<PostedMessage>;
   approvalResolved(req: ApprovalResolvedRequest): Promise<void>;
@@ -47,17 +33,6 @@ export interface Effects {
    * Resolves with the final status, or 'timed_out'.
    */
   defenderAwait(req: DefenderPollRequest, timeoutMs: number): Promise<MachineActionStatus | 'timed_out'>;
-  /** The Defender machine a detection's device is, and what Defender knows about it (issue 15 §1-2). */
-  defenderLookupMachine(req: MachineLookupRequest): Promise<MachineLookupResult>;
-  /** An advanced-hunting query (issue 15 §3). */
-  defenderHunt(req: HuntRequest): Promise<HuntResult>;
-  /** Live response (issue 15 §4): the shipped script in the tenant's library, run, and its outcome. */
-  defenderEnsureScript(req: EnsureScriptRequest): Promise<EnsureScriptResult>;
-  defenderRunScript(req: RunScriptRequest): Promise<RunScriptResult>;
-  defenderScriptResult(req: ScriptResultRequest): Promise<ScriptOutcome>;
-  /** Incidents (issue 15 §5). */
-  defenderReadIncident(req: IncidentReadRequest): Promise<IncidentReadResult>;
-  defenderUpdateIncident(req: IncidentUpdateRequest): Promise<IncidentUpdateResult>;
   /** Deployment-wide blast-radius limit: true when this automatic isolation may proceed. */
   reserveIsolation(req: ReserveIsolationRequest): Promise<boolean>;
   /** Gives back a reservation whose isolation did not happen. */

@@ -1,5 +1,5 @@
 // GET /v1/runs: playbook runs found through Temporal visibility by their typed search attributes.
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import {
   SA_DETECTION_IDS,
   SA_DEVICE_IDS,
@@ -92,23 +92,28 @@ export interface RunSummary {
   closedAt: string | null;
 }
 
+/** A run as its search attributes describe it (the API's list, and the console's rows). */
+export function runSummary(w: WorkflowExecutionInfo): RunSummary {
+  const sa = w.typedSearchAttributes;
+  return {
+    workflowId: w.workflowId,
+    playbook: sa.get(SA_PLAYBOOK),
+    status: w.status.name,
+    outcome: sa.get(SA_OUTCOME),
+    detectionIds: sa.get(SA_DETECTION_IDS) ?? [],
+    incidentId: sa.get(SA_INCIDENT_ID),
+    deviceIds: sa.get(SA_DEVICE_IDS) ?? [],
+    waitingForApproval: sa.get(SA_WAITING_FOR_APPROVAL) ?? false,
+    startedAt: w.startTime.toISOString(),
+    closedAt: w.closeTime?.toISOString() ?? null,
+  };
+}
+
 export async function listRuns(client: Client, q: Record<string, string>): Promise<{ runs: RunSummary[] }> {
   const { query, limit } = runQuery(q);
   const runs: RunSummary[] = [];
   for await (const w of client.workflow.list({ query, pageSize: Math.min(limit, 100) })) {
-    const sa = w.typedSearchAttributes;
-    runs.push({
-      workflowId: w.workflowId,
-      playbook: sa.get(SA_PLAYBOOK),
-      status: w.status.name,
-      outcome: sa.get(SA_OUTCOME),
-      detectionIds: sa.get(SA_DETECTION_IDS) ?? [],
-      incidentId: sa.get(SA_INCIDENT_ID),
-      deviceIds: sa.get(SA_DEVICE_IDS) ?? [],
-      waitingForApproval: sa.get(SA_WAITING_FOR_APPROVAL) ?? false,
-      startedAt: w.startTime.toISOString(),
-      closedAt: w.closeTime?.toISOString() ?? null,
-    });
+    runs.push(runSummary(w));
     if (runs.length >= limit) break;
   }
   return { runs };

@@ -10,14 +10,8 @@ import { blastRadiusWorkflowId, reservationsQuery } from '../../workflows/blast-
 import { DEVICE_RELEASE_WORKFLOW } from '../../workflows/device-release';
 import { PLAYBOOK_RUN_WORKFLOW, type RunState } from '../../core/messages';
 import { stateQuery } from '../../workflows/messages';
-import {
-  SA_DETECTION_IDS,
-  SA_DEVICE_IDS,
-  SA_INCIDENT_ID,
-  SA_OUTCOME,
-  SA_PLAYBOOK,
-  SA_WAITING_FOR_APPROVAL,
-} from '../../core/search-attributes';
+import { runSummary } from '../runs';
+import { SA_PLAYBOOK } from '../../core/search-attributes';
 import { digestHistory, type RunDigest } from './history';
 import type { DigestedRun } from './ledger';
 import type { RunView } from './story';
@@ -44,19 +38,8 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Pr
 }
 
 export function runRow(w: WorkflowExecutionInfo): RunRow {
-  const sa = w.typedSearchAttributes;
-  return {
-    workflowId: w.workflowId,
-    playbook: sa.get(SA_PLAYBOOK),
-    status: w.status.name.toLowerCase(),
-    outcome: sa.get(SA_OUTCOME),
-    detectionIds: sa.get(SA_DETECTION_IDS) ?? [],
-    incidentId: sa.get(SA_INCIDENT_ID),
-    deviceIds: sa.get(SA_DEVICE_IDS) ?? [],
-    waiting: sa.get(SA_WAITING_FOR_APPROVAL) ?? false,
-    startedAt: w.startTime.toISOString(),
-    closedAt: w.closeTime?.toISOString() ?? null,
-  };
+  const { status, waitingForApproval, ...rest } = runSummary(w);
+  return { ...rest, status: status.toLowerCase(), waiting: waitingForApproval };
 }
 
 export class ConsoleData {
