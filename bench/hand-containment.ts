@@ -29,7 +29,7 @@ import {
 import type { BlastRadiusActivities } from '../core/effects';
 import type { Detection } from '../core/detection';
 import type { OrgIR } from '../core/ir';
-import { calendarState } from '../engine/time/calendar';
+import { isCalendarOpen } from '../engine/time/calendar';
 import { onCallAt } from '../engine/time/rotation';
 
 export interface HandInput {
@@ -90,7 +90,7 @@ export async function handContainment({ org, detection }: HandInput): Promise<Ha
   );
 
   // isolate, by night, unless protected
-  const open = calendarState(org.calendars['soc-hours'], new Date()).open;
+  const open = isCalendarOpen(org.calendars['soc-hours'], new Date());
   const prot = device.tags.some((t) => PROTECTED_TAGS.includes(t));
   if (open || prot) return { isolated: false, status: open ? 'day' : 'protected' };
   const key = `${wf}/isolate/0/${device.id}`;

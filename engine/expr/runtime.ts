@@ -5,7 +5,7 @@ import { emptyEnrichment } from '../../core/defender-effects';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
 import { DETECTION, DEVICE, withZeroValues, type Detection, type Device } from '../../core/detection';
 import type { Expr, OrgIR, Template, TemplatedJson } from '../../core/ir';
-import { calendarState } from '../time/calendar';
+import { calendarState, isCalendarOpen } from '../time/calendar';
 import { onCallAt } from '../time/rotation';
 import { collectRefs } from './refs';
 import { CalendarValue, OnCallValue, RESULT_DEFAULTS, runtimeEnvironment } from './types';
@@ -85,8 +85,8 @@ export function createEvaluator(org: OrgIR): Evaluator {
     calendar(name) {
       const cal = org.calendars[name];
       if (!cal) throw new Error(`unknown calendar '${name}'`);
-      const st = calendarState(cal, nowOrFail());
-      return new CalendarValue(st.open, st.nextOpen, st.nextClose);
+      const now = nowOrFail();
+      return new CalendarValue(isCalendarOpen(cal, now), () => calendarState(cal, now));
     },
     oncall(name) {
       const id = onCall(name, nowOrFail());

@@ -22,11 +22,23 @@ export const CEL_LIMITS: EnvironmentOptions['limits'] = {
 
 /** Value of `calendar('x')`. A class, because cel-js cannot auto-wrap types with timestamp fields. */
 export class CalendarValue {
-  constructor(
-    readonly open: boolean,
-    readonly next_open: Date | null,
-    readonly next_close: Date | null,
-  ) {}
+  declare readonly open: boolean;
+  declare readonly next_open: Date | null;
+  declare readonly next_close: Date | null;
+  /**
+   * `edges` is called at most once, when an expression first reads next_open or next_close: finding
+   * them may search a year ahead, and most expressions read only `open`. Own enumerable properties,
+   * because CEL reads a field only if the object has it as its own.
+   */
+  constructor(open: boolean, edges: () => { nextOpen: Date | null; nextClose: Date | null }) {
+    let found: { nextOpen: Date | null; nextClose: Date | null } | undefined;
+    const get = () => (found ??= edges());
+    Object.defineProperties(this, {
+      open: { value: open, enumerable: true },
+      next_open: { get: () => get().nextOpen, enumerable: true },
+      next_close: { get: () => get().nextClose, enumerable: true },
+    });
+  }
 }
 
 /** Value of `oncall('x')`. */

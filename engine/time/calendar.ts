@@ -40,6 +40,22 @@ function dayIntervals(cal: CalendarIR, day: DateTime): Array<[number, number]> {
 }
 
 /**
+ * Whether the calendar is open at `at`. Cheap (two local days), unlike the edges of calendarState, which
+ * may search CALENDAR_SEARCH_DAYS ahead (an always-open calendar never closes): playbooks mostly ask
+ * `calendar('x').open`, on every workflow activation and replay. Same answer as calendarState(...).open,
+ * since a window belongs to the day it starts on and ends within the next (merging adjacent windows
+ * changes no instant's membership).
+ */
+export function isCalendarOpen(cal: CalendarIR, at: Date): boolean {
+  const t = at.getTime();
+  const day = DateTime.fromMillis(t, { zone: cal.timezone }).startOf('day');
+  for (const d of [day.minus({ days: 1 }), day]) {
+    for (const [s, e] of dayIntervals(cal, d)) if (s <= t && t < e) return true;
+  }
+  return false;
+}
+
+/**
  * The calendar at `at`: open or not, and the edges around it. When open, nextClose ends the current
  * open period and nextOpen starts the one after it; when closed, nextOpen starts the next open period
  * and nextClose ends that one. Adjacent windows (mon 18:00-24:00, tue 00:00-08:00) merge into one

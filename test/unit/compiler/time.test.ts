@@ -1,4 +1,4 @@
-import { calendarState } from '../../../engine/time/calendar';
+import { calendarState, isCalendarOpen } from '../../../engine/time/calendar';
 import { parseDuration } from '../../../core/duration';
 import { onCallAt } from '../../../engine/time/rotation';
 import type { CalendarIR, RotationIR } from '../../../core/ir';
@@ -164,6 +164,53 @@ describe('calendarState', () => {
     expect(calendarState(cal, d('2026-07-01T03:59:59Z')).open).toBe(false);
     expect(iso(calendarState(cal, d('2026-07-01T04:00:00Z')).nextClose)).toBe('2026-07-01T13:00:00.000Z');
   });
+});
+
+describe('isCalendarOpen', () => {
+  // The cheap answer every `calendar('x').open` uses must equal the full search's, at every instant:
+  // windows across midnight, adjacent windows, holidays, DST gaps and repeats, half-hour zones.
+  const cals: Record<string, CalendarIR> = {
+    'overnight Berlin, holiday': {
+      timezone: 'Europe/Berlin',
+      weekly: {
+        fri: [{ from: 1080, to: 480 }],
+        sat: [{ from: 0, to: 1440 }],
+        mon: [{ from: 480, to: 1020 }],
+      },
+      holidays: ['2026-03-30'],
+    },
+    'New York around both switches': {
+      timezone: 'America/New_York',
+      weekly: {
+        sun: [
+          { from: 60, to: 180 },
+          { from: 1320, to: 120 },
+        ],
+        sat: [{ from: 1380, to: 1440 }],
+      },
+      holidays: [],
+    },
+    'Lord Howe': { timezone: 'Australia/Lord_Howe', weekly: { sun: [{ from: 90, to: 150 }] }, holidays: [] },
+  };
+  test.each(Object.keys(cals))(
+    '%s: same as calendarState(...).open every 25 minutes around DST switches',
+    (name) => {
+      const cal = cals[name];
+      const differ: string[] = [];
+      for (const from of [
+        '2026-03-06T00:00:00Z',
+        '2026-03-27T00:00:00Z',
+        '2026-04-03T00:00:00Z',
+        '2026-10-30T00:00:00Z',
+      ]) {
+        for (let t = Date.parse(from); t < Date.parse(from) + 4 * 86_400_000; t += 1_500_000) {
+          if (isCalendarOpen(cal, new Date(t)) !== calendarState(cal, new Date(t)).open)
+            differ.push(new Date(t).toISOString());
+        }
+      }
+      expect(differ).toEqual([]);
+    },
+  );
 });
 
 describe('onCallAt', () => {
