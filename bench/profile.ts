@@ -1,6 +1,7 @@
 // Summarises a V8 .cpuprofile (from `npm run bench -- --cpu-prof`): self time by function and by
 // origin (our code, each npm package, Node internals, GC, idle), to say where a process spends its CPU.
-//   node bench/out/build/bench/profile.js bench/out/prof/latency/worker.cpuprofile [top]
+//   node bench/out/build/bench/profile.js bench/out/prof/latency/worker/CPU.<date>.<pid>.<thread>.cpuprofile [top]
+// (one file per thread: the worker's workflow thread is the one that is not thread 0)
 import fs from 'node:fs';
 import path from 'node:path';
 

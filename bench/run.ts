@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleOptions } from '../worker/workflow-bundle';
 import { Stack, OUT, REPO, TEMPORAL_BIN } from './lib/stack';
 import { machineInfo } from './lib/proc';
 import { execFileSync } from 'node:child_process';
@@ -127,10 +128,9 @@ function sdkVersion(): string {
 
 /** The workflow bundle with the hand-written workflow, where worker/worker.ts looks for a prebuilt one. */
 async function bundle(): Promise<void> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('./workflows'),
-    logger: new DefaultLogger('WARN'),
-  });
+  const { code } = await bundleWorkflowCode(
+    bundleOptions(require.resolve('./workflows'), new DefaultLogger('WARN')),
+  );
   fs.writeFileSync(path.join(__dirname, '..', 'workflow-bundle.js'), code);
 }
 

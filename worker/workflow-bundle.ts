@@ -14,6 +14,29 @@ export const WORKFLOW_BUNDLE = path.join(DIST, 'workflow-bundle.js');
 /** Beside the bundle: the workflow SDK it was built with (package mtimes say nothing: npm fixes them). */
 const BUNDLE_META = path.join(DIST, 'workflow-bundle.json');
 
+/**
+ * Modules loaded once per worker and shared by every run (the SDK's `preloadModules`). Otherwise each run
+ * instantiates its own copy of every module it imports — with `reuseV8Context` only preloaded modules
+ * are shared — so each cached run held its own luxon, CEL library, interpreter, compiled org and CEL
+ * environment, and built them again on every start and replay. Safe because these modules keep no
+ * per-run state: luxon and the CEL library are pure; engine/ and core/ (the interpreter's graph) hold no
+ * module-level state (the run's state and runtime are passed in; design.md: the interpreter is pure);
+ * workflows/shared-org.ts keys what it keeps by the org's content hash. The SDK freezes what they export.
+ * The workflows themselves (workflows/*.ts other than shared-org) stay per run. The SDK's own modules
+ * are shared already (loaded when the worker's V8 context starts).
+ */
+export const SHARED_WORKFLOW_MODULES: readonly string[] = [
+  'luxon',
+  '@marcbachmann/cel-js',
+  require.resolve('../engine/interpreter'),
+  require.resolve('../workflows/shared-org'),
+];
+
+/** Bundler options of every workflow bundle of the product (worker, build, bench, tests). */
+export function bundleOptions(workflowsPath: string, logger?: Logger) {
+  return { workflowsPath, logger, preloadModules: [...SHARED_WORKFLOW_MODULES] };
+}
+
 function sdkVersion(): string {
   const pkg = path.join(path.dirname(require.resolve('@temporalio/workflow')), '..', 'package.json');
   return (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { version: string }).version;
@@ -55,7 +78,7 @@ function save(code: string): void {
 
 /** Bundles dist/workflows into dist/workflow-bundle.js. */
 export async function writeWorkflowBundle(logger?: Logger): Promise<number> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger });
+  const { code } = await bundleWorkflowCode(bundleOptions(require.resolve('../workflows'), logger));
   save(code);
   return code.length;
 }
@@ -63,11 +86,16 @@ export async function writeWorkflowBundle(logger?: Logger): Promise<number> {
 /** What a worker runs: the fresh prebuilt bundle, else a new one (kept when dist/ is writable). */
 export async function workflowSource(
   logger?: Logger,
-): Promise<Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>> {
-  if (!COMPILED) return { workflowsPath: require.resolve('../workflows') };
+): Promise<Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'>> {
+  if (!COMPILED) {
+    return {
+      workflowsPath: require.resolve('../workflows'),
+      bundlerOptions: { preloadModules: [...SHARED_WORKFLOW_MODULES] },
+    };
+  }
   if (bundleIsFresh()) return { workflowBundle: { codePath: WORKFLOW_BUNDLE } };
   logger?.warn('The workflow bundle is missing or older than the code: bundling the workflows now', {});
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger });
+  const { code } = await bundleWorkflowCode(bundleOptions(require.resolve('../workflows'), logger));
   try {
     save(code);
   } catch {

@@ -1,8 +1,9 @@
-// What runs of the same org share inside a worker. The workflow bundle's module scope is shared by every
-// run of the worker's V8 context (reuseV8Context, the SDK's default): one org object and one compiled CEL
-// environment per org content hash, instead of a copy of each (with its expanded holidays and its CEL
-// programs) per cached run. Safe to share: the org hash covers its whole content (compiler/org.ts), and
-// evaluation is synchronous and pure, so a run never sees another's state.
+// What runs of the same org share inside a worker: one org object and one compiled CEL environment per
+// org content hash, instead of a copy of each (with its expanded holidays and its CEL programs) per cached
+// run. Shared only because this module is preloaded (worker/workflow-bundle.ts SHARED_WORKFLOW_MODULES):
+// the SDK gives every run its own instance of every other module of the bundle. Safe to share: the org
+// hash covers its whole content (compiler/org.ts), and evaluation is synchronous and pure, so a run never
+// sees another's state.
 import type { OrgIR } from '../core/ir';
 import { createEvaluator, type Evaluator } from '../engine/expr/runtime';
 

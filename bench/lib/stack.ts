@@ -183,12 +183,12 @@ export class Stack {
 
   private spawnRole(name: Role['name'], env: NodeJS.ProcessEnv, label: string = name): Role {
     const log = fs.openSync(path.join(OUT, 'logs', `${this.opts.name}-${label}.log`), 'w');
-    const prof = path.join(OUT, 'prof', this.opts.name);
+    // One folder per process: node names each thread's profile (the worker's workflow thread is where
+    // its CPU goes), so a fixed file name would keep only one thread's.
+    const prof = path.join(OUT, 'prof', this.opts.name, label);
     if (this.opts.cpuProf) fs.mkdirSync(prof, { recursive: true });
     const args = [
-      ...(this.opts.cpuProf
-        ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${label}.cpuprofile`]
-        : []),
+      ...(this.opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', prof] : []),
       path.join(__dirname, '..', 'procs', 'role.js'),
       name,
     ];

@@ -39,10 +39,22 @@ async function replayCost(stack: Stack, workflowIds: string[]) {
   return { replayed: ms.length, failures, historyEvents: summarize(events), replayMs: summarize(ms) };
 }
 
+/** CPU each process spent per run between two `stack.cpuMs()` readings (where a phase's time goes). */
+function cpuPerRun(before: Record<string, number>, after: Record<string, number>, runs: number) {
+  const out: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(after)) {
+    out[name] = Math.round(((ms - (before[name] ?? 0)) / Math.max(1, runs)) * 10) / 10;
+  }
+  return out;
+}
+
 export async function waitingScenario(stack: Stack, scale: Scale) {
   stack.resetPeaks();
+  const cpuBeforeAsk = stack.cpuMs();
   // At least 5 runs/s before giving up (30 runs/s is the goal).
   const asked = await askRuns(stack, 'wait', scale.waitingN, 32, Math.max(300_000, scale.waitingN * 200));
+  const askCpuMsPerRun = cpuPerRun(cpuBeforeAsk, stack.cpuMs(), asked.asked);
+  console.log(`bench: waiting: CPU ms per run while asking ${JSON.stringify(askCpuMsPerRun)}`);
   await sleep(5000); // settle: what the processes hold while the runs just wait
   const whileWaiting = stack.memory();
   // Printed at once: a long run's first half is worth having even if the second is cut short.
@@ -66,7 +78,9 @@ export async function waitingScenario(stack: Stack, scale: Scale) {
   const evicted = await replayCost(stack, sample);
   console.log(`bench: waiting: evicted-run replay ${JSON.stringify(evicted)}`);
   stack.resetPeaks();
+  const cpuBeforeAnswers = stack.cpuMs();
   const answered = await clickAll(stack, asked.incidents, 20);
+  const answerCpuMsPerRun = cpuPerRun(cpuBeforeAnswers, stack.cpuMs(), asked.incidents.length);
   const answeredAt = Date.now();
   // Drained: every answered run has isolated its device and completed.
   const t0 = Date.now();
@@ -95,10 +109,11 @@ export async function waitingScenario(stack: Stack, scale: Scale) {
       allAskedMs: asked.allAskedMs,
       askedPerSecond: Math.round((asked.asked / asked.allAskedMs) * 1000 * 10) / 10,
       asked: asked.asked,
+      cpuMsPerRun: askCpuMsPerRun,
     },
     whileWaiting,
     evicted,
-    answer: answered,
+    answer: { ...answered, cpuMsPerRun: answerCpuMsPerRun },
     completedAfterAnswers: completed,
     stillWaitingAfterAnswers: stillWaiting,
     secondsFromLastClickToCheck: Math.round((Date.now() - answeredAt) / 1000),

@@ -9,6 +9,7 @@ import {
   Worker,
   type WorkerOptions,
 } from '@temporalio/worker';
+import { bundleOptions } from '../../worker/workflow-bundle';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createMetrics } from '../../platform/metrics';
 import { metricsSinks } from '../../worker/sinks';
@@ -39,10 +40,8 @@ export async function testClient(): Promise<{ client: Client; connection: Connec
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test file (bundling takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: new DefaultLogger('WARN'),
-  });
+  // The product's bundler options (shared modules included), so tests run the workflows as workers do.
+  bundle ??= bundleWorkflowCode(bundleOptions(require.resolve('../../workflows'), new DefaultLogger('WARN')));
   return bundle;
 }
 
