@@ -1,7 +1,9 @@
 // `npm run bench` — Nightshift's benchmarks against a real Temporal dev server and the fakes.
 //   node bench/out/build/bench/run.js [--quick]
 //     [--only=latency,overhead,storm,approval,waiting,contain,scaleout,validate]
-//                                     [--cpu-prof] [--waiting=N]
+//                                     [--cpu-prof] [--waiting=N] [--temporal=postgres]
+// --temporal=postgres runs the scenarios on the production topology (scripts/prod-temporal.sh:
+// PostgreSQL + the Temporal server) instead of the embedded dev server.
 // Each scenario gets a fresh environment (bench/lib/stack.ts). Results go to bench/out/ (JSON); a full
 // run (no --quick, no --only) also rewrites bench/RESULTS.md. These are measurements, not tests:
 // nothing here fails on a slow number.
@@ -9,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { bundleOptions } from '../worker/workflow-bundle';
-import { Stack, OUT, REPO, TEMPORAL_BIN } from './lib/stack';
+import { Stack, OUT, REPO, TEMPORAL_BIN, prodTemporal } from './lib/stack';
 import { machineInfo } from './lib/proc';
 import { execFileSync } from 'node:child_process';
 import { latencyScenario } from './scenarios/latency';
@@ -91,8 +93,10 @@ function parseArgs(argv: string[]): {
   cpuProf: boolean;
   partial: boolean;
   dynamicConfig: string[];
+  temporal: 'dev' | 'postgres';
 } {
   const dynamicConfig: string[] = [];
+  let temporal: 'dev' | 'postgres' = 'dev';
   let scale = { ...FULL };
   let only: Name[] = [...SCENARIOS];
   let cpuProf = false;
@@ -100,7 +104,10 @@ function parseArgs(argv: string[]): {
   for (const a of argv) {
     if (a === '--quick') scale = { ...QUICK };
     else if (a === '--cpu-prof') cpuProf = true;
-    else if (a.startsWith('--temporal-dc=')) {
+    else if (a === '--temporal=postgres' || a === '--temporal=dev') {
+      temporal = a.slice(11) as 'dev' | 'postgres';
+      partial ||= temporal !== 'dev';
+    } else if (a.startsWith('--temporal-dc=')) {
       dynamicConfig.push(a.slice(14));
       partial = true;
     } else if (a.startsWith('--only=')) {
@@ -117,7 +124,7 @@ function parseArgs(argv: string[]): {
     const w = argv.find((a) => a.startsWith('--waiting='));
     if (w) scale.waitingN = Number(w.slice(10));
   }
-  return { scale, only, cpuProf, partial: partial || scale.quick, dynamicConfig };
+  return { scale, only, cpuProf, partial: partial || scale.quick, dynamicConfig, temporal };
 }
 
 /** The Temporal TS SDK's version, from its package.json. */
@@ -135,7 +142,7 @@ async function bundle(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { scale, only, cpuProf, partial, dynamicConfig } = parseArgs(process.argv.slice(2));
+  const { scale, only, cpuProf, partial, dynamicConfig, temporal } = parseArgs(process.argv.slice(2));
   fs.mkdirSync(OUT, { recursive: true });
   const started = new Date();
   const env = {
@@ -149,7 +156,7 @@ async function main(): Promise<void> {
   await bundle();
   const results: Record<string, unknown> = {};
   const save = () => {
-    const doc = { startedAt: started.toISOString(), env, scale, cpuProf, dynamicConfig, results };
+    const doc = { startedAt: started.toISOString(), env, scale, cpuProf, dynamicConfig, temporal, results };
     const stamp = started.toISOString().replace(/[:.]/g, '-');
     fs.writeFileSync(path.join(OUT, `results-${stamp}.json`), JSON.stringify(doc, null, 2));
     fs.writeFileSync(path.join(OUT, 'latest.json'), JSON.stringify(doc, null, 2));
@@ -168,6 +175,7 @@ async function main(): Promise<void> {
             org: 'night',
             cpuProf,
             temporalDynamicConfig: dynamicConfig,
+            temporal,
             workers,
           }),
         );
@@ -177,6 +185,7 @@ async function main(): Promise<void> {
           org: name === 'approval' || name === 'waiting' ? 'day' : 'night',
           cpuProf,
           temporalDynamicConfig: dynamicConfig,
+          temporal,
           ...stackOptions(name, scale),
         });
         try {
@@ -192,6 +201,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(results[name], null, 2));
     save();
   }
+  // The production topology was started for this run (its data is kept; the next run reuses it).
+  if (temporal === 'postgres') prodTemporal('stop');
   const doc = save();
   const md = writeReport(doc);
   const target = partial ? path.join(OUT, 'RESULTS.partial.md') : path.join(REPO, 'bench', 'RESULTS.md');

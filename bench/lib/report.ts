@@ -11,6 +11,7 @@ type Doc = {
   env: Record<string, unknown>;
   scale: { quick: boolean };
   cpuProf: boolean;
+  temporal?: 'dev' | 'postgres';
   results: Record<string, any>;
 };
 
@@ -151,7 +152,11 @@ export function writeReport(doc: Doc): string {
     `| memory | ${String(e.memoryGiB)} GiB |`,
     `| OS | ${String(e.os)} |`,
     `| Node.js | ${String(e.node)} |`,
-    `| Temporal | ${String(e.temporal).replace(/\n/g, ' ')}, dev server in-memory (SQLite), TS SDK ${String(e.temporalSdk)} |`,
+    `| Temporal | ${
+      doc.temporal === 'postgres'
+        ? 'production topology (scripts/prod-temporal.sh: PostgreSQL, Temporal server, 4 history shards)'
+        : `${String(e.temporal).replace(/\n/g, ' ')}, dev server in-memory (SQLite)`
+    }, TS SDK ${String(e.temporalSdk)} |`,
     `| git commit | ${String(e.commit)} |`,
     '',
     table,

@@ -2,7 +2,7 @@
 // protocol-faithful fakes in this process, and the product's own `worker` and `server` roles
 // (cli/start.ts runRoles) as two child processes configured purely by environment, as in production.
 // Everything listens on 127.0.0.1; stop() ends exactly the processes started here.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +25,24 @@ export const OUT = path.join(REPO, 'bench', 'out');
 export const PLAYBOOK = path.join(REPO, 'playbooks', 'contain-confirmed-threat.yaml');
 export const TEMPORAL_BIN =
   process.env.NIGHTSHIFT_TEMPORAL_BIN || path.join(REPO, '.nightshift', 'bin', 'temporal');
+
+const PROD_TEMPORAL_SCRIPT = path.join(REPO, 'scripts', 'prod-temporal.sh');
+const PROD_TEMPORAL_PID = path.join(REPO, '.nightshift', 'prod', 'temporal-server.pid');
+
+/**
+ * scripts/prod-temporal.sh `start` (with `namespace` created) or `stop`. Start builds what is missing the
+ * first time (PostgreSQL from Debian, the Temporal server from its Go module: minutes); its last stdout
+ * line is TEMPORAL_ADDRESS=host:port, which is returned.
+ */
+export function prodTemporal(cmd: 'start' | 'stop', namespace = 'default'): string {
+  const out = execFileSync('bash', [PROD_TEMPORAL_SCRIPT, cmd], {
+    encoding: 'utf8',
+    env: { ...process.env, NIGHTSHIFT_PROD_NAMESPACE: namespace },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const last = out.trim().split('\n').pop() ?? '';
+  return last.startsWith('TEMPORAL_ADDRESS=') ? last.slice('TEMPORAL_ADDRESS='.length) : '';
+}
 
 export const SLACK_SIGNING_SECRET = 'bench-slack-signing-secret';
 const SLACK_BOT = 'xoxb-bench';
@@ -51,6 +69,12 @@ export interface StackOptions {
   temporalDynamicConfig?: string[];
   /** Worker processes (`nightshift worker`) on the same task queues; default 1. */
   workers?: number;
+  /**
+   * `dev`: a fresh embedded dev server (in-memory SQLite), the default. `postgres`: the production
+   * topology of scripts/prod-temporal.sh (PostgreSQL, the Temporal server, 4 history shards), started
+   * if it is not running, with a fresh namespace for this stack.
+   */
+  temporal?: 'dev' | 'postgres';
 }
 
 export interface Role {
@@ -60,7 +84,10 @@ export interface Role {
 }
 
 export class Stack {
-  temporal!: DevServer;
+  temporal?: DevServer;
+  /** The Temporal frontend and namespace this stack uses. */
+  temporalAddress = '';
+  namespace = 'default';
   connection!: Connection;
   client!: Client;
   defender!: FakeDefender;
@@ -102,17 +129,25 @@ export class Stack {
       const extra = this.opts.temporalDynamicConfig.map((kv) => `--dynamic-config-value '${kv}'`).join(' ');
       fs.writeFileSync(binary, `#!/bin/sh\nexec '${TEMPORAL_BIN}' "$@" ${extra}\n`, { mode: 0o755 });
     }
-    // The dev server runs under a watchdog shell: its own pid (for memory and CPU) is in the pid file.
-    this.temporalPidFile = path.join(OUT, `${this.opts.name}-temporal.pid`);
-    this.temporal = await startDevServer({
-      binary,
-      port: await freePort(),
-      logFile: path.join(logs, `${this.opts.name}-temporal.log`),
-      pidFile: this.temporalPidFile,
-    });
-    this.temporalPid = Number(fs.readFileSync(this.temporalPidFile, 'utf8').trim());
-    this.connection = await Connection.connect({ address: this.temporal.address });
-    this.client = new Client({ connection: this.connection });
+    if (this.opts.temporal === 'postgres') {
+      this.namespace = `bench-${crypto.randomBytes(4).toString('hex')}`;
+      this.temporalAddress = prodTemporal('start', this.namespace);
+      // The Temporal server's pid (PostgreSQL's own processes are not counted in the figures).
+      this.temporalPid = Number(fs.readFileSync(PROD_TEMPORAL_PID, 'utf8').trim());
+    } else {
+      // The dev server runs under a watchdog shell: its own pid (for memory and CPU) is in the pid file.
+      this.temporalPidFile = path.join(OUT, `${this.opts.name}-temporal.pid`);
+      this.temporal = await startDevServer({
+        binary,
+        port: await freePort(),
+        logFile: path.join(logs, `${this.opts.name}-temporal.log`),
+        pidFile: this.temporalPidFile,
+      });
+      this.temporalPid = Number(fs.readFileSync(this.temporalPidFile, 'utf8').trim());
+      this.temporalAddress = this.temporal.address;
+    }
+    this.connection = await Connection.connect({ address: this.temporalAddress });
+    this.client = new Client({ connection: this.connection, namespace: this.namespace });
     this.defender = await new FakeDefender({
       tenantId: TENANT,
       clientId: CLIENT_ID,
@@ -135,8 +170,8 @@ export class Stack {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: 'production',
-      TEMPORAL_ADDRESS: this.temporal.address,
-      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_ADDRESS: this.temporalAddress,
+      TEMPORAL_NAMESPACE: this.namespace,
       NIGHTSHIFT_CONFIG: path.join(REPO, 'bench', 'fixtures', this.opts.org, 'nightshift.yaml'),
       NIGHTSHIFT_PLAYBOOKS: PLAYBOOK,
       NIGHTSHIFT_HTTP_HOST: '127.0.0.1',
@@ -216,12 +251,12 @@ export class Stack {
   private async workerReady(): Promise<boolean> {
     const svc = this.connection.workflowService;
     const wf = await svc.describeTaskQueue({
-      namespace: 'default',
+      namespace: this.namespace,
       taskQueue: { name: TASK_QUEUE },
       taskQueueType: 1,
     });
     const act = await svc.describeTaskQueue({
-      namespace: 'default',
+      namespace: this.namespace,
       taskQueue: { name: DEFENDER_TASK_QUEUE },
       taskQueueType: 2,
     });
@@ -231,7 +266,7 @@ export class Stack {
   /** Distinct worker identities polling the main task queue (the product's identity is pid@host). */
   private async workflowPollers(): Promise<number> {
     const wf = await this.connection.workflowService.describeTaskQueue({
-      namespace: 'default',
+      namespace: this.namespace,
       taskQueue: { name: TASK_QUEUE },
       taskQueueType: 1,
     });
@@ -248,7 +283,7 @@ export class Stack {
       worker: this.worker.child.pid ?? 0,
       ...Object.fromEntries(this.moreWorkers.map((w, i) => [`worker${i + 2}`, w.child.pid ?? 0])),
       server: this.server.child.pid ?? 0,
-      temporal: this.temporalPid || (this.temporal.process.pid ?? 0),
+      temporal: this.temporalPid || (this.temporal?.process.pid ?? 0),
       bench: process.pid,
     };
   }
