@@ -93,7 +93,13 @@ export function writeReport(doc: Doc): string {
     rows.push([
       `5. ${w.runs} runs waiting on approval`,
       `asked ${w.create.asked} in ${(w.create.allAskedMs / 1000).toFixed(1)} s (${asked}/s; intake ${w.create.intakePerSecond}/s); answered in ${(w.answer.wallMs / 1000).toFixed(1)} s (${w.answer.perSecond}/s, click p50 ${ms(w.answer.clickToDecision.p50)}, p99 ${ms(w.answer.clickToDecision.p99)}); still waiting after the answers ${w.stillWaitingAfterAnswers ?? '–'}; ${w.completedAfterAnswers} completed`,
-      `while waiting RSS worker ${w.whileWaiting.worker.rssMiB} MiB (peak ${w.whileWaiting.worker.peakMiB}), server ${w.whileWaiting.server.rssMiB} MiB, Temporal ${w.whileWaiting.temporal.rssMiB} MiB; answering peak worker ${w.memoryWhileAnswering.worker.peakMiB} MiB${w.evicted ? `; an evicted run's replay p50 ${ms(w.evicted.replayMs.p50)} / p99 ${ms(w.evicted.replayMs.p99)} (${w.evicted.historyEvents.p50} events)` : ''}`,
+      `while waiting RSS worker ${w.whileWaiting.worker.rssMiB} MiB (peak ${w.whileWaiting.worker.peakMiB}${w.idle ? `; ${w.idle.worker.rssMiB} MiB before any run` : ''}), server ${w.whileWaiting.server.rssMiB} MiB, Temporal ${w.whileWaiting.temporal.rssMiB} MiB; answering peak worker ${w.memoryWhileAnswering.worker.peakMiB} MiB${w.evicted ? `; an evicted run's replay p50 ${ms(w.evicted.replayMs.p50)} / p99 ${ms(w.evicted.replayMs.p99)} (${w.evicted.historyEvents.p50} events)` : ''}${
+        w.create.cpuMsPerRun
+          ? `; CPU per asked run: ${Object.entries(w.create.cpuMsPerRun as Record<string, number>)
+              .map(([k, v]) => `${k} ${v} ms`)
+              .join(', ')}`
+          : ''
+      }`,
       `worker ≤ 1 GiB: ${goal(w.whileWaiting.worker.peakMiB <= 1024)}; asked ≥ 30/s: ${goal(asked >= 30)}; answered ≥ 30/s: ${goal(w.answer.perSecond >= 30)}; none lost: ${goal(w.stillWaitingAfterAnswers === 0 && w.answer.non200 === 0)}`,
       doc.scale.quick ? cmd('waiting') : `\`npm run bench -- --only=waiting --waiting=${w.runs}\``,
     ]);

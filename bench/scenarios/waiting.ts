@@ -49,6 +49,8 @@ function cpuPerRun(before: Record<string, number>, after: Record<string, number>
 }
 
 export async function waitingScenario(stack: Stack, scale: Scale) {
+  // What the processes hold before any run: what a waiting run costs is measured from here.
+  const idle = stack.memory();
   stack.resetPeaks();
   const cpuBeforeAsk = stack.cpuMs();
   // At least 5 runs/s before giving up (30 runs/s is the goal).
@@ -111,6 +113,7 @@ export async function waitingScenario(stack: Stack, scale: Scale) {
       asked: asked.asked,
       cpuMsPerRun: askCpuMsPerRun,
     },
+    idle,
     whileWaiting,
     evicted,
     answer: { ...answered, cpuMsPerRun: answerCpuMsPerRun },
