@@ -3,3 +3,4 @@
 // worker's own start-up code (worker/worker.ts) finds a prebuilt bundle, so the worker is the product's.
 export * from '../workflows';
 export { handContainment } from './hand-containment';
+export { floorIsolation } from './floor-isolation';
