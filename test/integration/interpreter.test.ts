@@ -351,7 +351,7 @@ describe('playbook runs on Temporal', () => {
         args: [{ pageId: st.pendingPages[0].pageId, personId: 'cho', channel: 'sms' }],
       });
       const out = await handle.result();
-      await keepHistory('night-ack-signal-reservation', handle);
+      await keepHistory('night-ack-reservation-by-activity', handle);
       expect(step(out, 'approval').status).toBe('skipped');
       expect(step(out, 'isolate').status).toBe('succeeded');
       expect(step(out, 'page')).toMatchObject({ status: 'succeeded', acked_by: 'cho' });
