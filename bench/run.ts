@@ -9,8 +9,8 @@
 // nothing here fails on a slow number.
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
-import { bundleOptions } from '../worker/workflow-bundle';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { writeWorkflowBundle } from '../worker/workflow-bundle';
 import { Stack, OUT, REPO, TEMPORAL_BIN, prodTemporal } from './lib/stack';
 import { machineInfo } from './lib/proc';
 import { execFileSync } from 'node:child_process';
@@ -133,12 +133,9 @@ function sdkVersion(): string {
   return (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { version: string }).version;
 }
 
-/** The workflow bundle with the hand-written workflow, where worker/worker.ts looks for a prebuilt one. */
+/** The workflow bundle with the bench's workflows, where worker/workflow-bundle.ts looks for a prebuilt one. */
 async function bundle(): Promise<void> {
-  const { code } = await bundleWorkflowCode(
-    bundleOptions(require.resolve('./workflows'), new DefaultLogger('WARN')),
-  );
-  fs.writeFileSync(path.join(__dirname, '..', 'workflow-bundle.js'), code);
+  await writeWorkflowBundle(new DefaultLogger('WARN'), require.resolve('./workflows'));
 }
 
 async function main(): Promise<void> {

@@ -8,8 +8,11 @@ import path from 'node:path';
 import { bundleWorkflowCode, type Logger, type WorkerOptions } from '@temporalio/worker';
 
 const DIST = path.resolve(__dirname, '..');
-/** Compiled code lives in dist/; under ts-jest/swc this module runs from source and there is none. */
-const COMPILED = path.basename(DIST) === 'dist';
+/**
+ * Compiled code lives in dist/ (the benchmark's in bench/out/build/, with its own bundle); under
+ * ts-jest/swc this module runs from source and there is none.
+ */
+const COMPILED = path.extname(__filename) === '.js';
 export const WORKFLOW_BUNDLE = path.join(DIST, 'workflow-bundle.js');
 /** Beside the bundle: the workflow SDK it was built with (package mtimes say nothing: npm fixes them). */
 const BUNDLE_META = path.join(DIST, 'workflow-bundle.json');
@@ -76,9 +79,12 @@ function save(code: string): void {
   fs.writeFileSync(BUNDLE_META, JSON.stringify({ sdk: sdkVersion() }) + '\n');
 }
 
-/** Bundles dist/workflows into dist/workflow-bundle.js. */
-export async function writeWorkflowBundle(logger?: Logger): Promise<number> {
-  const { code } = await bundleWorkflowCode(bundleOptions(require.resolve('../workflows'), logger));
+/** Bundles dist/workflows (or `workflowsPath`: the benchmark adds its own) into dist/workflow-bundle.js. */
+export async function writeWorkflowBundle(
+  logger?: Logger,
+  workflowsPath = require.resolve('../workflows'),
+): Promise<number> {
+  const { code } = await bundleWorkflowCode(bundleOptions(workflowsPath, logger));
   save(code);
   return code.length;
 }

@@ -233,6 +233,11 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     'matching.numTaskqueueReadPartitions=1',
     '--dynamic-config-value',
     'matching.numTaskqueueWritePartitions=1',
+    // Eager activities (docs/deployment.md "The night path"): an activity on the run's own task queue
+    // (the announcement's notify) starts on the worker that scheduled it, without a trip through
+    // matching. The rate-limited Defender queue is another queue, so its tasks are never eager.
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
   ];
   if (opts.dbFile) {
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
