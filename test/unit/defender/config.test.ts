@@ -11,11 +11,7 @@ import {
 } from '../../../integrations/defender/config';
 import { defenderActivityOptions } from '../../../workflows/activity-options';
 import { DEFENDER_POLL_INTERVAL_MS } from '../../../integrations/defender/config';
-import {
-  defenderTaskRate,
-  defenderWorkerOptions,
-  UNLIMITED_TASKS_PER_SECOND,
-} from '../../../integrations/defender/worker-options';
+import { defenderWorkerOptions, UNLIMITED_TASKS_PER_SECOND } from '../../../integrations/defender/worker-options';
 
 const T = '11111111-2222-3333-4444-555555555555';
 const C = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -169,10 +165,13 @@ describe('defenderConfigFromEnv', () => {
 });
 
 describe('rate limit and activity options', () => {
-  it('derives the task-queue rate from the quota windows (quota.test.ts checks the rule)', () => {
-    const rate = defenderTaskRate(live(base));
+  it('puts no task-queue rate limit on the Defender queue: the quota permits hold the quota', () => {
     const opts = defenderWorkerOptions(live(base), { taskQueue: 'q-defender' });
-    expect(opts).toMatchObject({ taskQueue: 'q-defender', maxTaskQueueActivitiesPerSecond: rate });
+    // Stated explicitly, so a rate an earlier version gave the server is replaced.
+    expect(opts).toMatchObject({
+      taskQueue: 'q-defender',
+      maxTaskQueueActivitiesPerSecond: UNLIMITED_TASKS_PER_SECOND,
+    });
     expect(
       live({ ...base, DEFENDER_CALLS_PER_MINUTE: '10', DEFENDER_TASK_QUEUE_PARTITIONS: '4' }),
     ).toMatchObject({ quotas: [{ calls: 10, windowMs: 60_000 }, expect.anything()], taskQueuePartitions: 4 });
