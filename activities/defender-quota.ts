@@ -34,6 +34,11 @@ function askerKey(): string {
   }
 }
 
+/**
+ * Waits `ms`, heartbeating: the attempt must not be timed out (and retried alongside) while it waits,
+ * which could send its call twice. Before its one call an attempt has recorded nothing, so the details
+ * it repeats are the previous attempt's (as the keep-alive does).
+ */
 async function pause(ms: number): Promise<void> {
   let ctx: Context | undefined;
   try {
@@ -41,8 +46,12 @@ async function pause(ms: number): Promise<void> {
   } catch {
     // Called directly, outside an activity (unit tests).
   }
-  // In an activity, the sleep ends early (throwing) if the activity is cancelled.
-  await (ctx ? ctx.sleep(ms) : new Promise((r) => setTimeout(r, ms)));
+  if (!ctx) return new Promise((r) => setTimeout(r, ms));
+  const until = Date.now() + ms;
+  for (let left = ms; left > 0; left = until - Date.now()) {
+    ctx.heartbeat(ctx.info.heartbeatDetails);
+    await ctx.sleep(Math.min(left, 1_000)); // throws if the activity is cancelled
+  }
 }
 
 export function createDefenderPermits(opts: {

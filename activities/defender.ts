@@ -11,7 +11,7 @@
 //  3. a later attempt first looks the machine's recent actions of that type up — its own (tagged comment)
 //     or a pending one is reused — and POSTs only in the attempt right after a lookup that found nothing;
 //     an attempt that POSTed and lost the answer is thus always followed by a lookup.
-import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, log } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type {
   DefenderActivities,

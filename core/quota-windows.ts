@@ -7,10 +7,19 @@ export interface Quota {
   windowMs: number;
 }
 
-/** The longest a Defender call may leave after its permit was asked for (else it is not sent). */
-export const CALL_DELAY_BOUND_MS = 1_000;
-/** How far apart, relative to the entity's clock, a grant and its call at Defender may be: the bound, twice. */
-export const DISPATCH_SLACK_MS = 2 * CALL_DELAY_BOUND_MS;
+/**
+ * The longest a Defender call may leave after its permit was asked for (else it is not sent and the permit
+ * is wasted). It covers the Update's round trip to the entity, which takes a second or more when many
+ * callers start at once on a loaded machine.
+ */
+export const CALL_DELAY_BOUND_MS = 2_000;
+/**
+ * How much later than its grant (entity time) a call may reach Defender. The grant is made in a workflow
+ * task that starts after the ask reached the server, and the call leaves within the bound after the ask,
+ * so at most the bound later (only elapsed time on each clock matters, not their offset); one second
+ * more for the call's way to Defender differing between calls.
+ */
+export const DISPATCH_SLACK_MS = CALL_DELAY_BOUND_MS + 1_000;
 
 /**
  * Earliest time ≥ `now` at which one more call fits every quota, given the epoch-ms times of the calls

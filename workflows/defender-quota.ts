@@ -45,7 +45,7 @@ export const acquireUpdate = defineUpdate<AcquireAnswer, [AcquireRequest]>('acqu
 export const quotaStateQuery = defineQuery<DefenderQuotaState>('quotaState');
 
 /** How late a caller may come back for its promised slot before it is given to others. */
-export const PROMISE_GRACE_MS = 30_000;
+export const PROMISE_GRACE_MS = 10_000;
 /**
  * Continue-as-new well before Temporal's limits (the server also caps Updates per run, 2,000 by default),
  * carrying the grants; each grant or answer costs a few events.
@@ -65,8 +65,12 @@ export async function defenderQuota(
     const now = Date.now();
     grants = liveGrants(grants, quotas, now);
     for (const [k, at] of promises) if (at + PROMISE_GRACE_MS < now) promises.delete(k);
-    // The others' promises count as if granted: a newcomer does not take a slot promised to a waiter.
-    const others = [...promises].filter(([k]) => k !== key).map(([, at]) => at);
+    // The promises made before this caller's count as if granted: a newcomer does not take a slot
+    // promised to a waiter, and waiters are served in the order they were promised.
+    const mine = promises.get(key);
+    const others = [...promises]
+      .filter(([k, t]) => k !== key && (mine === undefined || t < mine || (t === mine && k < key)))
+      .map(([, t]) => t);
     const at = nextSlot([...grants, ...others], quotas, now);
     if (at <= now) {
       promises.delete(key);

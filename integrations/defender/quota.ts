@@ -6,14 +6,20 @@
 //    per-minute quota goes at once and sustained load settles at the hourly rate. The grant times are the
 //    entity's state (its history), so the count holds across worker processes and restarts.
 // 2. A call must leave within CALL_DELAY_BOUND_MS of the moment its permit was asked for (else it is not
-//    sent and the permit is wasted), so, relative to the entity's clock, calls reach Defender at most
-//    DISPATCH_SLACK_MS apart from their grants in either direction. Hence the entity counts each grant in
-//    a window of W + DISPATCH_SLACK_MS: calls in any Defender window of W had grants within W + slack.
+//    sent and the permit is wasted), so it reaches Defender at most DISPATCH_SLACK_MS after its grant.
+//    Hence the entity counts each grant in a window of W + DISPATCH_SLACK_MS: the calls in any Defender
+//    window of W had their grants within W + slack. (100/min then allows 100 calls in any 63 s.)
 // 3. A crash between grant and call wastes the grant (it still counts): conservative, never over.
 // Temporal's task-queue rate limit no longer carries the quota (worker-options.ts). The arithmetic below
 // is pure and workflow-safe: no Node APIs.
 
-export { CALL_DELAY_BOUND_MS, DISPATCH_SLACK_MS, liveGrants, nextSlot, type Quota } from '../../core/quota-windows';
+export {
+  CALL_DELAY_BOUND_MS,
+  DISPATCH_SLACK_MS,
+  liveGrants,
+  nextSlot,
+  type Quota,
+} from '../../core/quota-windows';
 import { DISPATCH_SLACK_MS, type Quota } from '../../core/quota-windows';
 
 /** Documented limits of the machine-action, machine-action-list and alert APIs (reference §10). */

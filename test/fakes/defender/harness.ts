@@ -18,6 +18,7 @@ import {
 } from '../../../integrations/defender/config';
 import { defenderWorkerOptions } from '../../../integrations/defender/worker-options';
 import { createDefenderPermits } from '../../../activities/defender-quota';
+import { withKeepAlive } from '../../../activities/keep-alive';
 import { temporalAddress, testClient, uniqueTaskQueue } from '../../support/temporal';
 import { FakeDefender, type FakeDefenderOptions } from './fake-defender';
 
@@ -109,6 +110,8 @@ export async function startWorkers(
       },
     ]),
   ) as unknown as AllDefenderActivities;
+  // As the worker wraps them (worker/activities.ts): heartbeating while they run.
+  const running = withKeepAlive(activities);
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const wfWorker = await Worker.create({
     connection,
@@ -118,7 +121,7 @@ export async function startWorkers(
   });
   const actWorker = await Worker.create({
     connection,
-    ...defenderWorkerOptions(cfg, { taskQueue: defenderQueue, activities }),
+    ...defenderWorkerOptions(cfg, { taskQueue: defenderQueue, activities: running }),
   });
   const runs = [wfWorker.run(), actWorker.run()];
   return {

@@ -11,7 +11,10 @@ import {
 } from '../../../integrations/defender/config';
 import { defenderActivityOptions } from '../../../workflows/activity-options';
 import { DEFENDER_POLL_INTERVAL_MS } from '../../../integrations/defender/config';
-import { defenderWorkerOptions, UNLIMITED_TASKS_PER_SECOND } from '../../../integrations/defender/worker-options';
+import {
+  defenderWorkerOptions,
+  UNLIMITED_TASKS_PER_SECOND,
+} from '../../../integrations/defender/worker-options';
 
 const T = '11111111-2222-3333-4444-555555555555';
 const C = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
