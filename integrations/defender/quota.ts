@@ -20,7 +20,7 @@ export {
   nextSlot,
   type Quota,
 } from '../../core/quota-windows';
-import { DISPATCH_SLACK_MS, type Quota } from '../../core/quota-windows';
+import type { Quota } from '../../core/quota-windows';
 
 /** Documented limits of the machine-action, machine-action-list and alert APIs (reference §10). */
 export const DOCUMENTED_CALLS_PER_MINUTE = 100;
@@ -32,41 +32,4 @@ export function defenderQuotas(perMinute: number, perHour: number): Quota[] {
     { calls: perMinute, windowMs: 60_000 },
     { calls: perHour, windowMs: 3_600_000 },
   ];
-}
-
-/** Tasks Temporal's limiter may dispatch at once beyond the rate, over `partitions` partitions. */
-export function burstTasks(rate: number, partitions: number): number {
-  return partitions * (Math.max(1, Math.ceil(rate / partitions)) + 1);
-}
-
-/** Most tasks dispatched in any window of `windowMs` at `rate` tasks/s (calls, with the slack). */
-export function worstCaseCalls(rate: number, windowMs: number, partitions: number): number {
-  return (rate * (windowMs + DISPATCH_SLACK_MS)) / 1000 + burstTasks(rate, partitions);
-}
-
-/**
- * Activity tasks per second for the Defender queue such that no window of any quota sees more calls
- * than it allows. Throws when a quota is too small for the burst of the partitions.
- */
-export function defenderTaskRate(quotas: Quota[], partitions = 1): number {
-  let rate = Infinity;
-  for (const q of quotas) {
-    let best: number | undefined;
-    // The burst depends on the rate: try burst sizes upward; the first that fits gives the largest rate.
-    for (let b = 1; b <= q.calls; b++) {
-      const r = ((q.calls - partitions * (b + 1)) * 1000) / (q.windowMs + DISPATCH_SLACK_MS);
-      if (r <= 0) break;
-      if (Math.max(1, Math.ceil(r / partitions)) <= b) {
-        best = r;
-        break;
-      }
-    }
-    if (best === undefined) {
-      throw new Error(
-        `a quota of ${q.calls} calls per ${q.windowMs / 1000} s is too small for ${partitions} task-queue partition(s): it must allow more than ${2 * partitions} calls`,
-      );
-    }
-    rate = Math.min(rate, best);
-  }
-  return rate;
 }
