@@ -2,5 +2,6 @@
 export { smokeTest } from './smoke';
 export { playbookRun } from './playbook-run';
 export { blastRadius } from './blast-radius';
+export { defenderQuota } from './defender-quota';
 export { defenderAlertPoller } from './defender-intake';
 export { deviceRelease } from './device-release';
