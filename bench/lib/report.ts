@@ -67,8 +67,8 @@ export function writeReport(doc: Doc): string {
     rows.push([
       `3. storm: ${s.detections} detections (${s.uniqueDetections} unique), ${s.devices} devices, ${s.uniqueKeys} incidents`,
       `intake ${s.intake.perSecond}/s; runs ${s.runsCreated} (keys ${s.uniqueKeys}); isolations ${s.isolations.actions} (once ${s.isolations.devicesIsolatedExactlyOnce}, twice+ ${s.isolations.devicesIsolatedMoreThanOnce}, never ${s.isolations.devicesNeverIsolated}); drain ${(s.drainMs / 1000).toFixed(1)} s`,
-      `Defender quota ${s.defender.quotaPerMinute}/min (raised): peak ${s.defender.peakAttemptedPer60s} calls attempted / ${s.defender.peakAcceptedPer60s} accepted per 60 s, ${s.defender.throttled429} × 429, ${s.failedSteps} failed steps; peak RSS worker ${s.memory.worker.peakMiB} MiB, server ${s.memory.server.peakMiB} MiB, Temporal ${s.memory.temporal.peakMiB} MiB`,
-      `runs = keys: ${goal(s.runsCreatedEqualsUniqueKeys)}; one isolation per device: ${goal(s.isolations.devicesIsolatedExactlyOnce === s.devices)}; quota kept, no 429 failures: ${goal(s.defender.peakAttemptedPer60s <= s.defender.quotaPerMinute && s.failedSteps === 0)}`,
+      `Defender quota ${s.defender.quotaPerMinute}/min and ${s.defender.quotaPerHour ?? '–'}/h (documented): peak ${s.defender.peakAttemptedPer60s} calls attempted / ${s.defender.peakAcceptedPer60s} accepted per 60 s, ${s.defender.apiCalls ?? '–'} calls in all, ${s.defender.achievedOfQuota !== undefined ? `${Math.round(s.defender.achievedOfQuota * 100)} % of what the quota allows over the calls' span` : ''}, ${s.defender.throttled429} × 429, ${s.failedSteps} failed steps; peak RSS worker ${s.memory.worker.peakMiB} MiB, server ${s.memory.server.peakMiB} MiB, Temporal ${s.memory.temporal.peakMiB} MiB`,
+      `runs = keys: ${goal(s.runsCreatedEqualsUniqueKeys)}; one isolation per device: ${goal(s.isolations.devicesIsolatedExactlyOnce === s.devices)}; quota kept, no 429 failures: ${goal(s.defender.peakAttemptedPer60s <= s.defender.quotaPerMinute && s.failedSteps === 0 && s.defender.throttled429 === 0)}; call rate ≥ 90 % of the quota: ${s.defender.achievedOfQuota !== undefined ? goal(s.defender.achievedOfQuota >= 0.9) : '–'}${doc.scale.quick ? ' (quick: too few calls to fill the quota)' : ''}`,
       cmd('storm'),
     ]);
   } else rows.push(...err('storm'));
@@ -83,7 +83,10 @@ export function writeReport(doc: Doc): string {
         `4. Slack click → decision applied, ${name} (n=${p.clickToDecision.n})`,
         `p50 ${ms(p.clickToDecision.p50)} · p95 ${ms(p.clickToDecision.p95)} · p99 ${ms(p.clickToDecision.p99)}`,
         `non-200 ${p.non200}, not recorded ${p.notRecorded}`,
-        `p99 < 150 ms: ${goal(p.clickToDecision.p99 < 150)}`,
+        // Issue 12: < 150 ms one at a time, < 500 ms at concurrency 10; never an answer lost.
+        name === 'sequential'
+          ? `p99 < 150 ms: ${goal(p.clickToDecision.p99 < 150)}; none lost: ${goal(p.non200 === 0 && p.notRecorded === 0)}`
+          : `p99 < 500 ms: ${goal(p.clickToDecision.p99 < 500)}; none lost: ${goal(p.non200 === 0 && p.notRecorded === 0)}`,
         cmd('approval'),
       ]);
     }

@@ -93,7 +93,9 @@ export async function stormScenario(stack: Stack, scale: Scale) {
     return !!isolate?.finished_at && s.deviceIds.every((d) => acted.has(d));
   };
   const allRuns = [...new Set(posted.flatMap((p) => (p.body.runs ?? []).map((r) => r.workflowId)))];
-  const deadline = Date.now() + (scale.quick ? 180_000 : 600_000);
+  // At the documented 100 calls a minute, 300 devices (a lookup, a POST and a status poll each) take
+  // about 10 minutes of quota: the deadline leaves room for that.
+  const deadline = Date.now() + (scale.quick ? 180_000 : 1_500_000);
   const queryState = (id: string) => stack.client.workflow.getHandle(id).query(stateQuery);
   let states: RunState[] = [];
   for (;;) {
