@@ -32,15 +32,7 @@ export function summarize(samples: number[]): Summary {
 }
 
 /** Most events in any window of `ms` (sliding), from their timestamps. */
-export function peakInWindow(times: number[], ms: number): number {
-  const t = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < t.length; i++) {
-    while (t[i] - t[j] >= ms) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
+export { peakInWindow } from '../../test/support/windows';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -10,6 +10,7 @@ import type { FakeDefender } from '../fakes/defender/fake-defender';
 import { liveConfig, startFake, startWorkers, type Workers } from '../fakes/defender/harness';
 import type { StepOutcome } from '../fakes/defender/workflows';
 import { testClient } from '../support/temporal';
+import { peakInWindow } from '../support/windows';
 
 let fake: FakeDefender;
 let workers: Workers;
@@ -24,15 +25,7 @@ afterAll(async () => {
 });
 
 /** Most API calls seen in any window of `ms`. */
-function peak(times: number[], ms: number): number {
-  const t = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < t.length; i++) {
-    while (t[i] - t[j] >= ms) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
+const peak = peakInWindow;
 
 function isolate(f: FakeDefender, i: number, prefix: string): DefenderSubmitRequest {
   const machineId = `${i}`.padStart(40, prefix);

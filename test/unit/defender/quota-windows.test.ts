@@ -4,17 +4,9 @@
 // slack allows, or at once.
 import { DISPATCH_SLACK_MS, liveGrants, nextSlot, type Quota } from '../../../core/quota-windows';
 import { defenderQuotas } from '../../../integrations/defender/quota';
+import { peakInWindow } from '../../support/windows';
 
-/** Most of `times` in any window of `ms`. */
-function busiest(times: number[], ms: number): number {
-  const t = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < t.length; i++) {
-    while (t[i] - t[j] >= ms) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
+const busiest = peakInWindow;
 
 /** Grants under unlimited demand from 0 to `spanMs`: each at the earliest time the windows allow. */
 function greedy(quotas: Quota[], spanMs: number): number[] {
