@@ -10,7 +10,6 @@ import type { ReserveIsolationRequest } from '../core/effects';
 import {
   blastRadiusWorkflowId,
   releaseUpdate,
-  reserveSignal,
   reserveUpdate,
   type blastRadius,
 } from '../workflows/blast-radius';
@@ -18,8 +17,6 @@ import {
 export interface BlastRadiusActivities {
   /** Starts the deployment's blast-radius entity if it is not running (runs then ask it by signal). */
   ensureBlastRadius(): Promise<void>;
-  /** A run's request, by signal-with-start; the entity answers the run by signal. */
-  askReservation(req: ReserveIsolationRequest): Promise<void>;
   /** Kept for runs recorded before the signal protocol (they replay these activities). */
   reserveIsolation(req: ReserveIsolationRequest): Promise<boolean>;
   releaseIsolation(req: { key: string }): Promise<void>;
@@ -89,16 +86,6 @@ export function createBlastRadiusActivities(client: Client, taskQueue: string): 
         taskQueue,
         args: [[], []],
         workflowIdConflictPolicy: 'USE_EXISTING',
-      });
-    },
-    async askReservation(req) {
-      // One call whether the entity runs or not; a signal, so no in-flight limit under a storm.
-      await client.workflow.signalWithStart<typeof blastRadius, [ReserveIsolationRequest]>('blastRadius', {
-        workflowId,
-        taskQueue,
-        args: [[], []],
-        signal: reserveSignal,
-        signalArgs: [req],
       });
     },
     async reserveIsolation(req) {

@@ -175,11 +175,6 @@ export interface ReserveIsolationRequest {
 export interface BlastRadiusActivities {
   /** Starts the deployment's blast-radius entity if it is not running (runs then ask it by signal). */
   ensureBlastRadius(): Promise<void>;
-  /**
-   * Sends a run's reservation request to the entity (signal-with-start: started on first use); the
-   * answer comes back to the run by signal. Called as a local activity (PATCHES.reservationAskedByActivity).
-   */
-  askReservation(req: ReserveIsolationRequest): Promise<void>;
   /** Kept for runs recorded before the signal protocol (they replay these activities). */
   reserveIsolation(req: ReserveIsolationRequest): Promise<boolean>;
   releaseIsolation(req: { key: string }): Promise<void>;

@@ -60,20 +60,14 @@ async function reserveBySignal(
   req: ReserveIsolationRequest,
   answers: Map<string, boolean>,
 ): Promise<boolean> {
-  if (patched(PATCHES.reservationAskedByActivity.id)) {
-    // A local activity's signal-with-start completes inside this workflow task; an external signal's
-    // delivery is an event that costs the run a workflow task of its own before the answer is read.
-    await blastLocal.askReservation(req);
-  } else {
-    const entity = getExternalWorkflowHandle(blastRadiusWorkflowId(workflowInfo().taskQueue));
-    const ask = () => entity.signal(reserveSignal, req);
-    try {
-      await ask();
-    } catch {
-      // The entity has not started yet in this deployment: start it, then ask again.
-      await blast.ensureBlastRadius();
-      await ask();
-    }
+  const entity = getExternalWorkflowHandle(blastRadiusWorkflowId(workflowInfo().taskQueue));
+  const ask = () => entity.signal(reserveSignal, req);
+  try {
+    await ask();
+  } catch {
+    // The entity has not started yet in this deployment: start it, then ask again.
+    await blast.ensureBlastRadius();
+    await ask();
   }
   // Fail closed: without an answer there is no automatic isolation (the step fails with blast_radius).
   if (!(await condition(() => answers.has(req.key), RESERVATION_WAIT))) return false;

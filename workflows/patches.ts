@@ -17,14 +17,6 @@ export const PATCHES = {
   },
   /** Runs ask the blast-radius entity by signal and are answered by signal (before: Updates via an activity). */
   blastRadiusSignals: { id: 'blast-radius-signals', history: 'night-ack-signal-reservation.json' },
-  /**
-   * The run's reservation request goes out from a local activity (signal-with-start) instead of a
-   * workflow's external signal, whose delivery cost the run one more workflow task before isolating.
-   */
-  reservationAskedByActivity: {
-    id: 'blast-radius-ask-by-local-activity',
-    history: 'night-ack-reservation-by-activity.json',
-  },
   /** NightshiftPendingCodes also lists answered codes as `answered:CODE`. */
   answeredCodesAttribute: { id: 'answered-codes-attribute', history: 'answered-code.json' },
   /** Per-device Defender steps act on the machine the lookup found (before: the detection's id). The engine asks. */
