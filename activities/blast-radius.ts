@@ -31,7 +31,7 @@ const ATTEMPT_BUDGET_MS = 20_000;
  * moment. Retrying those within the attempt, quickly and with jitter, keeps isolations flowing
  * instead of backing every run off by seconds. A validator refusal is final.
  */
-export async function withCongestionRetry<T>(call: () => Promise<T>): Promise<T> {
+async function withCongestionRetry<T>(call: () => Promise<T>): Promise<T> {
   const until = Date.now() + ATTEMPT_BUDGET_MS;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
     try {

@@ -1,8 +1,8 @@
 // The Defender activities (core/effects.ts DefenderActivities) over the typed client (integrations/defender/).
 //
-// Each activity task makes at most one API call (CallBudget), each with a permit of the quota (quota.ts):
-// work that needs two calls is split over attempts, the state carried in heartbeat details, and a
-// "continue" failure (DefenderContinue, BENIGN, no delay of its own) starts the next attempt.
+// Each activity task makes at most one API call (CallBudget; quota.ts explains why): work that needs two
+// calls is split over attempts, the state carried in heartbeat details, and a "continue" failure
+// (DefenderContinue, BENIGN, no delay of its own) sends the next step back through the rate-limited queue.
 //
 // Idempotency of a machine action, however often retried:
 //  1. an attempt that finds an action id in the last heartbeat (recorded right after the POST) reads it;
@@ -11,7 +11,7 @@
 //  3. a later attempt first looks the machine's recent actions of that type up — its own (tagged comment)
 //     or a pending one is reused — and POSTs only in the attempt right after a lookup that found nothing;
 //     an attempt that POSTed and lost the answer is thus always followed by a lookup.
-import { activityInfo, log } from '@temporalio/activity';
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type {
   DefenderActivities,
@@ -40,7 +40,6 @@ import type { DefenderConfig, DefenderLiveConfig } from '../integrations/defende
 import { DefenderApiError, toDefenderFailure } from '../integrations/defender/errors';
 import { DefenderFailure } from '../core/failures';
 import { logEffect, type EffectLogger } from '../platform/effect-log';
-import { attemptNumber, continueWith, recordProgress } from './defender-task';
 
 /** How far back a retried submit looks for its own or a pending action. */
 export const LOOKUP_WINDOW_MS = 6 * 3_600_000;
@@ -84,8 +83,33 @@ function previousHeartbeat(): SubmitHeartbeat {
   }
 }
 
-const attempt = attemptNumber;
-const safeHeartbeat = (details: SubmitHeartbeat): void => recordProgress(details);
+function attempt(): number {
+  try {
+    return activityInfo().attempt;
+  } catch {
+    return 1;
+  }
+}
+
+function safeHeartbeat(details: SubmitHeartbeat): void {
+  try {
+    heartbeat(details);
+  } catch {
+    // Outside an activity context (direct calls in unit tests): nothing to record.
+  }
+}
+
+/** The next step of the same activity, in a new task: recorded state, then a retry without delay. */
+function continueWith(details: SubmitHeartbeat, what: string): ApplicationFailure {
+  safeHeartbeat(details);
+  return ApplicationFailure.create({
+    message: `Defender: ${what}; continuing in the next task`,
+    type: DefenderFailure.Continue,
+    nextRetryDelay: 10,
+    // Not a failure: no failure metrics, debug-level logs.
+    category: ApplicationFailureCategory.BENIGN,
+  });
+}
 
 /** A pino-style logger (the worker's); activity logging is used when none is given. */
 export interface DefenderLogger {

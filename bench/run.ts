@@ -23,7 +23,6 @@ import { validateScenario } from './scenarios/validate';
 import { containScenario, CONTAIN_LIFECYCLE } from './scenarios/contain';
 import { scaleoutScenario } from './scenarios/scaleout';
 import { writeReport } from './lib/report';
-import { DOCUMENTED_CALLS_PER_HOUR, DOCUMENTED_CALLS_PER_MINUTE } from '../integrations/defender/quota';
 
 export interface Scale {
   quick: boolean;
@@ -34,6 +33,8 @@ export interface Scale {
   stormDetections: number;
   stormDevices: number;
   stormIncidents: number;
+  /** Raised Defender quota for the storm (calls per minute), applied to Nightshift and the fake alike. */
+  stormCallsPerMinute: number;
   approvalsN: number;
   waitingN: number;
   /** Detections per worker count in the scale-out comparison. */
@@ -50,6 +51,7 @@ const FULL: Scale = {
   stormDetections: 2000,
   stormDevices: 300,
   stormIncidents: 40,
+  stormCallsPerMinute: 600,
   approvalsN: 300,
   // The goal: 10,000 measured, not extrapolated.
   waitingN: 10_000,
@@ -66,6 +68,7 @@ const QUICK: Scale = {
   stormDetections: 200,
   stormDevices: 30,
   stormIncidents: 6,
+  stormCallsPerMinute: 600,
   approvalsN: 30,
   waitingN: 200,
   scaleoutN: 60,
@@ -180,7 +183,7 @@ async function main(): Promise<void> {
           cpuProf,
           temporalDynamicConfig: dynamicConfig,
           temporal,
-          ...stackOptions(name),
+          ...stackOptions(name, scale),
         });
         try {
           results[name] = await run(name, stack, scale);
@@ -206,7 +209,7 @@ async function main(): Promise<void> {
   );
 }
 
-function stackOptions(name: Name): Partial<ConstructorParameters<typeof Stack>[0]> {
+function stackOptions(name: Name, scale: Scale): Partial<ConstructorParameters<typeof Stack>[0]> {
   if (name === 'contain')
     return {
       // The product's defaults: the documented quota and poll interval, and the fake keeps the same quota.
@@ -221,13 +224,14 @@ function stackOptions(name: Name): Partial<ConstructorParameters<typeof Stack>[0
       },
     };
   if (name !== 'storm') return {};
+  const perMinute = scale.stormCallsPerMinute;
   return {
-    // The documented quota, as in production (reference §10); the fake keeps the per-minute one.
+    // Nightshift's Temporal task-queue limit and the fake's own quota are the same raised number.
     defenderEnv: {
-      DEFENDER_CALLS_PER_MINUTE: String(DOCUMENTED_CALLS_PER_MINUTE),
-      DEFENDER_CALLS_PER_HOUR: String(DOCUMENTED_CALLS_PER_HOUR),
+      DEFENDER_CALLS_PER_MINUTE: String(perMinute),
+      DEFENDER_CALLS_PER_HOUR: String(perMinute * 60),
     },
-    fakeDefender: { rateLimit: { limit: DOCUMENTED_CALLS_PER_MINUTE, windowMs: 60_000, retryAfterS: 5 } },
+    fakeDefender: { rateLimit: { limit: perMinute, windowMs: 60_000, retryAfterS: 5 } },
   };
 }
 

@@ -8,8 +8,7 @@ import { createChannelActivities } from '../activities/channels';
 import { type Logger } from '../platform/log';
 import { TASK_QUEUE, defenderTaskQueue } from '../core/queues';
 import { createDefenderActivities } from '../activities/defender';
-import { DefenderClient } from '../integrations/defender/client';
-import { createDefenderPermits } from '../activities/defender-quota';
+import type { DefenderClient } from '../integrations/defender/client';
 import { defenderConfigFromEnv } from '../integrations/defender/config';
 import { defenderWorkerOptions } from '../integrations/defender/worker-options';
 import { createIntakeActivities } from '../activities/intake';
@@ -45,20 +44,6 @@ export function buildActivities(opts: {
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   const channelCfg = channelConfigFromEnv(opts.env);
   const defenderCfg = defenderConfigFromEnv(opts.env);
-  // Live: every API call takes a permit of the deployment's quota (integrations/defender/quota.ts).
-  const defenderClient = defenderCfg.dryRun
-    ? undefined
-    : (opts.defenderClient ?? new DefenderClient(defenderCfg));
-  if (defenderClient) {
-    defenderClient.usePermits(
-      createDefenderPermits({
-        client: opts.client,
-        taskQueue,
-        defenderTaskQueue: defenderTaskQueue(taskQueue),
-        quotas: defenderCfg.quotas,
-      }),
-    );
-  }
   // Every activity heartbeats while it runs (where its options ask for heartbeats): a worker killed
   // mid-activity is replaced within the heartbeat timeout.
   return {
@@ -75,7 +60,7 @@ export function buildActivities(opts: {
     }),
     defender: withKeepAlive(
       instrumentDefender(
-        createDefenderActivities(defenderCfg, { logger: opts.logger, client: defenderClient }),
+        createDefenderActivities(defenderCfg, { logger: opts.logger, client: opts.defenderClient }),
         opts.metrics,
       ),
     ),

@@ -2,6 +2,5 @@
 export { smokeTest } from './smoke';
 export { playbookRun } from './playbook-run';
 export { blastRadius } from './blast-radius';
-export { defenderQuota } from './defender-quota';
 export { defenderAlertPoller } from './defender-intake';
 export { deviceRelease } from './device-release';

@@ -51,11 +51,11 @@ export class DefenderTokenRejected extends Error {
   }
 }
 
-/** A permit came too late to send the call within its bound (quota.ts CALL_DELAY_BOUND_MS): tried again. */
+/** The task could not send its call in time (quota.ts CALL_DELAY_BOUND_MS): it is dispatched again. */
 export class DefenderCallLate extends Error {
   override name = 'DefenderCallLate';
   constructor(what: string, waitedMs: number) {
-    super(`${what} not sent: its quota permit took ${waitedMs} ms`);
+    super(`${what} not sent: ${waitedMs} ms after the task started (a slow token request?)`);
   }
 }
 
@@ -181,7 +181,7 @@ export function toDefenderFailure(err: unknown, subject: string, action: string)
       message: `Defender: ${action} on ${subject}: ${err.message}`,
       type: err.name,
       nextRetryDelay: 100,
-      // Both end in a new attempt, which asks for a permit again; nothing failed.
+      // Both end in a new attempt through the rate-limited queue; nothing failed.
       category: ApplicationFailureCategory.BENIGN,
     });
   }

@@ -1,10 +1,19 @@
-// Worker options for the Defender task queue. The quota is not held here: every API call takes a permit
-// from the deployment's quota entity (quota.ts), which lets a burst up to the per-minute quota go at once.
-// A task-queue rate limit (Temporal's even token bucket) would pace that burst out, so there is none.
+// Worker options for the Defender task queue. The quota is enforced by the Temporal server for the
+// whole task queue (maxTaskQueueActivitiesPerSecond), so it holds across every worker process.
 import type { WorkerOptions } from '@temporalio/worker';
 import { DEFENDER_TASK_QUEUE } from '../../core/queues';
 import type { AllDefenderActivities } from '../../core/defender-effects';
-import type { DefenderConfig } from './config';
+import type { DefenderConfig, DefenderLimits } from './config';
+import { defenderTaskRate as quotaTaskRate } from './quota';
+
+/**
+ * Activity tasks per second for the Defender queue (one API call each): the largest rate whose worst
+ * case — burst included — stays within every quota window (quota.ts). With the documented 100/min and
+ * 1,500/h that is 0.416/s, about 25 tasks per minute, bound by the hourly quota.
+ */
+export function defenderTaskRate(limits: Pick<DefenderLimits, 'quotas' | 'taskQueuePartitions'>): number {
+  return quotaTaskRate(limits.quotas, limits.taskQueuePartitions);
+}
 
 /** Temporal's default task dispatch rate per task queue, i.e. no limit of ours. */
 export const UNLIMITED_TASKS_PER_SECOND = 100_000;
@@ -14,19 +23,21 @@ export type DefenderWorkerOptions = Pick<
   'taskQueue' | 'activities' | 'maxTaskQueueActivitiesPerSecond' | 'maxConcurrentActivityTaskExecutions'
 >;
 
-/** Spread into Worker.create({ connection, ...defenderWorkerOptions(cfg, { activities }) }). */
+/**
+ * Spread into Worker.create({ connection, ...defenderWorkerOptions(cfg, { activities }) }). Every worker polling the
+ * Defender queue should pass the same rate: the server applies the most recent poller's value.
+ */
 export function defenderWorkerOptions(
-  _cfg: DefenderConfig,
+  cfg: DefenderConfig,
   opts: { taskQueue?: string; activities?: AllDefenderActivities } = {},
 ): DefenderWorkerOptions {
   return {
     taskQueue: opts.taskQueue ?? DEFENDER_TASK_QUEUE,
     ...(opts.activities ? { activities: opts.activities } : {}),
-    // Stated explicitly because the server keeps the last rate a poller gave (earlier versions of
-    // Nightshift held the quota with it) until one gives another.
-    maxTaskQueueActivitiesPerSecond: UNLIMITED_TASKS_PER_SECOND,
-    // Calls are I/O-bound and limited by the quota's permits; a few concurrent slots suffice (a task
-    // waits for a permit in its slot at most WAIT_IN_TASK_MS, activities/defender-quota.ts).
+    // A dry run calls nothing, so it takes no quota: Temporal's own default dispatch rate, stated
+    // explicitly because the server keeps the last rate a poller gave until one gives another.
+    maxTaskQueueActivitiesPerSecond: cfg.dryRun ? UNLIMITED_TASKS_PER_SECOND : defenderTaskRate(cfg),
+    // Calls are I/O-bound and rate-limited upstream; a few concurrent slots suffice.
     maxConcurrentActivityTaskExecutions: 20,
   };
 }

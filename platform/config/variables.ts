@@ -132,6 +132,11 @@ export const VARIABLES = [
   },
   { name: 'DEFENDER_CALLS_PER_HOUR', default: '`1500`', doc: 'the API quota per hour' },
   {
+    name: 'DEFENDER_TASK_QUEUE_PARTITIONS',
+    default: '`1`',
+    doc: 'partitions of the Defender task queue on the Temporal server',
+  },
+  {
     name: 'DEFENDER_POLL_INTERVAL_MS',
     default: '`10000`',
     doc: 'delay between status polls of a machine action',

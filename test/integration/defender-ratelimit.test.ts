@@ -1,11 +1,10 @@
-// The Defender quota held in API calls as Defender counts them (a sliding window at the fake), across two
-// workers and a crash between permit and call; the quota's burst let through at once; a 429 storm from
-// the API ridden out (Retry-After) without any step failing, and a dry run that takes no quota.
+// The Defender quota held in API calls as Defender counts them (a sliding window at the fake), a 429 storm
+// from the API ridden out (Retry-After) without any step failing, and a dry run that takes no quota.
 import type { Client, Connection } from '@temporalio/client';
 import type { DefenderSubmitRequest } from '../../core/effects';
 import { defenderConfigFromEnv } from '../../integrations/defender/config';
-import { createDefenderPermits } from '../../activities/defender-quota';
-import { DISPATCH_SLACK_MS } from '../../integrations/defender/quota';
+import { worstCaseCalls } from '../../integrations/defender/quota';
+import { defenderTaskRate } from '../../integrations/defender/worker-options';
 import type { FakeDefender } from '../fakes/defender/fake-defender';
 import { liveConfig, startFake, startWorkers, type Workers } from '../fakes/defender/harness';
 import type { StepOutcome } from '../fakes/defender/workflows';
@@ -101,123 +100,6 @@ describe('Defender rate limits', () => {
     }
   }, 240_000);
 
-  it('lets the quota burst through at once: 20 devices POSTed together when the minute allows them', async () => {
-    // 100 calls a minute: the 20 POSTs and their polls fit in one window. An even pace of the quota (what
-    // a task-queue rate limit does, ~1.6 tasks/s here) would spread the 20 POSTs over 12 s or more.
-    const quota = { calls: 100, windowMs: 60_000 };
-    const f = await startFake({
-      rateLimit: { limit: quota.calls, windowMs: quota.windowMs },
-      lifecycle: { pendingMs: 200, inProgressMs: 200, final: 'Succeeded' },
-    });
-    const cfg = { ...liveConfig(f, { DEFENDER_POLL_INTERVAL_MS: '1000' }), quotas: [quota] };
-    const w = await startWorkers(cfg);
-    const { client: c, connection: conn } = await testClient();
-    try {
-      const reqs = Array.from({ length: 20 }, (_, i) => isolate(f, i, 'b'));
-      const outcomes: StepOutcome[] = await c.workflow.execute('defenderSteps', {
-        taskQueue: w.taskQueue,
-        workflowId: `burst-${w.taskQueue}`,
-        args: [{ reqs, stepTimeoutMs: 300_000, taskQueue: w.defenderQueue }],
-      });
-      expect(outcomes.map((o) => o.final)).toEqual(reqs.map(() => 'Succeeded'));
-      const posts = f
-        .apiCalls()
-        .filter((x) => x.method === 'POST')
-        .map((x) => x.at);
-      expect(posts).toHaveLength(20);
-      expect(f.apiCalls().filter((x) => x.status === 429)).toHaveLength(0);
-      // Together, not paced.
-      expect(Math.max(...posts) - Math.min(...posts)).toBeLessThan(6_000);
-    } finally {
-      await w.stop();
-      await w.client?.close();
-      await conn.close();
-      await f.stop();
-    }
-  }, 180_000);
-
-  it('two workers on the same queues share one quota', async () => {
-    const quota = { calls: 10, windowMs: 6_000 };
-    const f = await startFake({
-      rateLimit: { limit: quota.calls, windowMs: quota.windowMs },
-      lifecycle: { pendingMs: 300, inProgressMs: 300, final: 'Succeeded' },
-    });
-    const cfg = { ...liveConfig(f, { DEFENDER_POLL_INTERVAL_MS: '1000' }), quotas: [quota] };
-    const a = await startWorkers(cfg);
-    const b = await startWorkers(cfg, { taskQueue: a.taskQueue });
-    const { client: c, connection: conn } = await testClient();
-    try {
-      const reqs = Array.from({ length: 16 }, (_, i) => isolate(f, i, 'e'));
-      const outcomes: StepOutcome[] = await c.workflow.execute('defenderSteps', {
-        taskQueue: a.taskQueue,
-        workflowId: `shared-${a.taskQueue}`,
-        args: [{ reqs, stepTimeoutMs: 300_000, taskQueue: a.defenderQueue }],
-      });
-      expect(outcomes.map((o) => o.final)).toEqual(reqs.map(() => 'Succeeded'));
-      expect(f.actions.map((x) => x.machineId).sort()).toEqual(reqs.map((r) => r.machineId).sort());
-      // Both workers called Defender…
-      expect(a.client?.apiCalls).toBeGreaterThan(0);
-      expect(b.client?.apiCalls).toBeGreaterThan(0);
-      // …and together stayed within every window.
-      const calls = f.apiCalls();
-      expect(calls.filter((x) => x.status === 429)).toHaveLength(0);
-      expect(
-        peak(
-          calls.map((x) => x.at),
-          quota.windowMs,
-        ),
-      ).toBeLessThanOrEqual(quota.calls);
-    } finally {
-      await a.stop();
-      await b.stop();
-      await a.client?.close();
-      await b.client?.close();
-      await conn.close();
-      await f.stop();
-    }
-  }, 240_000);
-
-  it('counts permits whose calls never left (a worker crashed between grant and call)', async () => {
-    const quota = { calls: 5, windowMs: 6_000 };
-    const f = await startFake({
-      rateLimit: { limit: quota.calls, windowMs: quota.windowMs },
-      lifecycle: { pendingMs: 200, inProgressMs: 200, final: 'Succeeded' },
-    });
-    const cfg = { ...liveConfig(f, { DEFENDER_POLL_INTERVAL_MS: '1000' }), quotas: [quota] };
-    const w = await startWorkers(cfg);
-    const { client: c, connection: conn } = await testClient();
-    try {
-      // A worker that died right after its permits: the whole window granted, nothing sent.
-      const crashed = createDefenderPermits({
-        client: c,
-        taskQueue: w.taskQueue,
-        defenderTaskQueue: w.defenderQueue,
-        quotas: [quota],
-      });
-      for (let i = 0; i < quota.calls; i++) await crashed.take('GET /lost');
-      const grantedAt = Date.now();
-      const reqs = Array.from({ length: 3 }, (_, i) => isolate(f, i, 'k'));
-      const outcomes: StepOutcome[] = await c.workflow.execute('defenderSteps', {
-        taskQueue: w.taskQueue,
-        workflowId: `crash-${w.taskQueue}`,
-        args: [{ reqs, stepTimeoutMs: 300_000, taskQueue: w.defenderQueue }],
-      });
-      expect(outcomes.map((o) => o.final)).toEqual(reqs.map(() => 'Succeeded'));
-      const calls = f.apiCalls();
-      expect(calls.filter((x) => x.status === 429)).toHaveLength(0);
-      // The lost grants counted: no call went before they left the window (with the slack).
-      expect(Math.min(...calls.map((x) => x.at))).toBeGreaterThanOrEqual(
-        grantedAt + quota.windowMs + DISPATCH_SLACK_MS - 1_000,
-      );
-      expect(f.actions).toHaveLength(3);
-    } finally {
-      await w.stop();
-      await w.client?.close();
-      await conn.close();
-      await f.stop();
-    }
-  }, 120_000);
-
   it('rides out a 429 storm with no failed step', async () => {
     // API: 3 calls in any second, then 429 Retry-After: 1; Nightshift believes it may make 240 a minute.
     fake = await startFake({
@@ -243,12 +125,8 @@ describe('Defender rate limits', () => {
     const calls = fake.apiCalls();
     expect(calls.filter((c) => c.status === 429).length).toBeGreaterThan(0);
     // The task rate holds (burst included), and each task made at most one call.
-    expect(
-      peak(
-        calls.map((x) => x.at),
-        60_000,
-      ),
-    ).toBeLessThanOrEqual(240);
+    const rate = defenderTaskRate(cfg);
+    expect(peak(workers.taskStarts, 3_000)).toBeLessThanOrEqual(Math.floor(worstCaseCalls(rate, 3_000, 1)));
     expect(calls.length).toBeLessThanOrEqual(workers.taskStarts.length);
   }, 60_000);
 

@@ -17,9 +17,7 @@ import {
   type DefenderLiveConfig,
 } from '../../../integrations/defender/config';
 import { defenderWorkerOptions } from '../../../integrations/defender/worker-options';
-import { createDefenderPermits } from '../../../activities/defender-quota';
-import { withKeepAlive } from '../../../activities/keep-alive';
-import { temporalAddress, testClient, uniqueTaskQueue } from '../../support/temporal';
+import { temporalAddress, uniqueTaskQueue } from '../../support/temporal';
 import { FakeDefender, type FakeDefenderOptions } from './fake-defender';
 
 export const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -89,16 +87,6 @@ export async function startWorkers(
   const taskQueue = opts.taskQueue ?? uniqueTaskQueue('defender');
   const defenderQueue = `${taskQueue}-defender`;
   const client = cfg.dryRun ? undefined : (opts.client ?? new DefenderClient(cfg));
-  // As the worker does (worker/activities.ts): every call takes a permit of the queue's quota entity.
-  const temporal = await testClient();
-  client?.usePermits(
-    createDefenderPermits({
-      client: temporal.client,
-      taskQueue,
-      defenderTaskQueue: defenderQueue,
-      quotas: cfg.quotas,
-    }),
-  );
   const taskStarts: number[] = [];
   const real = createDefenderActivities(cfg, { client, logger: opts.logger });
   const activities = Object.fromEntries(
@@ -110,8 +98,6 @@ export async function startWorkers(
       },
     ]),
   ) as unknown as AllDefenderActivities;
-  // As the worker wraps them (worker/activities.ts): heartbeating while they run.
-  const running = withKeepAlive(activities);
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const wfWorker = await Worker.create({
     connection,
@@ -121,7 +107,7 @@ export async function startWorkers(
   });
   const actWorker = await Worker.create({
     connection,
-    ...defenderWorkerOptions(cfg, { taskQueue: defenderQueue, activities: running }),
+    ...defenderWorkerOptions(cfg, { taskQueue: defenderQueue, activities }),
   });
   const runs = [wfWorker.run(), actWorker.run()];
   return {
@@ -135,7 +121,6 @@ export async function startWorkers(
       actWorker.shutdown();
       await Promise.allSettled(runs);
       await connection.close();
-      await temporal.connection.close();
     },
   };
 }

@@ -7,7 +7,6 @@ import { defenderActivityOptions, isPendingTimeout } from '../../../workflows/ac
 
 export { defenderAlertPoller } from '../../../workflows/defender-intake';
 export { deviceRelease } from '../../../workflows/device-release';
-export { defenderQuota } from '../../../workflows/defender-quota';
 
 export interface StepOutcome {
   submit?: DefenderSubmitResult;
