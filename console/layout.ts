@@ -76,7 +76,7 @@ export function page(opts: PageOptions, body: Html): Html {
           ${opts.live ? html` data-live="${opts.live}"` : ''}
           ${opts.liveSeen ? html` data-live-seen="${opts.liveSeen}"` : ''}
         >
-          ${opts.flash ? html`<p class="flash ${opts.flash.ok ? 'ok' : 'bad'}" role="status">${opts.flash.text}</p>` : ''}
+          ${opts.flash ? html`<p class="flash ${opts.flash.ok ? 'ok' : 'bad'}" role="status" data-flash>${opts.flash.text}</p>` : ''}
           ${body}
         </main>
       </body>

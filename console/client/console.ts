@@ -132,7 +132,10 @@ async function refresh(main: HTMLElement): Promise<boolean> {
   if (regions.length > 0 && regions.length === freshRegions.length) {
     regions.forEach((r, i) => r.replaceWith(document.adoptNode(freshRegions[i])));
   } else {
+    // The answer to what the person just did is not in the page fetched again; keep it on screen.
+    const flash = fresh.querySelector('[data-flash]') ? null : main.querySelector(':scope > [data-flash]');
     main.replaceChildren(...Array.from(fresh.childNodes).map((n) => document.adoptNode(n)));
+    if (flash) main.prepend(flash);
   }
   renderTimes(main);
   return true;

@@ -504,12 +504,19 @@ describe('console', () => {
       await admin.page.getByRole('button', { name: 'Cancel run' }).click();
       await admin.page.locator('dialog[open]').getByRole('button', { name: 'Confirm' }).click();
       await admin.page.waitForURL(story);
-      await expect(admin.page.textContent('.flash')).resolves.toContain('Cancel asked');
+      await expect(admin.page.textContent('.flash.ok')).resolves.toContain('Cancel asked');
       await until(
         async () => (await stack.client.workflow.getHandle(workflowId).describe()).status.name,
         (s) => s !== 'RUNNING',
         'run stopped',
       );
+      // The open page learns of the cancel by itself, and keeps the answer to the click on screen.
+      await until(
+        () => admin.page.textContent('main'),
+        (t) => /Cancelled by Ana Ruiz .*false positive: pentest of ticket 88/s.test(t ?? ''),
+        'cancel shown live',
+      );
+      await expect(admin.page.textContent('.flash.ok')).resolves.toContain('Cancel asked');
       await admin.page.reload();
       await expect(admin.page.textContent('main')).resolves.toMatch(
         /Cancelled by Ana Ruiz .*false positive: pentest of ticket 88/s,
