@@ -1,7 +1,10 @@
-// One Defender API call per activity task (integrations/defender/quota.ts explains why): work that needs
-// several calls records its progress in heartbeat details and continues in the next task with a BENIGN
-// DefenderContinue failure, so each call goes back through the rate-limited queue. These helpers are
-// that mechanism for the activities of machine lookup, live response and incidents.
+// One Defender API call per activity task: work that needs several calls records its progress in heartbeat
+// details and continues in the next task with a BENIGN DefenderContinue failure, so a retry never repeats
+// a call whose answer it had. These helpers are that mechanism for every Defender activity.
+//
+// Attempts are counted without those that made no call because the quota had no room (QUOTA_SKIPS, kept
+// in the heartbeat details): the activities' reasoning "the attempt right after the one that looked up"
+// then still holds when a quota wait came in between.
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { DefenderFailure } from '../core/failures';
@@ -17,17 +20,39 @@ export function previousProgress<T extends object>(): Partial<T> {
   }
 }
 
+/** Heartbeat-details field: attempts of this activity that ended, before any call, in a quota wait. */
+export const QUOTA_SKIPS = 'quotaSkips';
+
+function quotaSkips(details: unknown): number {
+  const n = details && typeof details === 'object' ? (details as Record<string, unknown>)[QUOTA_SKIPS] : 0;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** This attempt's number, not counting the attempts that made no call for the quota. */
 export function attemptNumber(): number {
   try {
-    return activityInfo().attempt;
+    const info = activityInfo();
+    return info.attempt - quotaSkips(info.heartbeatDetails);
   } catch {
     return 1;
   }
 }
 
+/** Recorded when an attempt ends in a quota wait before making any call: the previous facts still hold. */
+export function recordQuotaSkip(): void {
+  try {
+    const prev = activityInfo().heartbeatDetails as unknown;
+    const base = prev && typeof prev === 'object' ? prev : {};
+    heartbeat({ ...base, [QUOTA_SKIPS]: quotaSkips(prev) + 1 });
+  } catch {
+    // Outside an activity context: nothing to record.
+  }
+}
+
 export function recordProgress(details: object): void {
   try {
-    heartbeat(details);
+    const skips = quotaSkips(activityInfo().heartbeatDetails);
+    heartbeat(skips > 0 ? { ...details, [QUOTA_SKIPS]: skips } : details);
   } catch {
     // Outside an activity context (direct calls in unit tests): nothing to record.
   }

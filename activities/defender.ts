@@ -1,8 +1,8 @@
 // The Defender activities (core/effects.ts DefenderActivities) over the typed client (integrations/defender/).
 //
-// Each activity task makes at most one API call (CallBudget; quota.ts explains why): work that needs two
-// calls is split over attempts, the state carried in heartbeat details, and a "continue" failure
-// (DefenderContinue, BENIGN, no delay of its own) sends the next step back through the rate-limited queue.
+// Each activity task makes at most one API call (CallBudget), each in a slot of the quota (quota.ts): work
+// that needs two calls is split over attempts, the state carried in heartbeat details, and a "continue"
+// failure (DefenderContinue, BENIGN, no delay of its own) starts the next attempt (activities/defender-task.ts).
 //
 // Idempotency of a machine action, however often retried:
 //  1. an attempt that finds an action id in the last heartbeat (recorded right after the POST) reads it;
@@ -11,7 +11,7 @@
 //  3. a later attempt first looks the machine's recent actions of that type up — its own (tagged comment)
 //     or a pending one is reused — and POSTs only in the attempt right after a lookup that found nothing;
 //     an attempt that POSTed and lost the answer is thus always followed by a lookup.
-import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import { log } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type {
   DefenderActivities,
@@ -39,6 +39,7 @@ import { CallBudget, DefenderClient, odataString, type MachineAction } from '../
 import type { DefenderConfig, DefenderLiveConfig } from '../integrations/defender/config';
 import { DefenderApiError, toDefenderFailure } from '../integrations/defender/errors';
 import { DefenderFailure } from '../core/failures';
+import { attemptNumber, continueWith, previousProgress, recordProgress } from './defender-task';
 import { logEffect, type EffectLogger } from '../platform/effect-log';
 
 /** How far back a retried submit looks for its own or a pending action. */
@@ -74,42 +75,9 @@ function statusOf(a: MachineAction): MachineActionStatus {
   return normalizeActionStatus(a.status) ?? 'Pending';
 }
 
-function previousHeartbeat(): SubmitHeartbeat {
-  try {
-    const d = activityInfo().heartbeatDetails as SubmitHeartbeat | undefined;
-    return d && typeof d === 'object' ? d : {};
-  } catch {
-    return {};
-  }
-}
-
-function attempt(): number {
-  try {
-    return activityInfo().attempt;
-  } catch {
-    return 1;
-  }
-}
-
-function safeHeartbeat(details: SubmitHeartbeat): void {
-  try {
-    heartbeat(details);
-  } catch {
-    // Outside an activity context (direct calls in unit tests): nothing to record.
-  }
-}
-
-/** The next step of the same activity, in a new task: recorded state, then a retry without delay. */
-function continueWith(details: SubmitHeartbeat, what: string): ApplicationFailure {
-  safeHeartbeat(details);
-  return ApplicationFailure.create({
-    message: `Defender: ${what}; continuing in the next task`,
-    type: DefenderFailure.Continue,
-    nextRetryDelay: 10,
-    // Not a failure: no failure metrics, debug-level logs.
-    category: ApplicationFailureCategory.BENIGN,
-  });
-}
+const previousHeartbeat = (): SubmitHeartbeat => previousProgress<SubmitHeartbeat>();
+const attempt = attemptNumber;
+const safeHeartbeat = (details: SubmitHeartbeat): void => recordProgress(details);
 
 /** A pino-style logger (the worker's); activity logging is used when none is given. */
 export interface DefenderLogger {

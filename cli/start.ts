@@ -226,6 +226,10 @@ export async function runRoles(role: Role, _argv: string[], io: CliIO): Promise<
         cacheMiB: cfg.workerCacheMiB,
       });
       workersDone = workers.run();
+      if (acts.shareDefenderQuota) {
+        const stopSharing = acts.shareDefenderQuota();
+        own(async () => stopSharing());
+      }
       if (acts.defenderLive) {
         const intake = defenderIntakeFromEnv(processEnv);
         if (intake.enabled) await startDefenderIntake(client, intake);

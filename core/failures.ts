@@ -20,12 +20,14 @@ export const DefenderFailure = {
   /** Retryable, while a machine action is Pending/InProgress: defenderPoll asks to be polled again. */
   ActionPending: 'ActionPending',
   /**
-   * BENIGN: a Defender activity does its next API call in a new task (one call per task keeps the quota
-   * in calls); its state travels in heartbeat details.
+   * BENIGN: a Defender activity does its next API call in a new task (one call per task keeps its
+   * retries from repeating a call); its state travels in heartbeat details.
    */
   Continue: 'DefenderContinue',
   /** BENIGN: another live response session holds the device; tried again after a delay. */
   Busy: 'DefenderBusy',
+  /** BENIGN: the deployment's quota has no room for a while; tried again when it will (no call made). */
+  QuotaWait: 'DefenderQuotaWait',
 } as const;
 
 /** Failure types that must not be retried (4xx, rejected credentials, invalid step parameters). */

@@ -4,7 +4,7 @@
 /** Patch id: per-device Defender steps act on their devices concurrently (runs before it: one by one). */
 export const CONCURRENT_DEVICES_PATCH = 'defender-devices-concurrent';
 
-/** Devices a per-device Defender step acts on at once; the Defender task-queue rate limit still paces calls. */
+/** Devices a per-device Defender step acts on at once; the Defender quota gate still paces calls. */
 export const MAX_CONCURRENT_DEVICES = 20;
 
 /**

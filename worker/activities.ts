@@ -1,5 +1,6 @@
 // Assembles the activities of both task queues from the environment. Without credentials, each
 // system gets its dry-run adapter (clearly labelled in logs), so `nightshift start` works anywhere.
+import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createBlastRadiusActivities } from '../activities/blast-radius';
@@ -8,7 +9,9 @@ import { createChannelActivities } from '../activities/channels';
 import { type Logger } from '../platform/log';
 import { TASK_QUEUE, defenderTaskQueue } from '../core/queues';
 import { createDefenderActivities } from '../activities/defender';
-import type { DefenderClient } from '../integrations/defender/client';
+import { DefenderClient } from '../integrations/defender/client';
+import { QuotaGate } from '../integrations/defender/quota';
+import { gatePermits, shareQuotaWithPollers } from '../activities/defender-quota';
 import { defenderConfigFromEnv } from '../integrations/defender/config';
 import { defenderWorkerOptions } from '../integrations/defender/worker-options';
 import { createIntakeActivities } from '../activities/intake';
@@ -27,6 +30,11 @@ export interface ActivitySets {
   channelConfig: ChannelConfig;
   /** Defender credentials are configured (not a dry run). */
   defenderLive: boolean;
+  /**
+   * Live only: shares this process's quota gate with the other processes polling the Defender queue
+   * (call once the workers run; returns the stop function).
+   */
+  shareDefenderQuota?: () => () => void;
 }
 
 export function buildActivities(opts: {
@@ -44,6 +52,15 @@ export function buildActivities(opts: {
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   const channelCfg = channelConfigFromEnv(opts.env);
   const defenderCfg = defenderConfigFromEnv(opts.env);
+  const defenderQueue = defenderTaskQueue(taskQueue);
+  // Live: every API call takes a slot of this process's share of the quota (integrations/defender/quota.ts).
+  const defenderClient = defenderCfg.dryRun
+    ? undefined
+    : (opts.defenderClient ?? new DefenderClient(defenderCfg));
+  const gate = defenderCfg.dryRun ? undefined : new QuotaGate(defenderCfg.quotas);
+  if (defenderClient && gate) defenderClient.usePermits(gatePermits(gate));
+  // The SDK's default identity, stated so that this process finds itself among the queue's pollers.
+  const identity = `${process.pid}@${os.hostname()}`;
   // Every activity heartbeats while it runs (where its options ask for heartbeats): a worker killed
   // mid-activity is replaced within the heartbeat timeout.
   return {
@@ -60,12 +77,28 @@ export function buildActivities(opts: {
     }),
     defender: withKeepAlive(
       instrumentDefender(
-        createDefenderActivities(defenderCfg, { logger: opts.logger, client: opts.defenderClient }),
+        createDefenderActivities(defenderCfg, { logger: opts.logger, client: defenderClient }),
         opts.metrics,
       ),
     ),
-    defenderOptions: defenderWorkerOptions(defenderCfg, { taskQueue: defenderTaskQueue(taskQueue) }),
+    defenderOptions: { ...defenderWorkerOptions({ taskQueue: defenderQueue }), identity },
     defenderLive: defenderCfg.mode === 'live',
+    ...(gate
+      ? {
+          shareDefenderQuota: () =>
+            shareQuotaWithPollers({
+              gate,
+              client: opts.client,
+              taskQueue: defenderQueue,
+              identity,
+              onError: (err) =>
+                opts.logger.warn(
+                  { err },
+                  'could not count the Defender queue pollers; the quota share stays',
+                ),
+            }),
+        }
+      : {}),
     channelConfig: channelCfg,
     modes: [
       defenderCfg.mode === 'live'

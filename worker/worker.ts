@@ -1,5 +1,5 @@
 // The Nightshift workers: the main task queue (playbook runs, channels, webhooks, intake, blast radius)
-// and the Defender task queue, whose task-queue rate limit holds across every worker of the deployment.
+// and the Defender task queue, whose pollers share the Defender quota (integrations/defender/quota.ts).
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
 import { DEFENDER_TASK_QUEUE, TASK_QUEUE } from '../core/queues';
@@ -18,7 +18,7 @@ export interface WorkerSetOptions {
   activities: object;
   /** Activities of the Defender task queue. */
   defenderActivities: object;
-  /** Worker options of the Defender queue (rate limit…). */
+  /** Worker options of the Defender queue (concurrency, identity…). */
   defenderOptions?: Partial<WorkerOptions>;
   taskQueue?: string;
   defenderTaskQueue?: string;

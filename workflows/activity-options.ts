@@ -35,7 +35,7 @@ export interface DefenderActivityOptions {
   /** For defenderSubmit: bounded by the step timeout; 429 waits for Retry-After, 5xx backs off. */
   submit: ActivityOptions;
   /**
-   * For defenderPoll: each poll is one activity task on the rate-limited queue. While the action is
+   * For defenderPoll: each poll is one activity task on the Defender queue. While the action is
    * not final the activity fails with a BENIGN `ActionPending` whose nextRetryDelay is the poll interval,
    * so the server schedules the next poll; the step timeout (schedule-to-close) ends the wait.
    */

@@ -1,6 +1,6 @@
 // Releasing a device from the console: a small workflow on the existing queues that asks Defender to
 // release (or unrestrict) one machine through the same Defender activities as playbooks — the same
-// task-queue rate limit, idempotency (the workflow id is the action's key) and dry run — and waits
+// quota, idempotency (the workflow id is the action's key) and dry run — and waits
 // until Defender's action is final. Its history records who asked, why, and what Defender answered:
 // the audit reads it from there.
 import { ActivityFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';

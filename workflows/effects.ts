@@ -1,5 +1,5 @@
 // The engine's effects bound to Temporal: channel and webhook activities, Defender activities on their
-// rate-limited queue (each status poll its own task), and the blast-radius reservation by signal to the
+// own queue (each status poll its own task), and the blast-radius reservation by signal to the
 // deployment's entity workflow — with the older paths kept for runs recorded before each patch.
 import {
   ActivityFailure,
@@ -39,8 +39,8 @@ const blast = proxyActivities<BlastRadiusActivities>(BLAST_RADIUS_ACTIVITY_OPTIO
 // skips one task-queue dispatch and one workflow-task round trip on the 3 a.m. path to isolation.
 const blastLocal = proxyLocalActivities<BlastRadiusActivities>(BLAST_RADIUS_LOCAL_ACTIVITY_OPTIONS);
 
-// Defender calls go to their own task queue, where a task-queue rate limit shared by every worker
-// keeps them within the API's limits (integrations/defender/worker-options.ts). Each status poll is its
+// Defender calls go to their own task queue, whose workers keep them within the API's quota
+// (integrations/defender/quota.ts). Each status poll is its
 // own activity task on that queue: defenderPoll fails with a BENIGN ActionPending until the action is final.
 function defender(taskQueue: string, timeoutMs: number) {
   const opts = defenderActivityOptions(timeoutMs, taskQueue);

@@ -1,18 +1,23 @@
 // Typed Defender for Endpoint API client: bearer token per resource, JSON in/out, the documented error
 // body turned into DefenderApiError. No retries of its own: retry timing (429 Retry-After, 5xx backoff,
-// a token rejected with 401) belongs to Temporal's activity retries, and each activity task makes at most
-// one API call (CallBudget), which is what keeps the quota in API calls (quota.ts).
+// a token rejected with 401) belongs to Temporal's activity retries. Every call first takes a slot of the
+// process's share of the quota (CallPermits, quota.ts); each activity task makes at most one (CallBudget).
 import { FormData, type Agent, type Dispatcher } from 'undici';
 import type { DefenderAlert } from './alert-schema';
 import { MsalTokenSource, type TokenSource } from './auth';
 import type { DefenderLiveConfig } from './config';
-import { DefenderCallLate, DefenderTokenRejected, apiErrorFromResponse } from './errors';
+import type { CallPermits } from './caller';
+import {
+  DEFAULT_THROTTLE_DELAY_MS,
+  DefenderApiError,
+  DefenderTokenRejected,
+  apiErrorFromResponse,
+} from './errors';
 import { createAgent, send } from './http';
-import { CALL_DELAY_BOUND_MS } from './quota';
 
 /**
- * One activity task's API call: at most one, sent within CALL_DELAY_BOUND_MS of the task's start (a
- * slow token request makes the attempt give up uncalled, to be dispatched again through the limiter).
+ * One activity task's API call: at most one. Work that needs several calls continues in the next task
+ * (activities/defender-task.ts), so that a task's retry never repeats a call whose answer it had.
  */
 export class CallBudget {
   private spent = false;
@@ -20,17 +25,10 @@ export class CallBudget {
   get sent(): boolean {
     return this.spent;
   }
-  constructor(
-    private readonly startedAt = Date.now(),
-    private readonly boundMs = CALL_DELAY_BOUND_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
 
   spend(what: string): void {
-    // A second call in one task would break the quota accounting: a bug, never a retry.
+    // A second call in one task would break the idempotency reasoning of the activities: a bug, never a retry.
     if (this.spent) throw new Error(`Defender: a second API call in one activity task (${what})`);
-    const waited = this.now() - this.startedAt;
-    if (waited > this.boundMs) throw new DefenderCallLate(what, waited);
     this.spent = true;
   }
 }
@@ -89,14 +87,22 @@ export class DefenderClient {
   apiCalls = 0;
   /** Scopes whose cached token Defender refused (401): the next call asks the login host for a new one. */
   private readonly staleScopes = new Set<string>();
+  /** The process's share of the quota; without it (CLI checks, unit tests) calls are not limited. */
+  private permits?: CallPermits;
 
   constructor(
     readonly cfg: DefenderLiveConfig,
-    deps: { tokens?: TokenSource; dispatcher?: Dispatcher } = {},
+    deps: { tokens?: TokenSource; dispatcher?: Dispatcher; permits?: CallPermits } = {},
   ) {
     if (deps.dispatcher) this.dispatcher = deps.dispatcher;
     else this.dispatcher = this.ownAgent = createAgent(cfg);
     this.tokens = deps.tokens ?? new MsalTokenSource(cfg, this.dispatcher);
+    this.permits = deps.permits;
+  }
+
+  /** The worker gives a client created before it (the login check at start) its share of the quota. */
+  usePermits(permits: CallPermits): void {
+    this.permits = permits;
   }
 
   async close(): Promise<void> {
@@ -213,6 +219,8 @@ export class DefenderClient {
     if (typeof body === 'string')
       headers['content-type'] = api === 'graph' ? 'application/json; charset=utf-8' : 'application/json';
     opts.budget?.spend(`${method} ${path}`);
+    // Last before sending, the token already in hand: the slot is when the call leaves.
+    await this.permits?.take(`${method} ${path}`);
     this.apiCalls += 1;
     const res = await send(this.dispatcher, url, { method, headers, body });
     if (res.status === 401 && fromCache) {
@@ -222,7 +230,10 @@ export class DefenderClient {
       throw new DefenderTokenRejected(method, path);
     }
     if (res.status < 200 || res.status >= 300) {
-      throw apiErrorFromResponse(res.status, res.text, res.headers, method, path);
+      const err = apiErrorFromResponse(res.status, res.text, res.headers, method, path);
+      if (err instanceof DefenderApiError && err.status === 429)
+        this.permits?.throttled(err.retryAfterMs ?? DEFAULT_THROTTLE_DELAY_MS);
+      throw err;
     }
     if (res.text.trim() === '') return undefined as T;
     try {

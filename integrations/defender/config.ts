@@ -5,13 +5,7 @@ import fs from 'node:fs';
 import util from 'node:util';
 import { ConfigError } from '../../platform/config/settings';
 import { readVar, type Env, type VariableName } from '../../platform/config/variables';
-import {
-  DOCUMENTED_CALLS_PER_HOUR,
-  DOCUMENTED_CALLS_PER_MINUTE,
-  defenderQuotas,
-  defenderTaskRate,
-  type Quota,
-} from './quota';
+import { DOCUMENTED_CALLS_PER_HOUR, DOCUMENTED_CALLS_PER_MINUTE, defenderQuotas, type Quota } from './quota';
 
 /** A secret string that prints as [REDACTED] in logs, JSON and util.inspect. */
 export class Secret {
@@ -112,8 +106,6 @@ export interface DefenderLimits {
    * DEFENDER_CALLS_PER_HOUR (documented: 100 and 1,500, reference §10).
    */
   quotas: Quota[];
-  /** Partitions of the Defender task queue on the Temporal server: their rate-limit bursts add up. */
-  taskQueuePartitions: number;
   /** Delay between status polls of a machine action. */
   pollIntervalMs: number;
 }
@@ -163,7 +155,6 @@ export const DEFENDER_POLL_INTERVAL_MS = 10_000;
 
 export const DEFAULT_LIMITS: DefenderLimits = {
   quotas: defenderQuotas(DOCUMENTED_CALLS_PER_MINUTE, DOCUMENTED_CALLS_PER_HOUR),
-  taskQueuePartitions: 1,
   pollIntervalMs: DEFENDER_POLL_INTERVAL_MS,
 };
 const VERSION = '0.1.0';
@@ -280,16 +271,8 @@ export function defenderConfigFromEnv(env: Env): DefenderConfig {
       int(env, 'DEFENDER_CALLS_PER_MINUTE', DOCUMENTED_CALLS_PER_MINUTE, 1, 100_000),
       int(env, 'DEFENDER_CALLS_PER_HOUR', DOCUMENTED_CALLS_PER_HOUR, 1, 6_000_000),
     ),
-    taskQueuePartitions: int(env, 'DEFENDER_TASK_QUEUE_PARTITIONS', 1, 1, 64),
     pollIntervalMs: int(env, 'DEFENDER_POLL_INTERVAL_MS', DEFAULT_LIMITS.pollIntervalMs, 10, 3_600_000),
   };
-  try {
-    defenderTaskRate(limits.quotas, limits.taskQueuePartitions);
-  } catch (err) {
-    throw new DefenderConfigError(
-      `DEFENDER_CALLS_PER_MINUTE/DEFENDER_CALLS_PER_HOUR/DEFENDER_TASK_QUEUE_PARTITIONS: ${(err as Error).message}.`,
-    );
-  }
   const endpoints = cloudEndpoints(cloud, geo);
 
   const tenantId = str(env, 'DEFENDER_TENANT_ID', 200);

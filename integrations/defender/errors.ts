@@ -51,14 +51,6 @@ export class DefenderTokenRejected extends Error {
   }
 }
 
-/** The task could not send its call in time (quota.ts CALL_DELAY_BOUND_MS): it is dispatched again. */
-export class DefenderCallLate extends Error {
-  override name = 'DefenderCallLate';
-  constructor(what: string, waitedMs: number) {
-    super(`${what} not sent: ${waitedMs} ms after the task started (a slow token request?)`);
-  }
-}
-
 const MAX_MESSAGE = 500;
 function clip(s: string): string {
   return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s;
@@ -176,12 +168,12 @@ export function toDefenderFailure(err: unknown, subject: string, action: string)
         );
     }
   }
-  if (err instanceof DefenderTokenRejected || err instanceof DefenderCallLate) {
+  if (err instanceof DefenderTokenRejected) {
     return ApplicationFailure.create({
       message: `Defender: ${action} on ${subject}: ${err.message}`,
       type: err.name,
       nextRetryDelay: 100,
-      // Both end in a new attempt through the rate-limited queue; nothing failed.
+      // A new attempt gets a new token; nothing failed.
       category: ApplicationFailureCategory.BENIGN,
     });
   }

@@ -1,21 +1,18 @@
-// Defender's quota (reference §10: 100 calls/minute and 1,500 calls/hour) held in API calls, in every
-// sliding window, across every worker. The mechanism:
+// Defender's quota (reference §10: 100 calls/minute and 1,500 calls/hour), held in API calls in every
+// sliding window. The mechanism:
 //
-// 1. Every Defender activity task makes at most one API call (CallBudget below); a submit that needs a
-//    lookup does it in one attempt and POSTs in the next.
-// 2. The Defender task queue is rate-limited by the Temporal server (maxTaskQueueActivitiesPerSecond), so
-//    tasks, hence calls, are counted for the whole deployment.
-// 3. Temporal's limiter is a token bucket per task-queue partition: rate r/P and burst max(1, ceil(r/P))
-//    per partition (matching service, TaskMatcher.UpdateRatelimit), full at start. So in any window W it
-//    dispatches at most r·W + P·max(1, ceil(r/P)) tasks; one more per partition may already hold a token
-//    while it waits for a poller (MustOffer takes the token first). One partition (dynamic config
-//    `matching.numTaskqueue{Read,Write}Partitions`, set by the embedded dev server and the compose
-//    file) keeps that burst at one or two.
-// 4. A call must leave within CALL_DELAY_BOUND_MS of its task's start (else the attempt gives up, uncalled,
-//    and is dispatched again), so calls reach Defender at most DISPATCH_SLACK_MS later than their tasks
-//    were dispatched, relative to one another.
-// Hence r is the largest rate with r·(W + DISPATCH_SLACK_MS) + P·(max(1, ceil(r/P)) + 1) ≤ calls, for each
-// quota window. Workflow-safe: no Node APIs.
+// 1. Every API call of a worker process first takes a slot of that process's QuotaGate (below), right
+//    before it is sent: a slot is the earliest time at which one more call fits every window, counting the
+//    calls already made and the slots already promised to calls waiting for theirs. So a burst up to the
+//    per-minute quota goes at once (20 devices POSTed together), and a storm is paced at the quota itself.
+// 2. Each process polling the Defender task queue holds its share of the quota: the calls of each window
+//    divided by the number of such processes (worker/defender-pollers.ts counts them from Temporal).
+// 3. A 429 from Defender (another application of the tenant spending the same quota, or a process that
+//    restarted and forgot the calls it had made) holds every call of the process until its Retry-After.
+//
+// Counting happens in the process, without a round trip, so a call costs no Temporal traffic; the price is
+// that a process restarted within a window does not know its predecessor's calls (point 3 covers it).
+// Pure: no Node APIs, no clocks of its own.
 
 export interface Quota {
   /** Calls allowed in any sliding window of `windowMs`. */
@@ -23,14 +20,15 @@ export interface Quota {
   windowMs: number;
 }
 
-/** The longest a Defender activity may wait between its start and its one API call. */
-export const CALL_DELAY_BOUND_MS = 1_000;
-/** How much later, relative to their dispatch, two calls may reach Defender: the bound above, twice. */
-export const DISPATCH_SLACK_MS = 2 * CALL_DELAY_BOUND_MS;
-
 /** Documented limits of the machine-action, machine-action-list and alert APIs (reference §10). */
 export const DOCUMENTED_CALLS_PER_MINUTE = 100;
 export const DOCUMENTED_CALLS_PER_HOUR = 1_500;
+
+/**
+ * How much longer than its window a call is counted: a call leaves a few milliseconds after its slot, but
+ * its way to Defender may take longer for one call than for the next.
+ */
+export const ARRIVAL_SLACK_MS = 1_000;
 
 /** The quota windows of a per-minute and a per-hour limit. */
 export function defenderQuotas(perMinute: number, perHour: number): Quota[] {
@@ -40,39 +38,90 @@ export function defenderQuotas(perMinute: number, perHour: number): Quota[] {
   ];
 }
 
-/** Tasks Temporal's limiter may dispatch at once beyond the rate, over `partitions` partitions. */
-export function burstTasks(rate: number, partitions: number): number {
-  return partitions * (Math.max(1, Math.ceil(rate / partitions)) + 1);
-}
-
-/** Most tasks dispatched in any window of `windowMs` at `rate` tasks/s (calls, with the slack). */
-export function worstCaseCalls(rate: number, windowMs: number, partitions: number): number {
-  return (rate * (windowMs + DISPATCH_SLACK_MS)) / 1000 + burstTasks(rate, partitions);
+/** One process's part of the quota when `processes` share it (at least one call per window). */
+export function quotaShare(quotas: readonly Quota[], processes: number): Quota[] {
+  const n = Math.max(1, Math.floor(processes));
+  return quotas.map((q) => ({ calls: Math.max(1, Math.floor(q.calls / n)), windowMs: q.windowMs }));
 }
 
 /**
- * Activity tasks per second for the Defender queue such that no window of any quota sees more calls
- * than it allows. Throws when a quota is too small for the burst of the partitions.
+ * Earliest time ≥ `now` at which one more call fits every quota, given the epoch-ms times of the calls
+ * already made or promised, sorted ascending. Each counts in a window of `windowMs + slackMs`.
  */
-export function defenderTaskRate(quotas: Quota[], partitions = 1): number {
-  let rate = Infinity;
+export function nextSlot(
+  sortedGrants: readonly number[],
+  quotas: readonly Quota[],
+  now: number,
+  slackMs = ARRIVAL_SLACK_MS,
+): number {
+  let at = now;
   for (const q of quotas) {
-    let best: number | undefined;
-    // The burst depends on the rate: try burst sizes upward; the first that fits gives the largest rate.
-    for (let b = 1; b <= q.calls; b++) {
-      const r = ((q.calls - partitions * (b + 1)) * 1000) / (q.windowMs + DISPATCH_SLACK_MS);
-      if (r <= 0) break;
-      if (Math.max(1, Math.ceil(r / partitions)) <= b) {
-        best = r;
-        break;
-      }
-    }
-    if (best === undefined) {
-      throw new Error(
-        `a quota of ${q.calls} calls per ${q.windowMs / 1000} s is too small for ${partitions} task-queue partition(s): it must allow more than ${2 * partitions} calls`,
-      );
-    }
-    rate = Math.min(rate, best);
+    if (q.calls < 1) return Infinity;
+    // Room at t: fewer than q.calls grants in (t - span, ∞), so the (excess)-th oldest must have left.
+    const excess = sortedGrants.length - q.calls + 1;
+    if (excess <= 0) continue;
+    at = Math.max(at, sortedGrants[excess - 1] + q.windowMs + slackMs);
   }
-  return rate;
+  return at;
+}
+
+/**
+ * One process's share of the quota: `reserve` promises the next slot to one call. Grants are kept sorted
+ * (a slot is never earlier than one already promised, so appending keeps the order) and those that can no
+ * longer count are dropped, so a reservation costs O(number of windows).
+ */
+export class QuotaGate {
+  private grants: number[] = [];
+  private quotas: Quota[];
+  private heldUntil = 0;
+  private processes = 1;
+
+  constructor(
+    private readonly full: readonly Quota[],
+    private readonly slackMs = ARRIVAL_SLACK_MS,
+  ) {
+    this.quotas = quotaShare(full, 1);
+  }
+
+  /** How many processes share the quota (this one included). */
+  get sharedBy(): number {
+    return this.processes;
+  }
+
+  /** The calls this process may make per window now. */
+  get share(): Quota[] {
+    return this.quotas;
+  }
+
+  setSharedBy(processes: number): void {
+    this.processes = Math.max(1, Math.floor(processes));
+    this.quotas = quotaShare(this.full, this.processes);
+  }
+
+  /** The time of the next free slot, without taking it. */
+  peek(now: number): number {
+    this.prune(now);
+    const after = Math.max(now, this.heldUntil, this.grants[this.grants.length - 1] ?? now);
+    // Slots are handed out in order: a later caller never overtakes one already promised.
+    return nextSlot(this.grants, this.quotas, after, this.slackMs);
+  }
+
+  /** Takes the next free slot and returns its time (≥ now). */
+  reserve(now: number): number {
+    const at = this.peek(now);
+    this.grants.push(at);
+    return at;
+  }
+
+  /** Defender answered 429: no call of this process leaves before `until`. */
+  holdUntil(until: number): void {
+    this.heldUntil = Math.max(this.heldUntil, until);
+  }
+
+  private prune(now: number): void {
+    const longest = Math.max(0, ...this.full.map((q) => q.windowMs)) + this.slackMs;
+    let drop = 0;
+    while (drop < this.grants.length && this.grants[drop] <= now - longest) drop++;
+    if (drop > 0) this.grants = this.grants.slice(drop);
+  }
 }

@@ -128,14 +128,9 @@ export const VARIABLES = [
   {
     name: 'DEFENDER_CALLS_PER_MINUTE',
     default: '`100`',
-    doc: 'the API quota per minute, held across workers',
+    doc: 'the API quota per minute, shared by the worker processes',
   },
   { name: 'DEFENDER_CALLS_PER_HOUR', default: '`1500`', doc: 'the API quota per hour' },
-  {
-    name: 'DEFENDER_TASK_QUEUE_PARTITIONS',
-    default: '`1`',
-    doc: 'partitions of the Defender task queue on the Temporal server',
-  },
   {
     name: 'DEFENDER_POLL_INTERVAL_MS',
     default: '`10000`',

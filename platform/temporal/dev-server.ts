@@ -227,8 +227,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     // Search attributes registered at start-up must be usable at once.
     '--dynamic-config-value',
     'system.forceSearchAttributesCacheRefreshOnRead=true',
-    // One partition per task queue: the Defender queue's rate limit is a token bucket per partition,
-    // and their bursts add up (integrations/defender/quota.ts). One machine gains nothing from more.
+    // One partition per task queue: tasks are dispatched in the order they were scheduled, and one
+    // machine gains nothing from more.
     '--dynamic-config-value',
     'matching.numTaskqueueReadPartitions=1',
     '--dynamic-config-value',

@@ -234,7 +234,7 @@ export async function actionRoutes(app: FastifyInstance, ctx: ConsoleContext, h:
       req.log.info({ person: a.viewer.personId, device, action }, 'console release');
       return h.redirectWithFlash(reply, PATHS.devices, {
         ok: true,
-        text: `Release of ${device} asked: Defender acts through Nightshift's rate-limited queue; it shows in the audit.`,
+        text: `Release of ${device} asked: Defender acts within Nightshift's quota; it shows in the audit.`,
       });
     },
   );

@@ -280,7 +280,7 @@ async function startWorkers(
     activities: { ...acts.main, ...createBlastRadiusActivities(client, taskQueue) },
   });
   const def = await createTestWorker({
-    ...defenderWorkerOptions(cfg, {
+    ...defenderWorkerOptions({
       taskQueue: defenderTaskQueue(taskQueue),
       activities: createDefenderActivities(cfg, { logger: { info: () => undefined, warn: () => undefined } }),
     }),

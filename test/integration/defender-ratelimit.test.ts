@@ -1,10 +1,9 @@
-// The Defender quota held in API calls as Defender counts them (a sliding window at the fake), a 429 storm
-// from the API ridden out (Retry-After) without any step failing, and a dry run that takes no quota.
+// The Defender quota held in API calls as Defender counts them (a sliding window at the fake), by one worker
+// and by two sharing it; the quota's burst let through at once; a 429 storm from the API ridden out
+// (Retry-After, which holds the process's calls) without any step failing; a dry run takes no quota.
 import type { Client, Connection } from '@temporalio/client';
 import type { DefenderSubmitRequest } from '../../core/effects';
 import { defenderConfigFromEnv } from '../../integrations/defender/config';
-import { worstCaseCalls } from '../../integrations/defender/quota';
-import { defenderTaskRate } from '../../integrations/defender/worker-options';
 import type { FakeDefender } from '../fakes/defender/fake-defender';
 import { liveConfig, startFake, startWorkers, type Workers } from '../fakes/defender/harness';
 import type { StepOutcome } from '../fakes/defender/workflows';
@@ -100,6 +99,89 @@ describe('Defender rate limits', () => {
     }
   }, 240_000);
 
+  it('lets the quota burst through at once: 20 devices POSTed together when the minute allows them', async () => {
+    // 100 calls a minute: the 20 POSTs and their polls fit in one window. An even pace of the quota (what
+    // Temporal's task-queue rate limit does, ~1.6 tasks/s here) would spread the 20 POSTs over 12 s or more.
+    const quota = { calls: 100, windowMs: 60_000 };
+    const f = await startFake({
+      rateLimit: { limit: quota.calls, windowMs: quota.windowMs },
+      lifecycle: { pendingMs: 200, inProgressMs: 200, final: 'Succeeded' },
+    });
+    const cfg = { ...liveConfig(f, { DEFENDER_POLL_INTERVAL_MS: '1000' }), quotas: [quota] };
+    const w = await startWorkers(cfg);
+    const { client: c, connection: conn } = await testClient();
+    try {
+      const reqs = Array.from({ length: 20 }, (_, i) => isolate(f, i, 'b'));
+      const outcomes: StepOutcome[] = await c.workflow.execute('defenderSteps', {
+        taskQueue: w.taskQueue,
+        workflowId: `burst-${w.taskQueue}`,
+        args: [{ reqs, stepTimeoutMs: 300_000, taskQueue: w.defenderQueue }],
+      });
+      expect(outcomes.map((o) => o.final)).toEqual(reqs.map(() => 'Succeeded'));
+      const posts = f
+        .apiCalls()
+        .filter((x) => x.method === 'POST')
+        .map((x) => x.at);
+      expect(posts).toHaveLength(20);
+      expect(f.apiCalls().filter((x) => x.status === 429)).toHaveLength(0);
+      // Together, not paced.
+      expect(Math.max(...posts) - Math.min(...posts)).toBeLessThan(6_000);
+    } finally {
+      await w.stop();
+      await w.client?.close();
+      await conn.close();
+      await f.stop();
+    }
+  }, 180_000);
+
+  it('two workers on the same queues share one quota', async () => {
+    const quota = { calls: 10, windowMs: 6_000 };
+    const f = await startFake({
+      rateLimit: { limit: quota.calls, windowMs: quota.windowMs },
+      lifecycle: { pendingMs: 300, inProgressMs: 300, final: 'Succeeded' },
+    });
+    const cfg = { ...liveConfig(f, { DEFENDER_POLL_INTERVAL_MS: '1000' }), quotas: [quota] };
+    const a = await startWorkers(cfg);
+    const b = await startWorkers(cfg, { taskQueue: a.taskQueue });
+    const { client: c, connection: conn } = await testClient();
+    try {
+      // Each finds the other among the Defender queue's pollers (what a worker does every 15 s) and
+      // keeps half of each window.
+      const deadline = Date.now() + 30_000;
+      while ((a.gate.sharedBy !== 2 || b.gate.sharedBy !== 2) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      expect([a.gate.sharedBy, b.gate.sharedBy]).toEqual([2, 2]);
+      expect(a.gate.share[0]).toEqual({ calls: 5, windowMs: 6_000 });
+      const reqs = Array.from({ length: 16 }, (_, i) => isolate(f, i, 'e'));
+      const outcomes: StepOutcome[] = await c.workflow.execute('defenderSteps', {
+        taskQueue: a.taskQueue,
+        workflowId: `shared-${a.taskQueue}`,
+        args: [{ reqs, stepTimeoutMs: 300_000, taskQueue: a.defenderQueue }],
+      });
+      expect(outcomes.map((o) => o.final)).toEqual(reqs.map(() => 'Succeeded'));
+      expect(f.actions.map((x) => x.machineId).sort()).toEqual(reqs.map((r) => r.machineId).sort());
+      // Both workers called Defender…
+      expect(a.client?.apiCalls).toBeGreaterThan(0);
+      expect(b.client?.apiCalls).toBeGreaterThan(0);
+      // …and together stayed within every window.
+      const calls = f.apiCalls();
+      expect(calls.filter((x) => x.status === 429)).toHaveLength(0);
+      expect(
+        peak(
+          calls.map((x) => x.at),
+          quota.windowMs,
+        ),
+      ).toBeLessThanOrEqual(quota.calls);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await a.client?.close();
+      await b.client?.close();
+      await conn.close();
+      await f.stop();
+    }
+  }, 240_000);
+
   it('rides out a 429 storm with no failed step', async () => {
     // API: 3 calls in any second, then 429 Retry-After: 1; Nightshift believes it may make 240 a minute.
     fake = await startFake({
@@ -124,9 +206,12 @@ describe('Defender rate limits', () => {
     expect(fake.actions).toHaveLength(6);
     const calls = fake.apiCalls();
     expect(calls.filter((c) => c.status === 429).length).toBeGreaterThan(0);
-    // The task rate holds (burst included), and each task made at most one call.
-    const rate = defenderTaskRate(cfg);
-    expect(peak(workers.taskStarts, 3_000)).toBeLessThanOrEqual(Math.floor(worstCaseCalls(rate, 3_000, 1)));
+    // A 429 holds every call of the process until its Retry-After (1 s): only calls already on their way
+    // when it came back may still arrive.
+    for (const t of calls.filter((c) => c.status === 429).map((c) => c.at)) {
+      expect(calls.filter((c) => c.at > t + 250 && c.at < t + 950).map((c) => c.at - t)).toEqual([]);
+    }
+    // Each task made at most one call.
     expect(calls.length).toBeLessThanOrEqual(workers.taskStarts.length);
   }, 60_000);
 

@@ -17,7 +17,10 @@ import {
   type DefenderLiveConfig,
 } from '../../../integrations/defender/config';
 import { defenderWorkerOptions } from '../../../integrations/defender/worker-options';
-import { temporalAddress, uniqueTaskQueue } from '../../support/temporal';
+import { QuotaGate } from '../../../integrations/defender/quota';
+import { gatePermits, shareQuotaWithPollers } from '../../../activities/defender-quota';
+import { withKeepAlive } from '../../../activities/keep-alive';
+import { temporalAddress, testClient, uniqueTaskQueue } from '../../support/temporal';
 import { FakeDefender, type FakeDefenderOptions } from './fake-defender';
 
 export const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -69,6 +72,8 @@ export interface Workers {
   activities: AllDefenderActivities;
   /** When each Defender activity task started (ms), for rate assertions. */
   taskStarts: number[];
+  /** This harness's share of the quota (one "process" of the deployment). */
+  gate: QuotaGate;
   stop(): Promise<void>;
 }
 
@@ -87,6 +92,19 @@ export async function startWorkers(
   const taskQueue = opts.taskQueue ?? uniqueTaskQueue('defender');
   const defenderQueue = `${taskQueue}-defender`;
   const client = cfg.dryRun ? undefined : (opts.client ?? new DefenderClient(cfg));
+  // As the worker does (worker/activities.ts): every call takes a slot of this process's share of the
+  // quota, shared with the other workers polling the queue (each harness is a "process" of its own).
+  const gate = new QuotaGate(cfg.dryRun ? [] : cfg.quotas);
+  client?.usePermits(gatePermits(gate));
+  const identity = `harness-${Math.random().toString(36).slice(2)}`;
+  const temporal = await testClient();
+  const stopSharing = shareQuotaWithPollers({
+    gate,
+    client: temporal.client,
+    taskQueue: defenderQueue,
+    identity,
+    everyMs: 1_000,
+  });
   const taskStarts: number[] = [];
   const real = createDefenderActivities(cfg, { client, logger: opts.logger });
   const activities = Object.fromEntries(
@@ -107,7 +125,8 @@ export async function startWorkers(
   });
   const actWorker = await Worker.create({
     connection,
-    ...defenderWorkerOptions(cfg, { taskQueue: defenderQueue, activities }),
+    ...defenderWorkerOptions({ taskQueue: defenderQueue, activities: withKeepAlive(activities) }),
+    identity,
   });
   const runs = [wfWorker.run(), actWorker.run()];
   return {
@@ -116,11 +135,14 @@ export async function startWorkers(
     client,
     activities,
     taskStarts,
+    gate,
     async stop() {
+      stopSharing();
       wfWorker.shutdown();
       actWorker.shutdown();
       await Promise.allSettled(runs);
       await connection.close();
+      await temporal.connection.close();
     },
   };
 }

@@ -10,9 +10,11 @@ import { defenderConfigFromEnv } from '../../../integrations/defender/config';
 import {
   DefenderApiError,
   DefenderAuthError,
-  DefenderCallLate,
   DefenderTokenRejected,
 } from '../../../integrations/defender/errors';
+import { QuotaGate } from '../../../integrations/defender/quota';
+import { gatePermits } from '../../../activities/defender-quota';
+import { DefenderFailure } from '../../../core/failures';
 import { FakeDefender } from '../../fakes/defender/fake-defender';
 import { CLIENT, SECRET, TENANT, liveConfig, startFake } from '../../fakes/defender/harness';
 
@@ -136,21 +138,54 @@ describe('DefenderClient against the fake', () => {
   });
 });
 
-describe('one API call per activity task', () => {
-  it('refuses a second call, and a call sent too long after the task started', async () => {
+describe('one API call per activity task, each in a slot of the quota', () => {
+  it('refuses a second call in one task', async () => {
     const client = new DefenderClient(liveConfig(fake));
     try {
       const budget = new CallBudget();
       await client.getAlert(fake.addAlert({}).id, budget);
-      await expect(client.getAlert('x', budget)).rejects.toThrow(/a second API call in one activity task/);
       const calls = fake.apiCalls().length;
-      const late = new CallBudget(Date.now() - 5_000);
-      await expect(
-        client.listAlerts({ top: 1, skip: 0, expandEvidence: false }, late),
-      ).rejects.toBeInstanceOf(DefenderCallLate);
+      await expect(client.getAlert('x', budget)).rejects.toThrow(/a second API call in one activity task/);
       expect(fake.apiCalls().length).toBe(calls); // nothing sent
     } finally {
       await client.close();
+    }
+  });
+
+  it('sends nothing when the quota has no room for long: the attempt ends to be retried when there is', async () => {
+    const gate = new QuotaGate([{ calls: 2, windowMs: 60_000 }]);
+    const client = new DefenderClient(liveConfig(fake), { permits: gatePermits(gate) });
+    try {
+      const id = fake.addAlert({}).id;
+      await client.getAlert(id);
+      await client.getAlert(id);
+      const calls = fake.apiCalls().length;
+      const err = await client.getAlert(id).catch((e: unknown) => e);
+      expect(err).toMatchObject({ type: DefenderFailure.QuotaWait });
+      expect((err as Error).message).toMatch(
+        /GET \/api\/alerts\/.* waits for the quota; trying again in 6\d s/,
+      );
+      expect(fake.apiCalls().length).toBe(calls);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("holds the process's calls after a 429 until its Retry-After", async () => {
+    const limited = await startFake({ rateLimit: { limit: 1, windowMs: 60_000, retryAfterS: 40 } });
+    const gate = new QuotaGate([{ calls: 100, windowMs: 60_000 }]);
+    const client = new DefenderClient(liveConfig(limited), { permits: gatePermits(gate) });
+    try {
+      const id = limited.addAlert({}).id;
+      await client.getAlert(id);
+      await expect(client.getAlert(id)).rejects.toMatchObject({ status: 429 });
+      expect(gate.peek(Date.now()) - Date.now()).toBeGreaterThan(39_000);
+      // The next call is not sent into the throttle: it waits (here: ends its attempt) instead.
+      await expect(client.getAlert(id)).rejects.toMatchObject({ type: DefenderFailure.QuotaWait });
+      expect(limited.apiCalls()).toHaveLength(2);
+    } finally {
+      await client.close();
+      await limited.stop();
     }
   });
 });

@@ -12,7 +12,6 @@ import {
 import { defenderActivityOptions } from '../../../workflows/activity-options';
 import { DEFENDER_POLL_INTERVAL_MS } from '../../../integrations/defender/config';
 import {
-  defenderTaskRate,
   defenderWorkerOptions,
   UNLIMITED_TASKS_PER_SECOND,
 } from '../../../integrations/defender/worker-options';
@@ -38,7 +37,6 @@ describe('defenderConfigFromEnv', () => {
         { calls: 100, windowMs: 60_000 },
         { calls: 1500, windowMs: 3_600_000 },
       ],
-      taskQueuePartitions: 1,
     });
     expect(describeDefenderConfig(cfg)).toContain('DRY RUN');
   });
@@ -109,10 +107,6 @@ describe('defenderConfigFromEnv', () => {
       'DEFENDER_CALLS_PER_MINUTE must be a whole number from 1 to 100000 (got "0")',
     ],
     [
-      { ...base, DEFENDER_CALLS_PER_MINUTE: '6', DEFENDER_TASK_QUEUE_PARTITIONS: '4' },
-      'DEFENDER_CALLS_PER_MINUTE/DEFENDER_CALLS_PER_HOUR/DEFENDER_TASK_QUEUE_PARTITIONS: a quota of 6 calls per 60 s is too small for 4 task-queue partition(s): it must allow more than 8 calls.',
-    ],
-    [
       { ...base, DEFENDER_CERT_PATH: '/nonexistent.pem' },
       'set either DEFENDER_CLIENT_SECRET or DEFENDER_CERT_PATH, not both',
     ],
@@ -169,18 +163,19 @@ describe('defenderConfigFromEnv', () => {
 });
 
 describe('rate limit and activity options', () => {
-  it('derives the task-queue rate from the quota windows (quota.test.ts checks the rule)', () => {
-    const rate = defenderTaskRate(live(base));
-    const opts = defenderWorkerOptions(live(base), { taskQueue: 'q-defender' });
-    expect(opts).toMatchObject({ taskQueue: 'q-defender', maxTaskQueueActivitiesPerSecond: rate });
-    expect(
-      live({ ...base, DEFENDER_CALLS_PER_MINUTE: '10', DEFENDER_TASK_QUEUE_PARTITIONS: '4' }),
-    ).toMatchObject({ quotas: [{ calls: 10, windowMs: 60_000 }, expect.anything()], taskQueuePartitions: 4 });
-    expect(defenderWorkerOptions(defenderConfigFromEnv({})).taskQueue).toBe('nightshift-defender');
-    // A dry run calls nothing: no limit of ours.
-    expect(defenderWorkerOptions(defenderConfigFromEnv({})).maxTaskQueueActivitiesPerSecond).toBe(
-      UNLIMITED_TASKS_PER_SECOND,
-    );
+  it('reads the quota windows; the task queue itself is not rate-limited (the quota gate paces calls)', () => {
+    expect(live({ ...base, DEFENDER_CALLS_PER_MINUTE: '10', DEFENDER_CALLS_PER_HOUR: '200' })).toMatchObject({
+      quotas: [
+        { calls: 10, windowMs: 60_000 },
+        { calls: 200, windowMs: 3_600_000 },
+      ],
+    });
+    const opts = defenderWorkerOptions({ taskQueue: 'q-defender' });
+    expect(opts).toMatchObject({
+      taskQueue: 'q-defender',
+      maxTaskQueueActivitiesPerSecond: UNLIMITED_TASKS_PER_SECOND,
+    });
+    expect(defenderWorkerOptions().taskQueue).toBe('nightshift-defender');
   });
 
   it('bounds submit and poll by the step timeout, with non-retryable 4xx types', () => {
