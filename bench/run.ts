@@ -16,6 +16,7 @@ import { machineInfo } from './lib/proc';
 import { execFileSync } from 'node:child_process';
 import { latencyScenario } from './scenarios/latency';
 import { overheadScenario } from './scenarios/overhead';
+import { DOCUMENTED_CALLS_PER_HOUR, DOCUMENTED_CALLS_PER_MINUTE } from '../integrations/defender/quota';
 import { stormScenario } from './scenarios/storm';
 import { approvalScenario } from './scenarios/approval';
 import { waitingScenario } from './scenarios/waiting';
@@ -33,7 +34,7 @@ export interface Scale {
   stormDetections: number;
   stormDevices: number;
   stormIncidents: number;
-  /** Raised Defender quota for the storm (calls per minute), applied to Nightshift and the fake alike. */
+  /** Defender quota for the storm (calls per minute; the documented 100), Nightshift's and the fake's. */
   stormCallsPerMinute: number;
   approvalsN: number;
   waitingN: number;
@@ -51,7 +52,7 @@ const FULL: Scale = {
   stormDetections: 2000,
   stormDevices: 300,
   stormIncidents: 40,
-  stormCallsPerMinute: 600,
+  stormCallsPerMinute: DOCUMENTED_CALLS_PER_MINUTE,
   approvalsN: 300,
   // The goal: 10,000 measured, not extrapolated.
   waitingN: 10_000,
@@ -68,7 +69,7 @@ const QUICK: Scale = {
   stormDetections: 200,
   stormDevices: 30,
   stormIncidents: 6,
-  stormCallsPerMinute: 600,
+  stormCallsPerMinute: DOCUMENTED_CALLS_PER_MINUTE,
   approvalsN: 30,
   waitingN: 200,
   scaleoutN: 60,
@@ -226,10 +227,10 @@ function stackOptions(name: Name, scale: Scale): Partial<ConstructorParameters<t
   if (name !== 'storm') return {};
   const perMinute = scale.stormCallsPerMinute;
   return {
-    // Nightshift's Temporal task-queue limit and the fake's own quota are the same raised number.
+    // Nightshift's quota and the fake's own are the same (the fake counts the minute only).
     defenderEnv: {
       DEFENDER_CALLS_PER_MINUTE: String(perMinute),
-      DEFENDER_CALLS_PER_HOUR: String(perMinute * 60),
+      DEFENDER_CALLS_PER_HOUR: String(DOCUMENTED_CALLS_PER_HOUR),
     },
     fakeDefender: { rateLimit: { limit: perMinute, windowMs: 60_000, retryAfterS: 5 } },
   };
