@@ -38,6 +38,7 @@ import type { AllDefenderActivities } from '../core/defender-effects';
 import { CallBudget, DefenderClient, odataString, type MachineAction } from '../integrations/defender/client';
 import type { DefenderConfig, DefenderLiveConfig } from '../integrations/defender/config';
 import { DefenderApiError, toDefenderFailure } from '../integrations/defender/errors';
+import { ActionStatusBatch } from '../integrations/defender/status-batch';
 import { DefenderFailure } from '../core/failures';
 import { attemptNumber, continueWith, previousProgress, recordProgress } from './defender-task';
 import { logEffect, type EffectLogger } from '../platform/effect-log';
@@ -104,6 +105,7 @@ function createLiveActivities(
   client: DefenderClient,
   logger: EffectLogger,
 ): DefenderActivities {
+  const statuses = new ActionStatusBatch(client);
   /** The one info line of a real machine action: ours (POSTed by this step) or adopted (another run's). */
   function logAction(req: DefenderSubmitRequest, a: MachineAction, adopted: boolean): void {
     logEffect(logger, {
@@ -321,11 +323,11 @@ function createLiveActivities(
     },
 
     async defenderPoll(req: DefenderPollRequest): Promise<{ status: MachineActionStatus }> {
-      const budget = new CallBudget();
       const subject = `machine action ${String(req?.actionId).slice(0, 100)}`;
       let action: MachineAction;
       try {
-        action = await client.getMachineAction(checkActionId(req.actionId), budget);
+        // Read with the polls of this process that arrive together: one call for all (status-batch.ts).
+        action = await statuses.get(checkActionId(req.actionId));
       } catch (err) {
         if (err instanceof DefenderApiError && err.status === 404 && attempt() <= NOT_YET_VISIBLE_ATTEMPTS) {
           throw pending(req, 'not yet visible', cfg.pollIntervalMs);

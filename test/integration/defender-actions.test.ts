@@ -136,9 +136,13 @@ describe('Defender machine actions through Temporal', () => {
       determination: 'Malware',
     });
     expect((alert.comments as Array<{ comment: string }>)[0].comment).toMatch(/^handled \[ns-/);
-    // Pending → InProgress → final is observed by polls (the fake's lifecycle is 100 ms + 100 ms).
+    // Pending → InProgress → final is observed by polls (the fake's lifecycle is 100 ms + 100 ms): a GET
+    // of one action, or one list read of the polls that came together.
     const polls = fake.apiCalls(
-      (c) => c.method === 'GET' && /^\/api\/machineactions\/[0-9a-f-]{36}$/.test(c.path),
+      (c) =>
+        c.method === 'GET' &&
+        (/^\/api\/machineactions\/[0-9a-f-]{36}$/.test(c.path) ||
+          (c.path === '/api/machineactions' && /^id in \(/.test(c.query.$filter ?? ''))),
     );
     expect(polls.length).toBeGreaterThanOrEqual(1);
   });

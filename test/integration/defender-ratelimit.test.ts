@@ -83,7 +83,7 @@ describe('Defender rate limits', () => {
             ? 'post'
             : x.path === '/api/alerts'
               ? 'alerts'
-              : x.path === '/api/machineactions'
+              : x.path === '/api/machineactions' && !/^id in \(/.test(x.query.$filter ?? '')
                 ? 'lookup'
                 : 'poll',
         ),
@@ -126,6 +126,14 @@ describe('Defender rate limits', () => {
       expect(f.apiCalls().filter((x) => x.status === 429)).toHaveLength(0);
       // Together, not paced.
       expect(Math.max(...posts) - Math.min(...posts)).toBeLessThan(6_000);
+      // Their status polls were read together: a GET each would be at least 20 calls.
+      const polls = f.apiCalls(
+        (x) =>
+          x.method === 'GET' &&
+          (/^\/api\/machineactions\/[^/]+$/.test(x.path) || /^id in \(/.test(x.query.$filter ?? '')),
+      );
+      expect(polls.length).toBeGreaterThan(0);
+      expect(polls.length).toBeLessThan(10);
     } finally {
       await w.stop();
       await w.client?.close();
