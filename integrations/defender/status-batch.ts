@@ -62,7 +62,9 @@ export class ActionStatusBatch {
         for (const w of batch) w.resolve(one);
       } else {
         const filter = `id in (${ids.map((id) => `'${id.replace(/'/g, "''")}'`).join(',')})`;
-        const found = new Map((await this.reader.listMachineActions(filter, ids.length)).map((a) => [a.id, a]));
+        const found = new Map(
+          (await this.reader.listMachineActions(filter, ids.length)).map((a) => [a.id, a]),
+        );
         for (const w of batch) {
           const a = found.get(w.id);
           if (a) w.resolve(a);
