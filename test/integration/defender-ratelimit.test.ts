@@ -4,7 +4,8 @@
 import type { Client, Connection } from '@temporalio/client';
 import type { DefenderSubmitRequest } from '../../core/effects';
 import { defenderConfigFromEnv } from '../../integrations/defender/config';
-import type { FakeDefender } from '../fakes/defender/fake-defender';
+import type { FakeDefender, RecordedCall } from '../fakes/defender/fake-defender';
+import type { Quota } from '../../integrations/defender/quota';
 import { liveConfig, startFake, startWorkers, type Workers } from '../fakes/defender/harness';
 import type { StepOutcome } from '../fakes/defender/workflows';
 import { testClient } from '../support/temporal';
@@ -37,80 +38,113 @@ function isolate(f: FakeDefender, i: number, prefix: string): DefenderSubmitRequ
   };
 }
 
+/** A status poll: a GET of one action, or one list read of the polls that came together. */
+function isPoll(x: RecordedCall): boolean {
+  return (
+    x.method === 'GET' &&
+    (/^\/api\/machineactions\/[^/]+$/.test(x.path) || /^id in \(/.test(x.query.$filter ?? ''))
+  );
+}
+
+/** No 429, and no sliding window at the fake over the quota. */
+function expectQuotaKept(f: FakeDefender, quota: Quota): RecordedCall[] {
+  const calls = f.apiCalls();
+  expect(calls.filter((x) => x.status === 429)).toHaveLength(0);
+  expect(
+    peak(
+      calls.map((x) => x.at),
+      quota.windowMs,
+    ),
+  ).toBeLessThanOrEqual(quota.calls);
+  return calls;
+}
+
+/**
+ * A fake that counts `quota` as Defender does, `workers` harnesses (each a worker process) holding the same
+ * quota, and a Temporal client; all stopped after `fn`.
+ */
+async function withQuota(
+  quota: Quota,
+  lifecycle: { pendingMs: number; inProgressMs: number },
+  fn: (s: { f: FakeDefender; ws: Workers[]; c: Client }) => Promise<void>,
+  opts: { workers?: number; extraActivities?: object } = {},
+): Promise<void> {
+  const f = await startFake({
+    rateLimit: { limit: quota.calls, windowMs: quota.windowMs },
+    lifecycle: { ...lifecycle, final: 'Succeeded' },
+  });
+  const cfg = { ...liveConfig(f, { DEFENDER_POLL_INTERVAL_MS: '1000' }), quotas: [quota] };
+  const ws: Workers[] = [];
+  const { client: c, connection: conn } = await testClient();
+  try {
+    for (let i = 0; i < (opts.workers ?? 1); i++)
+      ws.push(
+        await startWorkers(cfg, { extraActivities: opts.extraActivities, taskQueue: ws[0]?.taskQueue }),
+      );
+    await fn({ f, ws, c });
+  } finally {
+    for (const w of ws) {
+      await w.stop();
+      await w.client?.close();
+    }
+    await conn.close();
+    await f.stop();
+  }
+}
+
 describe('Defender rate limits', () => {
   it('holds the quota in API calls in every sliding window: 20 devices, polls, lookups and the alert poller, no 429', async () => {
     // "10 calls a minute", ten times faster: 10 calls in any 6 s, as the fake counts them (sliding).
     const quota = { calls: 10, windowMs: 6_000 };
-    const f = await startFake({
-      rateLimit: { limit: quota.calls, windowMs: quota.windowMs },
-      lifecycle: { pendingMs: 500, inProgressMs: 300, final: 'Succeeded' },
-    });
-    const cfg = { ...liveConfig(f, { DEFENDER_POLL_INTERVAL_MS: '1000' }), quotas: [quota] };
     const intake = { intakeDetections: async (d: unknown[]) => ({ accepted: d.length }) };
-    const w = await startWorkers(cfg, { extraActivities: intake });
-    const { client: c, connection: conn } = await testClient();
-    try {
-      const reqs = Array.from({ length: 20 }, (_, i) => isolate(f, i, 'a'));
-      // Two POST answers are lost: those steps look their action up (one more call each).
-      for (const r of reqs.slice(0, 2))
-        f.loseNextResponse((m, p) => m === 'POST' && p === `/api/machines/${r.machineId}/isolate`);
-      const poller = await c.workflow.start('defenderAlertPoller', {
-        taskQueue: w.taskQueue,
-        workflowId: `quota-poller-${w.taskQueue}`,
-        args: [{ intervalMs: 3_000, lookbackMs: 60_000, defenderTaskQueue: w.defenderQueue }],
-      });
-      const outcomes: StepOutcome[] = await c.workflow.execute('defenderSteps', {
-        taskQueue: w.taskQueue,
-        workflowId: `quota-${w.taskQueue}`,
-        args: [{ reqs, stepTimeoutMs: 300_000, taskQueue: w.defenderQueue }],
-      });
-      await poller.terminate('test done');
-      expect(outcomes.map((o) => o.error)).toEqual(reqs.map(() => undefined));
-      expect(outcomes.map((o) => o.final)).toEqual(reqs.map(() => 'Succeeded'));
-      expect(f.actions.map((a) => a.machineId).sort()).toEqual(reqs.map((r) => r.machineId).sort());
-      const calls = f.apiCalls();
-      expect(calls.filter((x) => x.status === 429)).toHaveLength(0);
-      expect(
-        peak(
-          calls.map((x) => x.at),
-          quota.windowMs,
-        ),
-      ).toBeLessThanOrEqual(quota.calls);
-      // Every kind of call took part: POSTs, status polls, lookups, alert pages.
-      const kinds = new Set(
-        calls.map((x) =>
-          x.method === 'POST'
-            ? 'post'
-            : x.path === '/api/alerts'
-              ? 'alerts'
-              : x.path === '/api/machineactions' && !/^id in \(/.test(x.query.$filter ?? '')
-                ? 'lookup'
-                : 'poll',
-        ),
-      );
-      expect([...kinds].sort()).toEqual(['alerts', 'lookup', 'poll', 'post']);
-      // At most one call per activity task.
-      expect(calls.length).toBeLessThanOrEqual(w.taskStarts.length);
-    } finally {
-      await w.stop();
-      await w.client?.close();
-      await conn.close();
-      await f.stop();
-    }
+    await withQuota(
+      quota,
+      { pendingMs: 500, inProgressMs: 300 },
+      async ({ f, ws: [w], c }) => {
+        const reqs = Array.from({ length: 20 }, (_, i) => isolate(f, i, 'a'));
+        // Two POST answers are lost: those steps look their action up (one more call each).
+        for (const r of reqs.slice(0, 2))
+          f.loseNextResponse((m, p) => m === 'POST' && p === `/api/machines/${r.machineId}/isolate`);
+        const poller = await c.workflow.start('defenderAlertPoller', {
+          taskQueue: w.taskQueue,
+          workflowId: `quota-poller-${w.taskQueue}`,
+          args: [{ intervalMs: 3_000, lookbackMs: 60_000, defenderTaskQueue: w.defenderQueue }],
+        });
+        const outcomes: StepOutcome[] = await c.workflow.execute('defenderSteps', {
+          taskQueue: w.taskQueue,
+          workflowId: `quota-${w.taskQueue}`,
+          args: [{ reqs, stepTimeoutMs: 300_000, taskQueue: w.defenderQueue }],
+        });
+        await poller.terminate('test done');
+        expect(outcomes.map((o) => o.error)).toEqual(reqs.map(() => undefined));
+        expect(outcomes.map((o) => o.final)).toEqual(reqs.map(() => 'Succeeded'));
+        expect(f.actions.map((a) => a.machineId).sort()).toEqual(reqs.map((r) => r.machineId).sort());
+        const calls = expectQuotaKept(f, quota);
+        // Every kind of call took part: POSTs, status polls, lookups, alert pages.
+        const kinds = new Set(
+          calls.map((x) =>
+            x.method === 'POST'
+              ? 'post'
+              : x.path === '/api/alerts'
+                ? 'alerts'
+                : isPoll(x)
+                  ? 'poll'
+                  : 'lookup',
+          ),
+        );
+        expect([...kinds].sort()).toEqual(['alerts', 'lookup', 'poll', 'post']);
+        // At most one call per activity task.
+        expect(calls.length).toBeLessThanOrEqual(w.taskStarts.length);
+      },
+      { extraActivities: intake },
+    );
   }, 240_000);
 
   it('lets the quota burst through at once: 20 devices POSTed together when the minute allows them', async () => {
     // 100 calls a minute: the 20 POSTs and their polls fit in one window. An even pace of the quota (what
     // Temporal's task-queue rate limit does, ~1.6 tasks/s here) would spread the 20 POSTs over 12 s or more.
     const quota = { calls: 100, windowMs: 60_000 };
-    const f = await startFake({
-      rateLimit: { limit: quota.calls, windowMs: quota.windowMs },
-      lifecycle: { pendingMs: 200, inProgressMs: 200, final: 'Succeeded' },
-    });
-    const cfg = { ...liveConfig(f, { DEFENDER_POLL_INTERVAL_MS: '1000' }), quotas: [quota] };
-    const w = await startWorkers(cfg);
-    const { client: c, connection: conn } = await testClient();
-    try {
+    await withQuota(quota, { pendingMs: 200, inProgressMs: 200 }, async ({ f, ws: [w], c }) => {
       const reqs = Array.from({ length: 20 }, (_, i) => isolate(f, i, 'b'));
       const outcomes: StepOutcome[] = await c.workflow.execute('defenderSteps', {
         taskQueue: w.taskQueue,
@@ -118,76 +152,47 @@ describe('Defender rate limits', () => {
         args: [{ reqs, stepTimeoutMs: 300_000, taskQueue: w.defenderQueue }],
       });
       expect(outcomes.map((o) => o.final)).toEqual(reqs.map(() => 'Succeeded'));
-      const posts = f
-        .apiCalls()
+      const posts = expectQuotaKept(f, quota)
         .filter((x) => x.method === 'POST')
         .map((x) => x.at);
       expect(posts).toHaveLength(20);
-      expect(f.apiCalls().filter((x) => x.status === 429)).toHaveLength(0);
       // Together, not paced.
       expect(Math.max(...posts) - Math.min(...posts)).toBeLessThan(6_000);
       // Their status polls were read together: a GET each would be at least 20 calls.
-      const polls = f.apiCalls(
-        (x) =>
-          x.method === 'GET' &&
-          (/^\/api\/machineactions\/[^/]+$/.test(x.path) || /^id in \(/.test(x.query.$filter ?? '')),
-      );
+      const polls = f.apiCalls(isPoll);
       expect(polls.length).toBeGreaterThan(0);
       expect(polls.length).toBeLessThan(10);
-    } finally {
-      await w.stop();
-      await w.client?.close();
-      await conn.close();
-      await f.stop();
-    }
+    });
   }, 180_000);
 
   it('two workers on the same queues share one quota', async () => {
     const quota = { calls: 10, windowMs: 6_000 };
-    const f = await startFake({
-      rateLimit: { limit: quota.calls, windowMs: quota.windowMs },
-      lifecycle: { pendingMs: 300, inProgressMs: 300, final: 'Succeeded' },
-    });
-    const cfg = { ...liveConfig(f, { DEFENDER_POLL_INTERVAL_MS: '1000' }), quotas: [quota] };
-    const a = await startWorkers(cfg);
-    const b = await startWorkers(cfg, { taskQueue: a.taskQueue });
-    const { client: c, connection: conn } = await testClient();
-    try {
-      // Each finds the other among the Defender queue's pollers (what a worker does every 15 s) and
-      // keeps half of each window.
-      const deadline = Date.now() + 30_000;
-      while ((a.gate.sharedBy !== 2 || b.gate.sharedBy !== 2) && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 200));
-      expect([a.gate.sharedBy, b.gate.sharedBy]).toEqual([2, 2]);
-      expect(a.gate.share[0]).toEqual({ calls: 5, windowMs: 6_000 });
-      const reqs = Array.from({ length: 16 }, (_, i) => isolate(f, i, 'e'));
-      const outcomes: StepOutcome[] = await c.workflow.execute('defenderSteps', {
-        taskQueue: a.taskQueue,
-        workflowId: `shared-${a.taskQueue}`,
-        args: [{ reqs, stepTimeoutMs: 300_000, taskQueue: a.defenderQueue }],
-      });
-      expect(outcomes.map((o) => o.final)).toEqual(reqs.map(() => 'Succeeded'));
-      expect(f.actions.map((x) => x.machineId).sort()).toEqual(reqs.map((r) => r.machineId).sort());
-      // Both workers called Defender…
-      expect(a.client?.apiCalls).toBeGreaterThan(0);
-      expect(b.client?.apiCalls).toBeGreaterThan(0);
-      // …and together stayed within every window.
-      const calls = f.apiCalls();
-      expect(calls.filter((x) => x.status === 429)).toHaveLength(0);
-      expect(
-        peak(
-          calls.map((x) => x.at),
-          quota.windowMs,
-        ),
-      ).toBeLessThanOrEqual(quota.calls);
-    } finally {
-      await a.stop();
-      await b.stop();
-      await a.client?.close();
-      await b.client?.close();
-      await conn.close();
-      await f.stop();
-    }
+    await withQuota(
+      quota,
+      { pendingMs: 300, inProgressMs: 300 },
+      async ({ f, ws: [a, b], c }) => {
+        // Each finds the other among the Defender queue's pollers (what a worker does every 15 s) and
+        // keeps half of each window.
+        const deadline = Date.now() + 30_000;
+        while ((a.gate.sharedBy !== 2 || b.gate.sharedBy !== 2) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 200));
+        expect([a.gate.sharedBy, b.gate.sharedBy]).toEqual([2, 2]);
+        expect(a.gate.share[0]).toEqual({ calls: 5, windowMs: 6_000 });
+        const reqs = Array.from({ length: 16 }, (_, i) => isolate(f, i, 'e'));
+        const outcomes: StepOutcome[] = await c.workflow.execute('defenderSteps', {
+          taskQueue: a.taskQueue,
+          workflowId: `shared-${a.taskQueue}`,
+          args: [{ reqs, stepTimeoutMs: 300_000, taskQueue: a.defenderQueue }],
+        });
+        expect(outcomes.map((o) => o.final)).toEqual(reqs.map(() => 'Succeeded'));
+        expect(f.actions.map((x) => x.machineId).sort()).toEqual(reqs.map((r) => r.machineId).sort());
+        // Both workers called Defender, and together stayed within every window.
+        expect(a.client?.apiCalls).toBeGreaterThan(0);
+        expect(b.client?.apiCalls).toBeGreaterThan(0);
+        expectQuotaKept(f, quota);
+      },
+      { workers: 2 },
+    );
   }, 240_000);
 
   it('rides out a 429 storm with no failed step', async () => {
