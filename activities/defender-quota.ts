@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { DefenderFailure } from '../core/failures';
 import type { CallPermits } from '../integrations/defender/caller';
-import type { QuotaGate } from '../integrations/defender/quota';
+import { LATE_CALL_MS, type QuotaGate } from '../integrations/defender/quota';
 import { recordQuotaSkip } from './defender-task';
 
 /** Waits up to this long inside the attempt (well within the activities' startToClose). */
@@ -37,20 +37,24 @@ async function pause(ms: number): Promise<void> {
 export function gatePermits(gate: QuotaGate, now: () => number = Date.now): CallPermits {
   return {
     async take(what) {
-      const t = now();
-      const wait = gate.peek(t) - t;
-      if (wait > WAIT_IN_TASK_MS) {
-        recordQuotaSkip();
-        throw ApplicationFailure.create({
-          message: `Defender: ${what} waits for the quota; trying again in ${Math.ceil(wait / 1000)} s`,
-          type: DefenderFailure.QuotaWait,
-          // Not all at once when many were turned away together.
-          nextRetryDelay: wait + Math.floor(Math.random() * 2_000),
-          category: ApplicationFailureCategory.BENIGN,
-        });
+      for (;;) {
+        const t = now();
+        const wait = gate.peek(t) - t;
+        if (wait > WAIT_IN_TASK_MS) {
+          recordQuotaSkip();
+          throw ApplicationFailure.create({
+            message: `Defender: ${what} waits for the quota; trying again in ${Math.ceil(wait / 1000)} s`,
+            type: DefenderFailure.QuotaWait,
+            // Not all at once when many were turned away together.
+            nextRetryDelay: wait + Math.floor(Math.random() * 2_000),
+            category: ApplicationFailureCategory.BENIGN,
+          });
+        }
+        const at = gate.reserve(t);
+        if (at > t) await pause(at - t);
+        // Late for its slot (the slot still counts): a call sent now could crowd a later window.
+        if (now() - at <= LATE_CALL_MS) return;
       }
-      const at = gate.reserve(t);
-      if (at > t) await pause(at - t);
     },
     throttled(retryAfterMs) {
       gate.holdUntil(now() + retryAfterMs);

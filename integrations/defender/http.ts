@@ -13,7 +13,9 @@ export interface HttpOptions {
 
 export function createAgent(opts: HttpOptions): Agent {
   return new Agent({
-    connections: 16,
+    // At least one per Defender activity slot (20) and the status read: a call that waited for its quota
+    // slot must not then wait for a connection (quota.ts counts it from its slot).
+    connections: 24,
     keepAliveTimeout: 30_000,
     connectTimeout: opts.timeouts.connectMs,
     headersTimeout: opts.timeouts.headersMs,

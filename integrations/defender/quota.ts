@@ -25,10 +25,12 @@ export const DOCUMENTED_CALLS_PER_MINUTE = 100;
 export const DOCUMENTED_CALLS_PER_HOUR = 1_500;
 
 /**
- * How much longer than its window a call is counted: a call leaves a few milliseconds after its slot, but
- * its way to Defender may take longer for one call than for the next.
+ * How much longer than its window a call is counted: a call leaves at most LATE_CALL_MS after its slot
+ * (else it takes another), and its way to Defender may take longer for one call than for the next.
  */
-export const ARRIVAL_SLACK_MS = 1_000;
+export const ARRIVAL_SLACK_MS = 2_000;
+/** A call not sent within this long of its slot (a busy event loop) takes another slot instead. */
+export const LATE_CALL_MS = 500;
 
 /** The quota windows of a per-minute and a per-hour limit. */
 export function defenderQuotas(perMinute: number, perHour: number): Quota[] {

@@ -9,6 +9,7 @@ import {
   quotaShare,
   type Quota,
 } from '../../../integrations/defender/quota';
+import { gatePermits } from '../../../activities/defender-quota';
 import { peakInWindow } from '../../support/windows';
 
 /** Slots under unlimited demand from 0 to `spanMs`: each reserved as soon as the previous one went. */
@@ -113,5 +114,17 @@ describe('QuotaGate at the documented quota', () => {
     expect(gate.reserve(0)).toBe(0);
     expect(gate.reserve(0)).toBe(60_000);
     expect(gate.peek(200_000)).toBe(200_000);
+  });
+
+  it('gives a call that missed its slot (a busy event loop) another slot; the missed one still counts', async () => {
+    const gate = new QuotaGate([{ calls: 3, windowMs: 60_000 }], 0);
+    // The clock as the permits read it: the slot at 0 is taken, but the call is only ready at 800 ms.
+    const clock = [0, 800, 800, 800];
+    const permits = gatePermits(gate, () => clock.shift() ?? 800);
+    await permits.take('GET /x');
+    expect(clock).toHaveLength(0);
+    // Two slots used (0 and 800): one left in the minute.
+    expect(gate.reserve(800)).toBe(800);
+    expect(gate.reserve(800)).toBe(60_000);
   });
 });
