@@ -1,7 +1,9 @@
 // The night containment path of playbooks/contain-confirmed-threat.yaml written by hand as a plain
 // Temporal workflow: the same activities, the same activity options and idempotency keys as the
-// interpreter's Temporal binding (workflows/playbook-run.ts), but no IR, no CEL and no search-attribute
-// upserts. It exists only so the benchmark can price the interpreter (bench/scenarios/overhead.ts).
+// interpreter's Temporal binding (workflows/playbook-run.ts), and the same Defender path — the incident
+// read beside the steps, the machine looked up before acting on it — but no IR, no CEL and no
+// search-attribute upserts. It exists only so the benchmark can price the interpreter
+// (bench/scenarios/overhead.ts).
 import {
   ActivityFailure,
   TimeoutFailure,
@@ -27,6 +29,7 @@ import {
   defenderActivityOptions,
 } from '../workflows/activity-options';
 import type { BlastRadiusActivities } from '../core/effects';
+import type { DefenderDepthActivities } from '../core/defender-effects';
 import type { Detection } from '../core/detection';
 import type { OrgIR } from '../core/ir';
 import { isCalendarOpen } from '../engine/time/calendar';
@@ -58,6 +61,7 @@ export async function handContainment({ org, detection }: HandInput): Promise<Ha
   const device = detection.devices[0];
   const opts = defenderActivityOptions(DEFAULT_DEFENDER_TIMEOUT_MS, defenderTaskQueue(info.taskQueue));
   const submit = proxyActivities<DefenderActivities>(opts.submit);
+  const depth = proxyActivities<DefenderDepthActivities>(opts.submit);
   const poll = proxyActivities<DefenderActivities>(opts.poll);
   const ref = (stepId: string): RunRef => ({
     workflowId: wf,
@@ -70,6 +74,15 @@ export async function handContainment({ org, detection }: HandInput): Promise<Ha
   setHandler(handAckUpdate, () => {
     acked = true;
   });
+
+  // the incident, read beside the steps (engine/interpreter.ts)
+  const reading = detection.incident_id
+    ? depth.defenderReadIncident({
+        key: `${wf}/incident/${detection.incident_id}`,
+        run: ref(''),
+        incidentId: detection.incident_id,
+      })
+    : Promise.resolve(undefined);
 
   // announce
   const message = `Confirmed ${detection.severity} threat on ${device.name}: ${detection.title}`;
@@ -93,6 +106,20 @@ export async function handContainment({ org, detection }: HandInput): Promise<Ha
   const open = isCalendarOpen(org.calendars['soc-hours'], new Date());
   const prot = device.tags.some((t) => PROTECTED_TAGS.includes(t));
   if (open || prot) return { isolated: false, status: open ? 'day' : 'protected' };
+  // the machine to act on (engine/mde.ts): never a guess
+  const { mde } = await depth.defenderLookupMachine({
+    key: `${wf}/lookup/${device.id}`,
+    run: ref('isolate'),
+    device: {
+      id: device.id,
+      ...(device.name ? { name: device.name } : {}),
+      ...(device.ip ? { ip: device.ip } : {}),
+    },
+    detectedAt: detection.detected_at,
+  });
+  if (mde.status !== 'found' && mde.status !== 'dry_run')
+    return { isolated: false, status: `lookup ${mde.status}` };
+  const machineId = mde.status === 'found' ? mde.id : device.id;
   const key = `${wf}/isolate/0/${device.id}`;
   const policy = org.policy.maxAutoIsolations;
   if (policy) {
@@ -109,13 +136,13 @@ export async function handContainment({ org, detection }: HandInput): Promise<Ha
     key,
     run: ref('isolate'),
     action: 'isolate',
-    machineId: device.id,
+    machineId,
     params: { type: 'full', comment: `nightshift hand-containment v1: ${detection.id}` },
   });
   let final: MachineActionStatus | 'timed_out' = submitted.status;
   if (!FINAL_MACHINE_ACTION_STATES.includes(submitted.status) && submitted.actionId) {
     try {
-      final = (await poll.defenderPoll({ actionId: submitted.actionId, machineId: device.id })).status;
+      final = (await poll.defenderPoll({ actionId: submitted.actionId, machineId })).status;
     } catch (err) {
       if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) final = 'timed_out';
       else throw err;
@@ -140,5 +167,6 @@ export async function handContainment({ org, detection }: HandInput): Promise<Ha
     ),
   );
   await condition(() => acked, ACK_TIMEOUT_MS);
+  await reading;
   return { isolated: true, status: final, paged: person.id };
 }
