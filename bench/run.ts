@@ -19,7 +19,7 @@ import { overheadScenario } from './scenarios/overhead';
 import { DOCUMENTED_CALLS_PER_HOUR, DOCUMENTED_CALLS_PER_MINUTE } from '../integrations/defender/quota';
 import { stormScenario } from './scenarios/storm';
 import { approvalScenario } from './scenarios/approval';
-import { waitingScenario } from './scenarios/waiting';
+import { waitingPlaybook, waitingScenario } from './scenarios/waiting';
 import { validateScenario } from './scenarios/validate';
 import { containScenario, CONTAIN_LIFECYCLE } from './scenarios/contain';
 import { scaleoutScenario } from './scenarios/scaleout';
@@ -224,6 +224,7 @@ function stackOptions(name: Name, scale: Scale): Partial<ConstructorParameters<t
         lifecycle: CONTAIN_LIFECYCLE,
       },
     };
+  if (name === 'waiting') return { playbook: waitingPlaybook() };
   if (name !== 'storm') return {};
   const perMinute = scale.stormCallsPerMinute;
   return {

@@ -75,6 +75,8 @@ export interface StackOptions {
    * if it is not running, with a fresh namespace for this stack.
    */
   temporal?: 'dev' | 'postgres';
+  /** The playbook file the stack runs; default the shipped contain-confirmed-threat.yaml. */
+  playbook?: string;
 }
 
 export interface Role {
@@ -173,7 +175,7 @@ export class Stack {
       TEMPORAL_ADDRESS: this.temporalAddress,
       TEMPORAL_NAMESPACE: this.namespace,
       NIGHTSHIFT_CONFIG: path.join(REPO, 'bench', 'fixtures', this.opts.org, 'nightshift.yaml'),
-      NIGHTSHIFT_PLAYBOOKS: PLAYBOOK,
+      NIGHTSHIFT_PLAYBOOKS: this.opts.playbook ?? PLAYBOOK,
       NIGHTSHIFT_HTTP_HOST: '127.0.0.1',
       NIGHTSHIFT_HTTP_PORT: String(httpPort),
       NIGHTSHIFT_API_TOKENS: API_TOKEN,

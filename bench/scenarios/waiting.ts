@@ -1,12 +1,35 @@
 // 5. N runs waiting on an approval at once (day path): how fast they can be created and asked, what
 // the worker, server and Temporal hold while they wait, what replaying one evicted run costs, then the
 // time to answer them all by Slack, and whether any answer was lost.
+import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { OUT, type Stack } from '../lib/stack';
+import { parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
+import { OUT, PLAYBOOK, type Stack } from '../lib/stack';
 import { sleep, summarize } from '../lib/stats';
 import { askRuns, clickAll } from './approval';
 import type { Scale } from '../run';
+
+/** Longer than asking and answering 10,000 runs takes here (over an hour on 2 cores). */
+const APPROVAL_TIMEOUT = '6h';
+
+/**
+ * The shipped playbook with a longer approval timeout. At the shipped 15 minutes the first runs asked
+ * are decided by their timeout before the last are asked, and the answers would measure nothing. Only
+ * the timeout differs: the steps, the CEL and the channels are the shipped ones.
+ */
+export function waitingPlaybook(): string {
+  const doc = parseDocument(fs.readFileSync(PLAYBOOK, 'utf8'));
+  const steps = doc.get('steps') as YAMLSeq<YAMLMap>;
+  const approval = steps.items.find((s) => s.get('id') === 'approval');
+  if (!approval?.hasIn(['approval', 'timeout']))
+    throw new Error(`${PLAYBOOK}: no step 'approval' with a timeout`);
+  approval.setIn(['approval', 'timeout'], APPROVAL_TIMEOUT);
+  const file = path.join(OUT, 'waiting-playbook.yaml');
+  fs.mkdirSync(OUT, { recursive: true });
+  fs.writeFileSync(file, doc.toString());
+  return file;
+}
 
 /** How many waiting runs' histories are replayed to price an evicted run (the worker's cache missed). */
 const REPLAYED = 50;
@@ -53,8 +76,8 @@ export async function waitingScenario(stack: Stack, scale: Scale) {
   const idle = stack.memory();
   stack.resetPeaks();
   const cpuBeforeAsk = stack.cpuMs();
-  // At least 5 runs/s before giving up (30 runs/s is the goal).
-  const asked = await askRuns(stack, 'wait', scale.waitingN, 32, Math.max(300_000, scale.waitingN * 200));
+  // At least 2.5 runs/s before giving up (30 runs/s is the goal; 10,000 were asked at 4/s here).
+  const asked = await askRuns(stack, 'wait', scale.waitingN, 32, Math.max(300_000, scale.waitingN * 400));
   const askCpuMsPerRun = cpuPerRun(cpuBeforeAsk, stack.cpuMs(), asked.asked);
   console.log(`bench: waiting: CPU ms per run while asking ${JSON.stringify(askCpuMsPerRun)}`);
   await sleep(5000); // settle: what the processes hold while the runs just wait
