@@ -9,7 +9,8 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { DefenderFailure } from '../core/failures';
 import type { CallPermits } from '../integrations/defender/caller';
-import { LATE_CALL_MS, type QuotaGate } from '../integrations/defender/quota';
+import type { DefenderClient } from '../integrations/defender/client';
+import { LATE_CALL_MS, QuotaGate, type Quota } from '../integrations/defender/quota';
 import { recordQuotaSkip } from './defender-task';
 
 /** Waits up to this long inside the attempt (well within the activities' startToClose). */
@@ -114,5 +115,34 @@ export function shareQuotaWithPollers(opts: {
   return () => {
     stopped = true;
     clearInterval(timer);
+  };
+}
+
+/**
+ * This process's part of the Defender quota: every call of `client` takes a slot of `gate`, and `share`
+ * starts counting the processes polling `taskQueue` so that they split the quota (returns its stop).
+ */
+export function processQuota(opts: {
+  quotas: readonly Quota[];
+  client: DefenderClient;
+  temporal: Client;
+  taskQueue: string;
+  identity: string;
+  everyMs?: number;
+  onError?: (err: unknown) => void;
+}): { gate: QuotaGate; share: () => () => void } {
+  const gate = new QuotaGate(opts.quotas);
+  opts.client.usePermits(gatePermits(gate));
+  return {
+    gate,
+    share: () =>
+      shareQuotaWithPollers({
+        gate,
+        client: opts.temporal,
+        taskQueue: opts.taskQueue,
+        identity: opts.identity,
+        everyMs: opts.everyMs,
+        onError: opts.onError,
+      }),
   };
 }

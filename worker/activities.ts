@@ -10,8 +10,7 @@ import { type Logger } from '../platform/log';
 import { TASK_QUEUE, defenderTaskQueue } from '../core/queues';
 import { createDefenderActivities } from '../activities/defender';
 import { DefenderClient } from '../integrations/defender/client';
-import { QuotaGate } from '../integrations/defender/quota';
-import { gatePermits, shareQuotaWithPollers } from '../activities/defender-quota';
+import { processQuota } from '../activities/defender-quota';
 import { defenderConfigFromEnv } from '../integrations/defender/config';
 import { defenderWorkerOptions } from '../integrations/defender/worker-options';
 import { createIntakeActivities } from '../activities/intake';
@@ -57,10 +56,20 @@ export function buildActivities(opts: {
   const defenderClient = defenderCfg.dryRun
     ? undefined
     : (opts.defenderClient ?? new DefenderClient(defenderCfg));
-  const gate = defenderCfg.dryRun ? undefined : new QuotaGate(defenderCfg.quotas);
-  if (defenderClient && gate) defenderClient.usePermits(gatePermits(gate));
   // The SDK's default identity, stated so that this process finds itself among the queue's pollers.
   const identity = `${process.pid}@${os.hostname()}`;
+  const quota =
+    defenderClient && !defenderCfg.dryRun
+      ? processQuota({
+          quotas: defenderCfg.quotas,
+          client: defenderClient,
+          temporal: opts.client,
+          taskQueue: defenderQueue,
+          identity,
+          onError: (err) =>
+            opts.logger.warn({ err }, 'could not count the Defender queue pollers; the quota share stays'),
+        })
+      : undefined;
   // Every activity heartbeats while it runs (where its options ask for heartbeats): a worker killed
   // mid-activity is replaced within the heartbeat timeout.
   return {
@@ -83,22 +92,7 @@ export function buildActivities(opts: {
     ),
     defenderOptions: { ...defenderWorkerOptions({ taskQueue: defenderQueue }), identity },
     defenderLive: defenderCfg.mode === 'live',
-    ...(gate
-      ? {
-          shareDefenderQuota: () =>
-            shareQuotaWithPollers({
-              gate,
-              client: opts.client,
-              taskQueue: defenderQueue,
-              identity,
-              onError: (err) =>
-                opts.logger.warn(
-                  { err },
-                  'could not count the Defender queue pollers; the quota share stays',
-                ),
-            }),
-        }
-      : {}),
+    ...(quota ? { shareDefenderQuota: quota.share } : {}),
     channelConfig: channelCfg,
     modes: [
       defenderCfg.mode === 'live'

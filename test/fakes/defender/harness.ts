@@ -18,7 +18,7 @@ import {
 } from '../../../integrations/defender/config';
 import { defenderWorkerOptions } from '../../../integrations/defender/worker-options';
 import { QuotaGate } from '../../../integrations/defender/quota';
-import { gatePermits, shareQuotaWithPollers } from '../../../activities/defender-quota';
+import { processQuota } from '../../../activities/defender-quota';
 import { withKeepAlive } from '../../../activities/keep-alive';
 import { temporalAddress, testClient, uniqueTaskQueue } from '../../support/temporal';
 import { FakeDefender, type FakeDefenderOptions } from './fake-defender';
@@ -92,19 +92,22 @@ export async function startWorkers(
   const taskQueue = opts.taskQueue ?? uniqueTaskQueue('defender');
   const defenderQueue = `${taskQueue}-defender`;
   const client = cfg.dryRun ? undefined : (opts.client ?? new DefenderClient(cfg));
-  // As the worker does (worker/activities.ts): every call takes a slot of this process's share of the
-  // quota, shared with the other workers polling the queue (each harness is a "process" of its own).
-  const gate = new QuotaGate(cfg.dryRun ? [] : cfg.quotas);
-  client?.usePermits(gatePermits(gate));
   const identity = `harness-${Math.random().toString(36).slice(2)}`;
   const temporal = await testClient();
-  const stopSharing = shareQuotaWithPollers({
-    gate,
-    client: temporal.client,
-    taskQueue: defenderQueue,
-    identity,
-    everyMs: 1_000,
-  });
+  // As the worker does (worker/activities.ts), each harness being a "process" of its own; a dry run's
+  // gate limits nothing.
+  const quota = client
+    ? processQuota({
+        quotas: cfg.quotas,
+        client,
+        temporal: temporal.client,
+        taskQueue: defenderQueue,
+        identity,
+        everyMs: 1_000,
+      })
+    : undefined;
+  const gate = quota?.gate ?? new QuotaGate([]);
+  const stopSharing = quota?.share() ?? (() => undefined);
   const taskStarts: number[] = [];
   const real = createDefenderActivities(cfg, { client, logger: opts.logger });
   const activities = Object.fromEntries(
