@@ -2,6 +2,7 @@
 //   node bench/out/build/bench/run.js [--quick]
 //     [--only=latency,overhead,storm,approval,waiting,contain,scaleout,validate]
 //                                     [--cpu-prof] [--waiting=N] [--temporal=postgres]
+//        node bench/out/build/bench/run.js --report=bench/out/results-….json   (the table again, no run)
 // --temporal=postgres runs the scenarios on the production topology (scripts/prod-temporal.sh:
 // PostgreSQL + the Temporal server) instead of the embedded dev server.
 // Each scenario gets a fresh environment (bench/lib/stack.ts). Results go to bench/out/ (JSON); a full
@@ -140,6 +141,14 @@ async function bundle(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Rewrites RESULTS.md's table from a saved results document (after the report changed), running nothing.
+  const report = process.argv.find((a) => a.startsWith('--report='));
+  if (report) {
+    const target = path.join(REPO, 'bench', 'RESULTS.md');
+    fs.writeFileSync(target, writeReport(JSON.parse(fs.readFileSync(report.slice(9), 'utf8'))));
+    console.log(`bench: table of ${report.slice(9)} in ${path.relative(REPO, target)}`);
+    return;
+  }
   const { scale, only, cpuProf, partial, dynamicConfig, temporal } = parseArgs(process.argv.slice(2));
   fs.mkdirSync(OUT, { recursive: true });
   const started = new Date();

@@ -57,7 +57,8 @@ export function writeReport(doc: Doc): string {
       `2. interpreter overhead (n=${o.interpreted.runs} each)`,
       `ratio p50 ${o.ratio.toIsolatePostP50} (to isolate POST), ${o.ratio.toPageP50} (to page); worker CPU/run ${o.ratio.workerCpuPerRun}`,
       `interpreted p50 ${ms(o.interpreted.toIsolatePost.p50)} / hand ${ms(o.hand.toIsolatePost.p50)}; CPU ${o.interpreted.workerCpuMsPerRun} / ${o.hand.workerCpuMsPerRun} ms per run; history ${o.interpreted.historyEvents} / ${o.hand.historyEvents} events`,
-      `≤ 1.15: ${goal(o.ratio.toIsolatePostP50 <= 1.15 && o.ratio.toPageP50 <= 1.15)}`,
+      // Issue 12: the worker's CPU per run against the hand-written workflow on the same path.
+      `worker CPU ≤ 1.1×: ${goal(o.ratio.workerCpuPerRun <= 1.1)}`,
       cmd('overhead'),
     ]);
   } else rows.push(...err('overhead'));
@@ -67,7 +68,7 @@ export function writeReport(doc: Doc): string {
     rows.push([
       `3. storm: ${s.detections} detections (${s.uniqueDetections} unique), ${s.devices} devices, ${s.uniqueKeys} incidents`,
       `intake ${s.intake.perSecond}/s; runs ${s.runsCreated} (keys ${s.uniqueKeys}); isolations ${s.isolations.actions} (once ${s.isolations.devicesIsolatedExactlyOnce}, twice+ ${s.isolations.devicesIsolatedMoreThanOnce}, never ${s.isolations.devicesNeverIsolated}); drain ${(s.drainMs / 1000).toFixed(1)} s`,
-      `Defender quota ${s.defender.quotaPerMinute}/min and ${s.defender.quotaPerHour ?? '–'}/h (${s.defender.quotaPerMinute > 100 ? 'raised' : 'documented'}): peak ${s.defender.peakAttemptedPer60s} calls attempted / ${s.defender.peakAcceptedPer60s} accepted per 60 s, ${s.defender.apiCalls ?? '–'} calls in all, ${s.defender.achievedOfQuota !== undefined ? `${Math.round(s.defender.achievedOfQuota * 100)} % of what the quota allows over the calls' span` : ''}, ${s.defender.throttled429} × 429, ${s.failedSteps} failed steps; peak RSS worker ${s.memory.worker.peakMiB} MiB, server ${s.memory.server.peakMiB} MiB, Temporal ${s.memory.temporal.peakMiB} MiB`,
+      `Defender quota ${s.defender.quotaPerMinute}/min and ${s.defender.quotaPerHour ?? '–'}/h (${s.defender.quotaPerMinute > 100 ? 'raised' : 'documented'}): peak ${s.defender.peakAttemptedPer60s} calls attempted / ${s.defender.peakAcceptedPer60s} accepted per 60 s, ${s.defender.apiCalls ?? '–'} calls in all, ${s.defender.achievedOfQuota !== undefined ? `${Math.round(s.defender.achievedOfQuota * 100)} % of what the quota allows over the calls' span` : ''}, ${s.defender.callsByMinute ? `calls by minute ${(s.defender.callsByMinute as number[]).join(' · ')}, ` : ''}${s.defender.throttled429} × 429, ${s.failedSteps} failed steps; peak RSS worker ${s.memory.worker.peakMiB} MiB, server ${s.memory.server.peakMiB} MiB, Temporal ${s.memory.temporal.peakMiB} MiB`,
       `runs = keys: ${goal(s.runsCreatedEqualsUniqueKeys)}; one isolation per device: ${goal(s.isolations.devicesIsolatedExactlyOnce === s.devices)}; quota kept, no 429 failures: ${goal(s.defender.peakAttemptedPer60s <= s.defender.quotaPerMinute && s.failedSteps === 0 && s.defender.throttled429 === 0)}; call rate ≥ 90 % of the quota: ${s.defender.achievedOfQuota !== undefined ? goal(s.defender.achievedOfQuota >= 0.9) : '–'}${doc.scale.quick ? ' (quick: too few calls to fill the quota)' : ''}`,
       cmd('storm'),
     ]);
@@ -75,6 +76,11 @@ export function writeReport(doc: Doc): string {
 
   const a = r.approval;
   if (a && !a.error) {
+    // Lost: a run still waiting on its approval after every run was answered (measured since 2026-12-02).
+    const lost =
+      a.stillWaitingAfterAnswers === undefined
+        ? '–'
+        : goal(a.stillWaitingAfterAnswers === 0 && a.sequential.non200 === 0 && a.concurrent.non200 === 0);
     for (const [name, p] of [
       ['sequential', a.sequential],
       [`concurrency ${a.concurrent.concurrency}`, a.concurrent],
@@ -82,11 +88,11 @@ export function writeReport(doc: Doc): string {
       rows.push([
         `4. Slack click → decision applied, ${name} (n=${p.clickToDecision.n})`,
         `p50 ${ms(p.clickToDecision.p50)} · p95 ${ms(p.clickToDecision.p95)} · p99 ${ms(p.clickToDecision.p99)}`,
-        `non-200 ${p.non200}, not recorded ${p.notRecorded}`,
+        `non-200 ${p.non200}; told "slow to answer" ${p.notRecorded} (re-submitted in the background); runs still waiting after all answers ${a.stillWaitingAfterAnswers ?? '– (not measured)'}`,
         // Issue 12: < 150 ms one at a time, < 500 ms at concurrency 10; never an answer lost.
         name === 'sequential'
-          ? `p99 < 150 ms: ${goal(p.clickToDecision.p99 < 150)}; none lost: ${goal(p.non200 === 0 && p.notRecorded === 0)}`
-          : `p99 < 500 ms: ${goal(p.clickToDecision.p99 < 500)}; none lost: ${goal(p.non200 === 0 && p.notRecorded === 0)}`,
+          ? `p99 < 150 ms: ${goal(p.clickToDecision.p99 < 150)}; none lost: ${lost}`
+          : `p99 < 500 ms: ${goal(p.clickToDecision.p99 < 500)}; none lost: ${lost}`,
         cmd('approval'),
       ]);
     }
@@ -126,7 +132,7 @@ export function writeReport(doc: Doc): string {
     rows.push([
       `8. throughput, 2 worker processes vs 1 (n=${so.one.detections} each, concurrency ${so.one.concurrency}, night path)`,
       `1 worker ${so.one.runsPerSecond} runs/s (p99 ${ms(so.one.toIsolatePost.p99)}); 2 workers ${so.two.runsPerSecond} runs/s (p99 ${ms(so.two.toIsolatePost.p99)}); ratio ${so.ratio}`,
-      `errors ${so.one.errors} / ${so.two.errors}; dev server (SQLite), same 2 cores`,
+      `errors ${so.one.errors} / ${so.two.errors}; ${doc.temporal === 'postgres' ? 'production topology (PostgreSQL)' : 'dev server (SQLite)'}, same ${String(e.cores)} cores`,
       'shown',
       cmd('scaleout'),
     ]);

@@ -21,6 +21,17 @@ function quotaAllows(perMinute: number, spanMin: number): number {
   return n;
 }
 
+/** How many of `times` (ms, ascending) fall in each minute counted from the first. */
+function byMinute(times: number[]): number[] {
+  const out: number[] = [];
+  for (const t of times) {
+    const m = Math.floor((t - times[0]) / 60_000);
+    while (out.length <= m) out.push(0);
+    out[m]++;
+  }
+  return out;
+}
+
 /** A small deterministic PRNG (mulberry32), so every run posts the same storm. */
 function rng(seed: number): () => number {
   let a = seed;
@@ -160,6 +171,8 @@ export async function stormScenario(stack: Stack, scale: Scale) {
         60_000,
       ),
       meanPerMinute: spanMin > 0 ? Math.round(calls.length / spanMin) : calls.length,
+      // Calls in each minute after the first: where the span went when the quota was not the limit.
+      callsByMinute: byMinute(calls.map((c) => c.at)),
     },
     failedSteps: failedSteps.length,
     failedStepReasons: [...new Set(failedSteps)].slice(0, 10),

@@ -7,7 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 import { OUT, PLAYBOOK, type Stack } from '../lib/stack';
 import { sleep, summarize } from '../lib/stats';
-import { askRuns, clickAll } from './approval';
+import { askRuns, clickAll, stillWaiting } from './approval';
 import type { Scale } from '../run';
 
 /** Longer than asking and answering 10,000 runs takes here (over an hour on 2 cores). */
@@ -120,11 +120,7 @@ export async function waitingScenario(stack: Stack, scale: Scale) {
   }
   // Lost answers: runs still waiting on their approval although every one was answered (they would be
   // decided by their timeout instead).
-  const stillWaiting = (
-    await stack.client.workflow.count(
-      `WorkflowType = 'playbookRun' AND ExecutionStatus = 'Running' AND NightshiftWaitingForApproval = true`,
-    )
-  ).count;
+  const stillWaitingNow = await stillWaiting(stack);
   return {
     runs: asked.incidents.length,
     rejectedAtIntake: asked.rejected,
@@ -141,7 +137,7 @@ export async function waitingScenario(stack: Stack, scale: Scale) {
     evicted,
     answer: { ...answered, cpuMsPerRun: answerCpuMsPerRun },
     completedAfterAnswers: completed,
-    stillWaitingAfterAnswers: stillWaiting,
+    stillWaitingAfterAnswers: stillWaitingNow,
     secondsFromLastClickToCheck: Math.round((Date.now() - answeredAt) / 1000),
     clicksToAllCompletedMs: answered.wallMs + (Date.now() - t0),
     memoryWhileAnswering: stack.memory(),
