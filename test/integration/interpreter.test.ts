@@ -258,35 +258,52 @@ describe('playbook runs on Temporal', () => {
   });
 
   it('refuses an approver who is not allowed, leaving no trace in history; a deny then skips isolation', async () => {
-    await withHarness(async (h) => {
-      const pb = dayNight('always');
-      const { handle } = await startRun(h, pb, detection());
-      const st = await until(
-        () => handle.query(stateQuery),
-        (s: RunState) => s.pendingApprovals.length === 1,
-      );
-      const approvalId = st.pendingApprovals[0].approvalId;
+    // The run stays open after the deny until the late answer is checked: a finished run refuses
+    // differently (not found), and that race is not what this test is about.
+    let release!: () => void;
+    const resolvedHeld = new Promise<void>((r) => (release = r));
+    await withHarness(
+      async (h) => {
+        const pb = dayNight('always');
+        const { handle } = await startRun(h, pb, detection());
+        const st = await until(
+          () => handle.query(stateQuery),
+          (s: RunState) => s.pendingApprovals.length === 1,
+        );
+        const approvalId = st.pendingApprovals[0].approvalId;
 
-      expect(await refused(decide(handle, approvalId, 'cho', 'approved', 'slack'))).toBe(
-        'cho may not decide this approval',
-      );
-      expect(await refused(decide(handle, `${approvalId}x`, 'ana', 'approved', 'slack'))).toMatch(
-        /not part of this run/,
-      );
-      const history = await handle.fetchHistory();
-      expect(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(0);
+        expect(await refused(decide(handle, approvalId, 'cho', 'approved', 'slack'))).toBe(
+          'cho may not decide this approval',
+        );
+        expect(await refused(decide(handle, `${approvalId}x`, 'ana', 'approved', 'slack'))).toMatch(
+          /not part of this run/,
+        );
+        const history = await handle.fetchHistory();
+        expect(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(
+          0,
+        );
 
-      await decide(handle, approvalId, 'ana', 'denied', 'email');
-      // A second answer, even by a permitted person, is refused: the first valid answer won.
-      expect(await refused(decide(handle, approvalId, 'ben', 'approved', 'slack'))).toBe(
-        'already denied by Ana Ruiz via email',
-      );
-      const out = await handle.result();
-      await keepHistory('deny', handle);
-      expect(step(out, 'approval')).toMatchObject({ outcome: 'denied', decided_by: 'ana', channel: 'email' });
-      expect(step(out, 'isolate').status).toBe('skipped');
-      expect(h.rec.defender).toHaveLength(0);
-    });
+        await decide(handle, approvalId, 'ana', 'denied', 'email');
+        try {
+          // A second answer, even by a permitted person, is refused: the first valid answer won.
+          expect(await refused(decide(handle, approvalId, 'ben', 'approved', 'slack'))).toBe(
+            'already denied by Ana Ruiz via email',
+          );
+        } finally {
+          release();
+        }
+        const out = await handle.result();
+        await keepHistory('deny', handle);
+        expect(step(out, 'approval')).toMatchObject({
+          outcome: 'denied',
+          decided_by: 'ana',
+          channel: 'email',
+        });
+        expect(step(out, 'isolate').status).toBe('skipped');
+        expect(h.rec.defender).toHaveLength(0);
+      },
+      { resolvedHeld },
+    );
   });
 
   it('an answered approval stays findable by its code, with who answered (late SMS answers are told)', async () => {

@@ -33,6 +33,8 @@ export function recordingActivities(
     stuck?: (machineId: string) => boolean;
     /** How long a machine's action stays Pending after its submit (polled every 200 ms meanwhile). */
     pendingMs?: (machineId: string) => number;
+    /** Holds every approvalResolved call until it settles: keeps a decided run open for a late answer. */
+    resolvedHeld?: Promise<void>;
   } = {},
 ) {
   const rec: Recorded = {
@@ -61,6 +63,7 @@ export function recordingActivities(
     },
     async approvalResolved(req: ApprovalResolvedRequest) {
       rec.resolved.push(req);
+      await opts.resolvedHeld;
     },
     async page(req: PageRequest) {
       rec.page.push(req);
