@@ -867,13 +867,14 @@ describe('escalating approvals on Temporal', () => {
 
   it('a rotation handing off between stages: the new on-call is asked and may decide', async () => {
     await withHarness(async (h) => {
-      // cho is on call until 2 s from now, then ben (the rotation's only member).
+      // cho is on call until 2.5 s from now, then ben (the rotation's only member): the first ask
+      // (within 2.5 s, even on a loaded machine) finds cho, stage 1 (3 s after it) finds ben.
       const o: OrgIR = structuredClone(org);
-      const local = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+      const local = (ms: number) => new Date(ms).toISOString().slice(0, 23);
       o.rotations.oncall = {
         ...o.rotations.oncall,
         members: ['ben'],
-        overrides: [{ person: 'cho', from: local(Date.now() - 3_600_000), to: local(Date.now() + 2_000) }],
+        overrides: [{ person: 'cho', from: local(Date.now() - 3_600_000), to: local(Date.now() + 2_500) }],
       };
       const pb = escalation(o);
       const { handle } = await startRun(h, pb, detection(), o);
