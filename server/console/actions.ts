@@ -8,6 +8,7 @@ import type { Detection } from '../../core/detection';
 import { parseDuration } from '../../core/duration';
 import { confirmPage, messagePage } from '../../console/pages/misc';
 import { playbooksPage, type SimulationForm, type SimulationResult } from '../../console/pages/playbooks';
+import type { Viewer } from '../../console/model';
 import { PATHS, storyUrl } from '../../console/paths';
 import { simulate } from '../../simulator/simulate';
 import { workflowIdOf } from '../../core/messages';
@@ -39,6 +40,29 @@ function field(b: Body | undefined, k: string, max = 1000): string {
   return typeof v === 'string' ? v.slice(0, max) : '';
 }
 
+/** A free-text reason as recorded: one line, at most 500 characters. */
+function reasonOf(b: Body | undefined): string {
+  return field(b, 'reason', 500).replace(/\s+/g, ' ').trim();
+}
+
+/** A form that could not be acted on: 400, what was not done and why. */
+function refuse(reply: FastifyReply, viewer: Viewer, title: string, text: string): FastifyReply {
+  return sendPage(reply, 400, messagePage(title, text, { viewer }));
+}
+
+/** Every action is confirmed on a page of its own first: that page, unless the form was confirmed. */
+function unconfirmed(
+  reply: FastifyReply,
+  body: Body | undefined,
+  viewer: Viewer,
+  action: string,
+  question: string,
+  fields: Record<string, string>,
+): FastifyReply | undefined {
+  if (field(body, 'confirmed') === '1') return undefined;
+  return sendPage(reply, 200, confirmPage(viewer, action, question, fields));
+}
+
 function resultText(r: SubmitResult, what: string): Flash {
   if (r.kind === 'ok')
     return { ok: true, text: `Recorded: ${r.outcome}. Every channel now shows the ${what}.` };
@@ -67,26 +91,10 @@ export async function actionRoutes(app: FastifyInstance, ctx: ConsoleContext, h:
       const wf = workflowIdOf(id);
       const back = safeReturnTo(field(req.body, 'back'), PATHS.inbox);
       if (!wf || (outcome !== 'approved' && outcome !== 'denied'))
-        return sendPage(
-          reply,
-          400,
-          messagePage('Not recorded', 'The approval or the answer is malformed.', { viewer: a.viewer }),
-        );
-      if (field(req.body, 'confirmed') !== '1')
-        return sendPage(
-          reply,
-          200,
-          confirmPage(
-            a.viewer,
-            PATHS.decide,
-            `${outcome === 'approved' ? 'Approve' : 'Deny'} this request?`,
-            {
-              id,
-              outcome,
-              back,
-            },
-          ),
-        );
+        return refuse(reply, a.viewer, 'Not recorded', 'The approval or the answer is malformed.');
+      const question = `${outcome === 'approved' ? 'Approve' : 'Deny'} this request?`;
+      const confirm = unconfirmed(reply, req.body, a.viewer, PATHS.decide, question, { id, outcome, back });
+      if (confirm) return confirm;
       const r = await submitDecision(
         ctx.client,
         { approvalId: id, personId: a.viewer.personId, outcome, channel: 'console' },
@@ -103,14 +111,9 @@ export async function actionRoutes(app: FastifyInstance, ctx: ConsoleContext, h:
     if (!a) return reply;
     const id = field(req.body, 'id', 600);
     const back = safeReturnTo(field(req.body, 'back'), PATHS.inbox);
-    if (!workflowIdOf(id))
-      return sendPage(
-        reply,
-        400,
-        messagePage('Not recorded', 'The page id is malformed.', { viewer: a.viewer }),
-      );
-    if (field(req.body, 'confirmed') !== '1')
-      return sendPage(reply, 200, confirmPage(a.viewer, PATHS.ack, 'Acknowledge this page?', { id, back }));
+    if (!workflowIdOf(id)) return refuse(reply, a.viewer, 'Not recorded', 'The page id is malformed.');
+    const confirm = unconfirmed(reply, req.body, a.viewer, PATHS.ack, 'Acknowledge this page?', { id, back });
+    if (confirm) return confirm;
     const r = await submitAck(
       ctx.client,
       { pageId: id, personId: a.viewer.personId, channel: 'console' },
@@ -125,21 +128,12 @@ export async function actionRoutes(app: FastifyInstance, ctx: ConsoleContext, h:
     const a = await h.authed(req, reply, 'cancel');
     if (!a) return reply;
     const id = field(req.body, 'id');
-    const reason = field(req.body, 'reason', 500).replace(/\s+/g, ' ').trim();
+    const reason = reasonOf(req.body);
     if (!id || reason.length < 3)
-      return sendPage(
-        reply,
-        400,
-        messagePage('Not cancelled', 'Give the run and a reason (3 characters or more).', {
-          viewer: a.viewer,
-        }),
-      );
-    if (field(req.body, 'confirmed') !== '1')
-      return sendPage(
-        reply,
-        200,
-        confirmPage(a.viewer, PATHS.cancel, `Cancel this run? (${reason})`, { id, reason }),
-      );
+      return refuse(reply, a.viewer, 'Not cancelled', 'Give the run and a reason (3 characters or more).');
+    const question = `Cancel this run? (${reason})`;
+    const confirm = unconfirmed(reply, req.body, a.viewer, PATHS.cancel, question, { id, reason });
+    if (confirm) return confirm;
     const run = await ctx.data.run(id);
     if (!run || run.temporalStatus !== 'running')
       return h.redirectWithFlash(reply, storyUrl('', id), {
@@ -169,31 +163,19 @@ export async function actionRoutes(app: FastifyInstance, ctx: ConsoleContext, h:
       if (!a) return reply;
       const device = field(req.body, 'device', 200);
       const containment = field(req.body, 'action', 40);
-      const reason = field(req.body, 'reason', 500).replace(/\s+/g, ' ').trim();
+      const reason = reasonOf(req.body);
       const action = RELEASE_OF[containment];
       if (!device || !action || reason.length < 3)
-        return sendPage(
+        return refuse(
           reply,
-          400,
-          messagePage('Not released', 'Give the device, what to undo and a reason (3 characters or more).', {
-            viewer: a.viewer,
-          }),
+          a.viewer,
+          'Not released',
+          'Give the device, what to undo and a reason (3 characters or more).',
         );
-      if (field(req.body, 'confirmed') !== '1')
-        return sendPage(
-          reply,
-          200,
-          confirmPage(
-            a.viewer,
-            PATHS.release,
-            `${action === 'release' ? 'Release' : 'Unrestrict'} ${device}? (${reason})`,
-            {
-              device,
-              action: containment,
-              reason,
-            },
-          ),
-        );
+      const question = `${action === 'release' ? 'Release' : 'Unrestrict'} ${device}? (${reason})`;
+      const fields = { device, action: containment, reason };
+      const confirm = unconfirmed(reply, req.body, a.viewer, PATHS.release, question, fields);
+      if (confirm) return confirm;
       // Only what Nightshift contained and has not released (the same reading as the Devices page).
       const { runs } = await ctx.client.withDeadline(Date.now() + 60_000, () => ctx.data.scan());
       const contained = containedDevices(

@@ -297,6 +297,14 @@ describe('console', () => {
         form: { _csrf: csrf!, device: 'dev-d1', action: 'isolate', reason: 'again', confirmed: '1' },
       });
       expect(await again.text()).toContain('dev-d1 is not isolated by Nightshift');
+      // A reason too short to mean anything is refused before anything is looked up.
+      const terse = await page.request.post(`${stack.base}/console/release`, {
+        form: { _csrf: csrf!, device: 'dev-d1', action: 'isolate', reason: ' x ', confirmed: '1' },
+      });
+      expect(terse.status()).toBe(400);
+      expect(await terse.text()).toContain(
+        'Give the device, what to undo and a reason (3 characters or more).',
+      );
       expect(stack.defender.apiCalls((c) => c.path.endsWith('/dev-d1/unisolate'))).toHaveLength(1);
 
       await page.goto(`${stack.base}/console/audit?kind=release`);
