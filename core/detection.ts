@@ -43,10 +43,12 @@ export interface ObjectField extends FieldBase {
 /** Free-form JSON object (a process of the evidence): CEL `map<string, dyn>`. */
 export interface MapField extends FieldBase {
   kind: 'map';
+  /** How deep objects and arrays may nest inside it: free-form input is bounded too. */
+  depth: number;
 }
 export type Field = StringField | EnumField | TimestampField | ListField | ObjectField | MapField;
 
-const MAX = { id: 256, text: 2000, list: 500, devices: 1000 } as const;
+const MAX = { id: 256, text: 2000, list: 500, devices: 1000, depth: 16 } as const;
 
 /** A list of strings of at most `max` characters, [] when absent. */
 function strings<N extends number>(max: N) {
@@ -152,7 +154,7 @@ export const DETECTION = {
         },
         processes: {
           kind: 'list',
-          of: { kind: 'map', presence: 'required' },
+          of: { kind: 'map', presence: 'required', depth: MAX.depth },
           max: MAX.list,
           presence: 'defaulted',
         },

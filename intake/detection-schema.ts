@@ -21,9 +21,14 @@ function fieldSchema(f: Field): z.ZodType {
     case 'list':
       s = z.array(fieldSchema(f.of)).max(f.max);
       break;
-    case 'map':
-      s = z.record(z.string(), z.unknown());
+    case 'map': {
+      const limit = f.depth;
+      s = z.record(z.string(), z.unknown()).superRefine((v, ctx) => {
+        if (nestedDeeperThan(v, limit))
+          ctx.addIssue({ code: 'custom', message: `nested deeper than ${limit} levels` });
+      });
       break;
+    }
     case 'object':
       s = objectSchema(f);
       break;
@@ -38,6 +43,19 @@ function fieldSchema(f: Field): z.ZodType {
     return s.optional();
   }
   return s;
+}
+
+/** Whether objects and arrays nest more than `limit` levels, `root` being the first (iterative: no
+ *  input is too deep for it). */
+export function nestedDeeperThan(root: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length) {
+    const [v, level] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (level > limit) return true;
+    for (const child of Object.values(v)) stack.push([child, level + 1]);
+  }
+  return false;
 }
 
 function defaultOf(f: ObjectField): Record<string, unknown> {

@@ -222,6 +222,21 @@ describe('generic detections', () => {
     expect(r.detection?.detected_at).toBe(now.toISOString());
   });
 
+  it('refuse an evidence process nested deeper than 16 levels, naming it (50,000 levels do not overflow)', () => {
+    const nest = (n: number) =>
+      JSON.parse('{"a":'.repeat(n) + '1' + '}'.repeat(n)) as Record<string, unknown>;
+    const withProcess = (p: Record<string, unknown>) => ({
+      ...generic,
+      evidence: { ...generic.evidence, processes: [{ name: 'ok.exe' }, p] },
+    });
+    expect(parseAnyDetection(withProcess(nest(16)), 'generic').errors).toEqual([]);
+    for (const n of [17, 50_000]) {
+      const r = parseAnyDetection(withProcess(nest(n)), 'generic');
+      expect(r.detection).toBeUndefined();
+      expect(r.errors).toEqual([{ path: 'evidence.processes[1]', message: 'nested deeper than 16 levels' }]);
+    }
+  });
+
   it.each(['id', 'title', 'severity', 'status'])('still require %s', (field) => {
     const r = parseAnyDetection({ ...generic, [field]: undefined }, 'generic');
     expect(r.errors.map((e) => e.path)).toEqual([field]);
