@@ -44,8 +44,9 @@ export interface ReleaseOutcome {
 export const RELEASE_TIMEOUT_MS = 10 * 60_000;
 
 /**
- * One release per containment: asking twice (two clicks, two responders) finds the first one. A device
- * contained again later (another action id) gets a release of its own.
+ * One release at a time per containment: asking twice (two clicks, two responders) finds the running
+ * one; a release that failed may be asked again under the same id. A device contained again later
+ * (another action id) gets a release of its own.
  */
 export function releaseWorkflowId(
   deviceId: string,

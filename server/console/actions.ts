@@ -202,14 +202,16 @@ export async function actionRoutes(app: FastifyInstance, ctx: ConsoleContext, h:
           workflowId: releaseWorkflowId(device, action, contained.actionId),
           taskQueue: ctx.taskQueue,
           args: [input],
-          // Once per containment, even after it finished: a second click finds the first.
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          // One at a time per containment: a second click while it runs finds the first. Once it has
+          // finished, the device is still listed only if Defender did not release it (failed, timed
+          // out), and asking again must then be possible.
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         });
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError)
           return h.redirectWithFlash(reply, PATHS.devices, {
             ok: false,
-            text: `A release of ${device} was already asked.`,
+            text: `A release of ${device} is already in progress.`,
           });
         throw err;
       }

@@ -95,7 +95,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
   const flashOf = (req: FastifyRequest, reply: FastifyReply): { ok: boolean; text: string } | undefined => {
     const raw = req.cookies[FLASH_COOKIE];
     if (!raw) return undefined;
-    reply.clearCookie(FLASH_COOKIE, { path: CONSOLE });
+    reply.clearCookie(FLASH_COOKIE, { ...cookieBase, path: CONSOLE });
     const u = req.unsignCookie(raw);
     if (!u.valid || !u.value) return undefined;
     try {
@@ -308,7 +308,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
       startSession(reply, person, 'link');
       const raw = req.cookies[RETURN_COOKIE];
       const back = raw ? req.unsignCookie(raw) : undefined;
-      if (raw) reply.clearCookie(RETURN_COOKIE, { path: PATHS.signIn });
+      if (raw) reply.clearCookie(RETURN_COOKIE, { ...cookieBase, path: PATHS.signIn });
       return reply
         .code(303)
         .header('location', safeReturnTo(back?.valid ? back.value : undefined, PATHS.inbox))
@@ -342,7 +342,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
   app.get(PATHS.oidcCallback, consoleRoute('Console: the OIDC redirect URI'), async (req, reply) => {
     if (!ctx.oidc) return reply.code(303).header('location', PATHS.inbox).send();
     const raw = req.cookies[OIDC_TX_COOKIE];
-    reply.clearCookie(OIDC_TX_COOKIE, { path: PATHS.oidcCallback });
+    reply.clearCookie(OIDC_TX_COOKIE, { ...cookieBase, path: PATHS.oidcCallback });
     const u = raw ? req.unsignCookie(raw) : undefined;
     let tx: (OidcTransaction & { back: string }) | undefined;
     try {
@@ -400,7 +400,8 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
       ctx.revoked.add(s.sid, s.exp, ctx.now().getTime());
       deps.logger.info({ person: s.sub }, 'console sign-out');
     }
-    reply.clearCookie(sessionCookie, { path: '/' });
+    // With the attributes it was set with: a browser ignores a __Host- cookie header without Secure.
+    reply.clearCookie(sessionCookie, { ...cookieBase, path: '/' });
     return sendPage(
       reply,
       200,

@@ -330,6 +330,72 @@ describe('console', () => {
     }
   });
 
+  it('asks Defender again for a release it failed, and refuses a second one while the first runs', async () => {
+    const { workflowId } = await stack.post({ id: 'd7' });
+    await until(
+      () => stack.client.workflow.getHandle(workflowId).query<{ pendingApprovals: unknown[] }>('state'),
+      (s) => s.pendingApprovals.length === 1,
+      'approval asked',
+    );
+    await stack.client.workflow.getHandle(workflowId).executeUpdate('decide', {
+      args: [
+        { approvalId: `${workflowId}|approval|0`, personId: 'ana', outcome: 'approved', channel: 'api' },
+      ],
+    });
+    const unisolates = () =>
+      stack.defender.apiCalls((c) => c.method === 'POST' && c.path.endsWith('/dev-d7/unisolate'));
+    await until(
+      () => stack.defender.apiCalls((c) => c.method === 'POST' && c.path.endsWith('/dev-d7/isolate')).length,
+      (n) => n === 1,
+      'isolated',
+    );
+    // Defender takes a while with the first release, then fails it.
+    stack.defender.script('dev-d7', 'Unisolate', { pendingMs: 3000, inProgressMs: 0, final: 'Failed' });
+    const { ctx, page } = await signIn('ben@example.com');
+    try {
+      await until(
+        async () => {
+          await page.goto(`${stack.base}/console/devices`);
+          return page.locator('li.card.device', { hasText: 'WS-FIN-d7' }).count();
+        },
+        (n) => n === 1,
+        'device listed',
+      );
+      const csrf = await page.getAttribute('meta[name="csrf-token"]', 'content');
+      const release = async () =>
+        (
+          await page.request.post(`${stack.base}/console/release`, {
+            form: { _csrf: csrf!, device: 'dev-d7', action: 'isolate', reason: 'reimaged', confirmed: '1' },
+          })
+        ).text();
+      await expect(release()).resolves.toContain('Release of dev-d7 asked');
+      await until(
+        () => unisolates().length,
+        (n) => n === 1,
+        'first unisolate POST',
+      );
+      await expect(release()).resolves.toContain('A release of dev-d7 is already in progress.');
+      // Failed: still isolated, and asking again reaches Defender again.
+      stack.defender.script('dev-d7', 'Unisolate', { pendingMs: 50, inProgressMs: 50, final: 'Succeeded' });
+      await until(release, (text) => text.includes('Release of dev-d7 asked'), 'second release asked');
+      await until(
+        () => unisolates().length,
+        (n) => n === 2,
+        'second unisolate POST',
+      );
+      await until(
+        async () => {
+          await page.goto(`${stack.base}/console/devices`);
+          return page.locator('li.card.device', { hasText: 'WS-FIN-d7' }).count();
+        },
+        (n) => n === 0,
+        'device released',
+      );
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('shows the diagnostics of a refused playbook file while the previous playbooks keep serving, and simulates', async () => {
     fs.writeFileSync(
       path.join(stack.playbooksDir, 'broken.yaml'),
@@ -398,6 +464,7 @@ describe('console', () => {
       // Signing out ends the session, also for a copy of its cookie.
       await page.getByRole('button', { name: 'Sign out' }).click();
       await expect(page.textContent('h1')).resolves.toBe('Signed out');
+      expect((await ctx.cookies()).filter((c) => c.name === 'nightshift_session')).toEqual([]);
       await other.clearCookies();
       await other.addCookies([cookie]);
       const copied = await other.request.get(`${stack.base}/console/inbox`, { maxRedirects: 0 });
