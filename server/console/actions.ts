@@ -66,6 +66,7 @@ function unconfirmed(
 function resultText(r: SubmitResult, what: string): Flash {
   if (r.kind === 'ok')
     return { ok: true, text: `Recorded: ${r.outcome}. Every channel now shows the ${what}.` };
+  if (r.kind === 'timeout') return { ok: false, text: `Not recorded yet: ${r.reason}.` };
   return { ok: false, text: `Not recorded: ${r.reason}. Nothing was changed.` };
 }
 

@@ -34,7 +34,8 @@ const FAILURE: Record<VerifyFailure, [number, string]> = {
 const STATUS: Record<Exclude<SubmitResult['kind'], 'ok'>, number> = {
   refused: 409,
   not_found: 404,
-  timeout: 503,
+  // Accepted for processing: the answer keeps being submitted (server/interactions/submit.ts).
+  timeout: 202,
   error: 500,
 };
 
@@ -150,6 +151,13 @@ export async function linkRoutes(app: FastifyInstance, d: ResolvedDeps): Promise
           `<p>Recorded: <strong>${esc(result.outcome)}</strong> at ${esc(result.at)}. Thank you.</p>`,
         );
       }
+      if (result.kind === 'timeout')
+        return html(
+          reply,
+          STATUS.timeout,
+          'Not recorded yet',
+          `<p>Not recorded yet: ${esc(result.reason)}.</p>`,
+        );
       return html(
         reply,
         STATUS[result.kind],

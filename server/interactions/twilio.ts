@@ -86,6 +86,7 @@ export async function findByCode(client: Client, code: string, personId: string)
 
 export function smsAnswer(result: SubmitResult, what: string): string {
   if (result.kind === 'ok') return `Nightshift: ${what} recorded (${result.outcome}). Thank you.`;
+  if (result.kind === 'timeout') return `Nightshift: not recorded yet — ${result.reason}.`;
   return `Nightshift: not recorded — ${result.reason}.`;
 }
 
@@ -309,7 +310,9 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
       const say =
         result.kind === 'ok'
           ? `Recorded: ${result.outcome}. Thank you. Goodbye.`
-          : `Nothing was recorded: ${result.reason}. Goodbye.`;
+          : result.kind === 'timeout'
+            ? `Not recorded yet: ${result.reason}. Goodbye.`
+            : `Nothing was recorded: ${result.reason}. Goodbye.`;
       return xml(reply, 200, sayTwiml(say));
     },
   );

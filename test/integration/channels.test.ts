@@ -718,7 +718,7 @@ describe('channels: pages', () => {
 });
 
 describe('channels: an answer while no worker can take it', () => {
-  it('is told Nightshift is slow, and is recorded once a worker is back: never lost', async () => {
+  it('is told Nightshift is slow (Slack) or not recorded yet (link), and is recorded once a worker is back: never lost', async () => {
     // A worker of its own, stopped while the approval waits: the run cannot accept the answer in time.
     const queue = uniqueTaskQueue('channels-down');
     const first = await Worker.create({ connection: workerConn, taskQueue: queue, ...workerParts });
@@ -735,6 +735,11 @@ describe('channels: an answer while no worker can take it', () => {
         ),
       ),
     );
+    const byLink = await startApproval(
+      { code: code(), question: 'Isolate host db-03?', asks: [ch('soc-email')], approvers: [ana] },
+      queue,
+    );
+    await until(() => smtp.mails.find((m) => m.decoded.includes('Isolate host db-03?')), 15_000);
     first.shutdown();
     await firstRun;
 
@@ -742,12 +747,30 @@ describe('channels: an answer while no worker can take it', () => {
     expect((await click('U01ANA', msg, 'approval.approve', approvalId)).status).toBe(200);
     const told = await until(() => slack.ephemerals.slice(before).find((e) => e.user === 'U01ANA'));
     expect(told.text).toMatch(/slow to answer/);
+    const link = signLink(LINK_SECRET, {
+      k: 'decide',
+      id: `${byLink.workflowId}|approval|1`,
+      sub: 'ana',
+      out: 'approved',
+      exp: Math.floor(Date.now() / 1000) + 600,
+      ch: 'email',
+    });
+    const page = await fetch(`${base}/v1/links?t=${link}`, { method: 'POST' });
+    expect(page.status).toBe(202);
+    const text = await page.text();
+    expect(text).toMatch(/Not recorded yet: the run is busy; Nightshift keeps submitting your answer/);
+    expect(text).not.toMatch(/Nothing was changed/);
 
     const second = await Worker.create({ connection: workerConn, taskQueue: queue, ...workerParts });
     const secondRun = second.run();
     try {
       const { decision } = await handle.result();
       expect(decision).toMatchObject({ outcome: 'approved', decidedBy: 'ana', channel: 'slack' });
+      expect((await byLink.result()).decision).toMatchObject({
+        outcome: 'approved',
+        decidedBy: 'ana',
+        channel: 'email',
+      });
     } finally {
       second.shutdown();
       await secondRun;
