@@ -57,22 +57,22 @@ export function twilioSignature(authToken: string, url: string, params: FormPara
 
 /** The URL with and without its default port: Twilio signs either form (twilio-node webhooks.ts). */
 function urlVariants(url: string): string[] {
-  const variants = [url];
+  const variants = new Set([url]);
   try {
+    // URL drops a default port (":443" for https), so `u.port` is set only for another port.
     const u = new URL(url);
     const dflt = u.protocol === 'https:' ? '443' : u.protocol === 'http:' ? '80' : '';
     if (u.port) {
-      const stripped = new URL(url);
-      stripped.port = '';
-      variants.push(stripped.toString());
-    } else if (dflt) {
-      // URL normalises a default port away, so build the ":443" form by hand.
-      variants.push(`${u.protocol}//${u.hostname}:${dflt}${u.pathname}${u.search}`);
+      u.port = '';
+      variants.add(u.toString());
+    } else {
+      variants.add(u.toString());
+      if (dflt) variants.add(`${u.protocol}//${u.hostname}:${dflt}${u.pathname}${u.search}`);
     }
   } catch {
     // Not a URL: only the exact string can match.
   }
-  return variants;
+  return [...variants];
 }
 
 export function verifyTwilioRequest(

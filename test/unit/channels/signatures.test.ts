@@ -91,6 +91,15 @@ describe('Twilio signature', () => {
     ).toBe(true);
   });
 
+  it('accepts the vector when the public URL names the default port (:443) and Twilio signed without it, and the reverse', () => {
+    const with443 = 'https://mycompany.com:443/myapp.php?foo=1&bar=2';
+    expect(verifyTwilioRequest(TWILIO.token, TWILIO.sig, with443, TWILIO.params)).toBe(true);
+    const signedWith443 = twilioSignature(TWILIO.token, with443, TWILIO.params);
+    expect(verifyTwilioRequest(TWILIO.token, signedWith443, TWILIO.url, TWILIO.params)).toBe(true);
+    expect(verifyTwilioRequest(TWILIO.token, signedWith443, with443, TWILIO.params)).toBe(true);
+    expect(verifyTwilioRequest('other', TWILIO.sig, with443, TWILIO.params)).toBe(false);
+  });
+
   it('matches the older docs vector and the body-hash vector', () => {
     const older = { ...TWILIO.params, Caller: '+12349013030', From: '+12349013030' };
     expect(twilioSignature(TWILIO.token, TWILIO.url, older)).toBe('0/KCTR6DLpKmkAf8muzZqo1nDgQ=');
