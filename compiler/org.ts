@@ -63,6 +63,7 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
   // People first: rotations and groups refer to them.
   const people: Record<string, PersonIR> = {};
   const peopleAt = new Map<string, number>();
+  const contactAt = new Map<string, number>();
   for (const [id, e] of named('people')) {
     peopleAt.set(id, e.keyAt);
     const m = w.map(e.value, `person '${id}'`, e.keyAt, PERSON.allowed, PERSON.required);
@@ -70,7 +71,9 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
     const p: PersonIR = { id, name: w.str(m.get('name'), `person '${id}': name`) ?? id };
     for (const k of ['slack', 'phone', 'email', 'login'] as const) {
       const v = w.str(m.get(k), `person '${id}': ${k}`);
-      if (v !== null) p[k] = v;
+      if (v === null) continue;
+      p[k] = v;
+      contactAt.set(`${id}.${k}`, w.pos(m.get(k)?.value));
     }
     if (p.phone !== undefined && !/^\+[1-9]\d{6,14}$/.test(p.phone)) {
       rep.error(w.pos(m.get('phone')?.value), `person '${id}': phone must be E.164, like "+15555550101"`);
@@ -92,6 +95,25 @@ export function loadOrg(file: string, text: string): { org?: OrgIR; diagnostics:
         peopleAt.get(p.id) ?? 0,
         `person '${p.id}': login '${p.login}' is also the login or email of '${owner}': a console sign-in must name one person`,
       );
+  }
+  // An SMS reply or a call is mapped to a person by phone, a Slack click by Slack user id: each must name
+  // one person, or an answer would be recorded as someone else's.
+  for (const [k, answer] of [
+    ['phone', 'an SMS reply or a call'],
+    ['slack', 'a Slack click'],
+  ] as const) {
+    const owners = new Map<string, string>();
+    for (const p of Object.values(people)) {
+      const v = p[k];
+      if (v === undefined) continue;
+      const owner = owners.get(v);
+      if (owner === undefined) owners.set(v, p.id);
+      else
+        rep.error(
+          contactAt.get(`${p.id}.${k}`) ?? 0,
+          `person '${p.id}': ${k} '${v}' is also ${owner}'s: ${answer} from it could not tell who answered`,
+        );
+    }
   }
   const personIds = Object.keys(people);
   const person = (v: { v: string; at: number }, what: string): boolean => {

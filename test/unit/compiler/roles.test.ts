@@ -37,4 +37,22 @@ describe('roles', () => {
       /o\.yaml:3:3: error: person 'eve': login 'ANA@example.com' is also the login or email of 'ana'/,
     );
   });
+
+  it('refuses a phone or Slack id that is another person’s, at its position: an answer must name one person', () => {
+    const r = loadOrg(
+      'o.yaml',
+      [
+        'people:',
+        '  ana: { name: Ana, phone: "+15555550101", slack: U01ANA }',
+        '  bob: { name: Bob, phone: "+15555550101", slack: U01BOB }',
+        '  cy: { name: Cy, phone: "+15555550103", slack: U01ANA }',
+        '',
+      ].join('\n'),
+    );
+    expect(r.org).toBeUndefined();
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      "o.yaml:3:28: error: person 'bob': phone '+15555550101' is also ana's: an SMS reply or a call from it could not tell who answered",
+      "o.yaml:4:49: error: person 'cy': slack 'U01ANA' is also ana's: a Slack click from it could not tell who answered",
+    ]);
+  });
 });
