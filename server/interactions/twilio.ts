@@ -173,15 +173,21 @@ export async function twilioRoutes(app: FastifyInstance, d: ResolvedDeps): Promi
       const found = await findByCode(d.client, code, person.id);
       const mine = found.filter((c) => c.allowed);
       // Several runs may share a short code: the person's own requests disambiguate. Someone else's single
-      // pending request is submitted anyway: the run's validator says why it is refused.
+      // pending request is submitted anyway, so the run's validator says why it is refused (e.g. a lead
+      // answering before their escalation stage) — unless the person's own request with that code was
+      // answered already: that is what their reply is about.
       const open = mine.filter((c) => c.pending && c.kind === kind);
       const others = found.filter((c) => c.pending && c.kind === kind);
+      const done = mine.find((c) => !c.pending);
       const pick =
-        open.length === 1 ? open[0] : open.length === 0 && others.length === 1 ? others[0] : undefined;
+        open.length === 1
+          ? open[0]
+          : open.length === 0 && !done && others.length === 1
+            ? others[0]
+            : undefined;
       if (!pick) {
         let why: string;
         const otherKind = mine.find((c) => c.pending && c.kind !== kind);
-        const done = mine.find((c) => !c.pending);
         if (open.length > 1)
           why = `not recorded — code ${code} matches several requests; answer in Slack or by link.`;
         else if (otherKind)

@@ -533,6 +533,41 @@ describe('channels: a late SMS answer', () => {
         accountSid: SID,
       });
       expect(stranger.body).toContain(`no pending request of yours has code ${c}`);
+
+      // Another run's pending request that happens to share the code, which Dan may not answer: his
+      // reply is still about his own request.
+      const other = await startApproval({
+        code: c,
+        question: `Release host ${c} (other run)?`,
+        asks: [ch('soc-slack')],
+        approvers: [ana],
+      });
+      try {
+        const otherListed = async () => {
+          const q = `WorkflowId = '${other.workflowId}' AND NightshiftPendingCodes = '${c}'`;
+          for await (const _wf of client.workflow.list({ query: q })) return true;
+          return false;
+        };
+        const until2 = Date.now() + 15_000;
+        while (!(await otherListed())) {
+          if (Date.now() > until2) throw new Error('visibility did not list the other run');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const again = await inboundSms({
+          url: `${base}/v1/twilio/sms`,
+          authToken: AUTH,
+          from: dan.phone!,
+          to: FROM,
+          body: `YES ${c}`,
+          accountSid: SID,
+        });
+        expect(again.body).toContain(
+          `Nightshift: not recorded — ${c} was already denied by Ana Ruiz via slack.`,
+        );
+        expect((await other.query(stateQuery)).pendingApprovals).toHaveLength(1);
+      } finally {
+        await other.terminate('test done').catch(() => undefined);
+      }
     } finally {
       await handle.terminate('test done').catch(() => undefined);
     }
