@@ -265,7 +265,10 @@ export interface AuditEntry {
   /** approved, denied, acknowledged, requested, succeeded, failed, cancelled. */
   outcome: string;
   channel: string;
+  /** The playbook run, or the release's own workflow (its story is that of the run that contained). */
   runId: string;
+  /** Releases: the playbook run that contained the device, when known. */
+  containedBy?: string;
   /** The approval, page or device concerned. */
   subject: string;
   /** The question, the page message, or the reason given. */

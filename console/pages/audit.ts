@@ -20,6 +20,12 @@ export interface AuditModel {
  */
 function subjectCell(e: AuditEntry): Html {
   const parts = e.subject.split('|');
+  if (e.kind === 'release' || e.kind === 'unrestrict') {
+    // A release has no story of its own: it links to the run that contained the device.
+    return e.containedBy
+      ? html`<a href="${storyUrl('', e.containedBy)}" class="mono small">${e.subject}</a>`
+      : html`<span class="mono small">${e.subject}</span>`;
+  }
   if (parts.length < 3) return html`<a href="${storyUrl('', e.runId)}" class="mono small">${e.subject}</a>`;
   return html`<a href="${storyUrl('', e.runId, interactionAnchor(e.subject))}">${parts[parts.length - 2]}</a>
     <span class="mono small muted run-id">${e.runId}</span>`;

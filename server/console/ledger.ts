@@ -116,6 +116,7 @@ export function auditEntries(runs: DigestedRun[], personName: (id: string) => st
               (result?.dryRun ? ' (dry run)' : ''),
         channel: input.channel,
         runId: run.workflowId,
+        ...(input.containedBy?.workflowId ? { containedBy: input.containedBy.workflowId } : {}),
         subject: input.deviceId,
         detail: input.reason,
       });

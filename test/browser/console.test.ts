@@ -312,6 +312,10 @@ describe('console', () => {
       await expect(row.textContent()).resolves.toMatch(
         /release.*succeeded.*Ben Oduya.*console.*reimaged, ticket 4521/s,
       );
+      // The device links to the story of the run that isolated it.
+      const story = await row.getByRole('link', { name: 'dev-d1' }).getAttribute('href');
+      expect(story).toBe(`/console/run?id=${encodeURIComponent(workflowId)}`);
+      expect((await page.request.get(`${stack.base}${story}`)).status()).toBe(200);
       const csv = await (await page.request.get(`${stack.base}/console/audit.csv?kind=release`)).text();
       expect(csv).toMatch(
         /,release,ben,Ben Oduya,succeeded,console,nightshift-release\/release\/dev-d1\/[^,]+,dev-d1,"reimaged, ticket 4521"\r\n/,
