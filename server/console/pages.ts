@@ -53,7 +53,9 @@ export async function inboxItems(ctx: ConsoleContext, org: OrgIR, personId: stri
   items.sort(
     (a, b) => Number(b.mine) - Number(a.mine) || (a.deadline ?? '~').localeCompare(b.deadline ?? '~'),
   );
-  return { items, truncated };
+  // Running runs whose worker did not answer: what they wait for is unknown, not "nothing".
+  const unanswered = runs.filter((r) => r.temporalStatus === 'running' && !r.state).length;
+  return { items, truncated, unanswered };
 }
 
 function runsFilters(q: Record<string, string>): RunFilters {
@@ -181,11 +183,11 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext, h: H
     const a = await h.authed(req, reply);
     if (!a) return reply;
     const liveSeen = await h.liveSeen('inbox');
-    const { items, truncated } = await inboxItems(ctx, a.org, a.viewer.personId);
+    const { items, truncated, unanswered } = await inboxItems(ctx, a.org, a.viewer.personId);
     return sendPage(
       reply,
       200,
-      inboxPage({ viewer: a.viewer, items, truncated, flash: h.flashOf(req, reply), liveSeen }),
+      inboxPage({ viewer: a.viewer, items, truncated, unanswered, flash: h.flashOf(req, reply), liveSeen }),
     );
   });
 

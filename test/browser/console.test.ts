@@ -225,6 +225,25 @@ describe('console', () => {
     }
   });
 
+  it('says in the inbox when no worker answered for a running run, instead of "nothing waits"', async () => {
+    // A run on a queue no worker polls: its state cannot be read.
+    const orphan = await stack.client.workflow.start('playbookRun', {
+      taskQueue: `console-no-worker-${Date.now()}`,
+      workflowId: `console-no-worker-${Date.now()}`,
+      args: [{}],
+    });
+    const { ctx, page } = await signIn('ana@example.com');
+    try {
+      await page.goto(`${stack.base}/console/inbox`);
+      await expect(page.locator('p.flash.bad').textContent()).resolves.toMatch(
+        /No worker answered for 1 running run: what\s+it waits\s+for is not shown here/,
+      );
+    } finally {
+      await orphan.terminate('test done');
+      await ctx.close();
+    }
+  });
+
   it('updates the inbox live when a detection arrives', async () => {
     const { ctx, page } = await signIn('ana@example.com');
     try {
