@@ -1,5 +1,6 @@
 // Approvals and acknowledgements for authenticated API clients (a ticketing integration, a console):
 // the client names the person; the run's Update validator decides whether that person may answer.
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { rootCause } from '../../core/failures';
@@ -7,6 +8,14 @@ import { workflowIdOf } from '../../core/messages';
 import { ackUpdate, decideUpdate } from '../../workflows/messages';
 import type { Auth } from '../auth';
 import { BEARER, described, errors } from '../openapi';
+
+/**
+ * The Update id of an answer, derived from what it says: a client retrying the same answer (after a 503,
+ * or a lost response) gets the first one's result, and the run records it once.
+ */
+function answerUpdateId(...parts: string[]): string {
+  return `api:${createHash('sha256').update(parts.join('\u0000')).digest('base64url')}`;
+}
 
 export function answerRoutes(app: FastifyInstance, deps: { client: Client; auth: Auth }): void {
   const interaction = async (
@@ -34,6 +43,8 @@ export function answerRoutes(app: FastifyInstance, deps: { client: Client; auth:
       preHandler: deps.auth.authenticate,
       schema: {
         summary: 'Decide a pending approval on behalf of a person (channel "api")',
+        description:
+          'Safe to retry (after a 503 or a lost response): the same approval, person and outcome are recorded once, and a retry answers what the first did.',
         security: BEARER,
         body: {
           type: 'object',
@@ -51,6 +62,7 @@ export function answerRoutes(app: FastifyInstance, deps: { client: Client; auth:
     async (req, reply) =>
       interaction(reply, req.body.approvalId, (wf) =>
         deps.client.workflow.getHandle(wf).executeUpdate(decideUpdate, {
+          updateId: answerUpdateId('decide', req.body.approvalId, req.body.person, req.body.outcome),
           args: [
             {
               approvalId: req.body.approvalId,
@@ -69,6 +81,8 @@ export function answerRoutes(app: FastifyInstance, deps: { client: Client; auth:
       preHandler: deps.auth.authenticate,
       schema: {
         summary: 'Acknowledge a pending page on behalf of a person (channel "api")',
+        description:
+          'Safe to retry (after a 503 or a lost response): the same page and person are recorded once, and a retry answers what the first did.',
         security: BEARER,
         body: {
           type: 'object',
@@ -85,6 +99,7 @@ export function answerRoutes(app: FastifyInstance, deps: { client: Client; auth:
     async (req, reply) =>
       interaction(reply, req.body.pageId, (wf) =>
         deps.client.workflow.getHandle(wf).executeUpdate(ackUpdate, {
+          updateId: answerUpdateId('ack', req.body.pageId, req.body.person),
           args: [{ pageId: req.body.pageId, personId: req.body.person, channel: 'api' }],
         }),
       ),

@@ -401,6 +401,9 @@ describe('runs API and approvals for API clients', () => {
       () => get(`/v1/runs/${encodeURIComponent(workflowId)}`),
       (r) => r.body.temporalStatus === 'COMPLETED',
     );
+    // The same answer again (a client retrying after a lost response or a 503) gets the same result.
+    const retried = await post('/v1/approvals', { approvalId, person: 'ana', outcome: 'approved' });
+    expect(retried).toEqual(ok);
     expect(
       (done.body.steps as Array<{ id: string; status: string }>).map((s) => `${s.id}:${s.status}`),
     ).toEqual(['approval:succeeded', 'isolate:succeeded']);
