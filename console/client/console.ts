@@ -164,6 +164,17 @@ function live(): void {
       .catch(() => undefined);
   };
   events.addEventListener('changed', tryRefresh);
+  // The browser retries a dropped stream by itself; once it gives up (signed out, the session expired,
+  // too many live pages), the page says so instead of silently going stale.
+  events.addEventListener('error', () => {
+    if (events.readyState !== EventSource.CLOSED || main.querySelector('[data-live-stopped]')) return;
+    const note = document.createElement('p');
+    note.className = 'flash bad';
+    note.setAttribute('role', 'status');
+    note.dataset.liveStopped = '';
+    note.textContent = 'Live updates stopped (signed out, or too many live pages open): reload the page.';
+    main.prepend(note);
+  });
   // A change that arrived while busy is applied once the person is done.
   setInterval(() => {
     if (pending) tryRefresh();

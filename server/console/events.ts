@@ -14,9 +14,16 @@ export interface Topic {
   fingerprint(): Promise<string>;
 }
 
+/** Whose stream it is: the session, and when it ends (ms). */
+export interface StreamOwner {
+  session: string;
+  until: number;
+}
+
 interface Subscription {
   topic: string;
   reply: FastifyReply;
+  owner?: StreamOwner;
   /** The fingerprint this subscriber's page reflects; unknown until the first tick. */
   seen?: string;
 }
@@ -37,7 +44,13 @@ export class LiveHub {
 
   constructor(
     private readonly topics: (name: string) => Topic | undefined,
-    private readonly opts: { intervalMs: number; maxConnections: number; onError?: (err: unknown) => void },
+    private readonly opts: {
+      intervalMs: number;
+      maxConnections: number;
+      /** Streams one session may hold: one person's tabs cannot take every place. */
+      maxPerSession?: number;
+      onError?: (err: unknown) => void;
+    },
   ) {
     this.timer = setInterval(() => void this.tick(), opts.intervalMs);
     this.timer.unref();
@@ -68,8 +81,18 @@ export class LiveHub {
    * Starts an event stream; false (nothing sent) when the topic is unknown or the hub is full. `seen`:
    * the fingerprint the page reflects (from `fingerprint`), so a change since is told at the next tick.
    */
-  subscribe(topic: string, reply: FastifyReply, seen?: string): 'ok' | 'unknown' | 'full' {
+  subscribe(
+    topic: string,
+    reply: FastifyReply,
+    seen?: string,
+    owner?: StreamOwner,
+  ): 'ok' | 'unknown' | 'full' | 'session_full' {
     if (!this.topics(topic)) return 'unknown';
+    if (owner && this.opts.maxPerSession !== undefined) {
+      let mine = 0;
+      for (const s of this.subs) if (s.owner?.session === owner.session) mine++;
+      if (mine >= this.opts.maxPerSession) return 'session_full';
+    }
     if (this.subs.size >= this.opts.maxConnections) return 'full';
     reply.hijack();
     reply.raw.writeHead(200, {
@@ -79,16 +102,34 @@ export class LiveHub {
       connection: 'keep-alive',
     });
     reply.raw.write('retry: 5000\n\n');
-    const sub: Subscription = { topic, reply, seen: seen && SEEN_PATTERN.test(seen) ? seen : undefined };
+    const sub: Subscription = {
+      topic,
+      reply,
+      owner,
+      seen: seen && SEEN_PATTERN.test(seen) ? seen : undefined,
+    };
     this.subs.add(sub);
     reply.raw.on('close', () => this.subs.delete(sub));
     return 'ok';
+  }
+
+  /** Ends the streams of a session (signed out); the page then reconnects and is refused. */
+  endSession(session: string): void {
+    for (const s of this.subs) if (s.owner?.session === session) this.end(s);
+  }
+
+  private end(s: Subscription): void {
+    this.subs.delete(s);
+    s.reply.raw.end();
   }
 
   private async tick(): Promise<void> {
     if (this.ticking || this.subs.size === 0) return;
     this.ticking = true;
     try {
+      // A stream lasts no longer than its session.
+      const now = Date.now();
+      for (const s of this.subs) if (s.owner && s.owner.until <= now) this.end(s);
       const names = new Set([...this.subs].map((s) => s.topic));
       for (const name of names) {
         const fp = await this.fingerprint(name);

@@ -398,6 +398,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
     const s = req.consoleSession;
     if (s) {
       ctx.revoked.add(s.sid, s.exp, ctx.now().getTime());
+      hub.endSession(s.sid);
       deps.logger.info({ person: s.sub }, 'console sign-out');
     }
     // With the attributes it was set with: a browser ignores a __Host- cookie header without Secure.
@@ -414,6 +415,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
   const hub = new LiveHub((name) => topics(ctx, name), {
     intervalMs: 2000,
     maxConnections: 200,
+    maxPerSession: 20,
     onError: (err) =>
       deps.logger.debug({ err: { message: (err as Error).message } }, 'console live update failed'),
   });
@@ -423,12 +425,19 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
     consoleRoute('Console: live updates of a page (server-sent events)'),
     async (req, reply) => {
       if (!(await authed(req, reply))) return reply;
+      const s = req.consoleSession;
       const r = hub.subscribe(
         String(req.query.topic ?? '').slice(0, 700),
         reply,
         String(req.query.seen ?? '').slice(0, 64),
+        s ? { session: s.sid, until: s.exp } : undefined,
       );
       if (r === 'unknown') return reply.code(404).send({ error: 'not_found', message: 'unknown topic' });
+      if (r === 'session_full')
+        return reply
+          .code(429)
+          .header('retry-after', '30')
+          .send({ error: 'too_many', message: 'too many live pages open in this session: close some tabs' });
       if (r === 'full')
         return reply
           .code(503)

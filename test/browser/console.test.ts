@@ -484,8 +484,14 @@ describe('console', () => {
       expect(tampered.status()).toBe(303);
       expect(tampered.headers().location).toMatch(/^\/console\/auth\/login/);
 
-      // Signing out ends the session, also for a copy of its cookie.
+      // Signing out ends the session, also for a copy of its cookie — and the live stream of another
+      // tab of the same session, whose page then says that its updates stopped.
+      const tab = await ctx.newPage();
+      await tab.goto(`${stack.base}/console/inbox`);
       await page.getByRole('button', { name: 'Sign out' }).click();
+      await expect(tab.locator('[data-live-stopped]').textContent({ timeout: 20_000 })).resolves.toMatch(
+        /Live updates stopped/,
+      );
       await expect(page.textContent('h1')).resolves.toBe('Signed out');
       expect((await ctx.cookies()).filter((c) => c.name === 'nightshift_session')).toEqual([]);
       await other.clearCookies();

@@ -57,6 +57,33 @@ describe('live updates', () => {
     expect([changed(plain.sent), changed(odd.sent)]).toEqual([1, 1]);
   });
 
+  it('limits the streams of one session, and ends them at sign-out and when the session expires', async () => {
+    const capped = new LiveHub(() => ({ fingerprint: async () => state }), {
+      intervalMs: 10,
+      maxConnections: 10,
+      maxPerSession: 2,
+    });
+    try {
+      const ended: string[] = [];
+      const open = (session: string, until = Date.now() + 60_000) => {
+        const s = stream();
+        (s.reply.raw as unknown as { end: () => void }).end = () => void ended.push(session);
+        return capped.subscribe('inbox', s.reply, undefined, { session, until });
+      };
+      expect([open('a'), open('a'), open('a'), open('b')]).toEqual(['ok', 'ok', 'session_full', 'ok']);
+      capped.endSession('a');
+      expect(ended).toEqual(['a', 'a']);
+      expect(capped.size).toBe(1);
+      expect(open('a')).toBe('ok'); // a new session's place (a signed-out one is refused before this)
+      expect(open('c', Date.now() + 5)).toBe('ok');
+      await tick();
+      expect(ended).toEqual(['a', 'a', 'c']);
+      expect(capped.size).toBe(2);
+    } finally {
+      capped.close();
+    }
+  });
+
   it('refuses unknown topics', async () => {
     expect(hub.subscribe('nope', stream().reply)).toBe('unknown');
     await expect(hub.fingerprint('nope')).resolves.toBeUndefined();
