@@ -62,6 +62,28 @@ async function signIn(
 }
 
 describe('console', () => {
+  /** A detection whose approval Ana gave by API, once its device's isolate POST reached Defender. */
+  async function isolatedAfterApproval(id: string): Promise<string> {
+    const { workflowId } = await stack.post({ id });
+    await until(
+      () => stack.client.workflow.getHandle(workflowId).query<{ pendingApprovals: unknown[] }>('state'),
+      (s) => s.pendingApprovals.length === 1,
+      'approval asked',
+    );
+    await stack.client.workflow.getHandle(workflowId).executeUpdate('decide', {
+      args: [
+        { approvalId: `${workflowId}|approval|0`, personId: 'ana', outcome: 'approved', channel: 'api' },
+      ],
+    });
+    await until(
+      () =>
+        stack.defender.apiCalls((c) => c.method === 'POST' && c.path.endsWith(`/dev-${id}/isolate`)).length,
+      (n) => n === 1,
+      'isolated',
+    );
+    return workflowId;
+  }
+
   jest.setTimeout(120_000);
 
   it('signs in with OIDC, approves from the inbox, and the run isolates while Slack shows the decision', async () => {
@@ -259,22 +281,7 @@ describe('console', () => {
   });
 
   it('releases an isolated device through Defender, once, with a reason that shows in the audit', async () => {
-    const { workflowId } = await stack.post({ id: 'd1' });
-    await until(
-      () => stack.client.workflow.getHandle(workflowId).query<{ pendingApprovals: unknown[] }>('state'),
-      (s) => s.pendingApprovals.length === 1,
-      'approval asked',
-    );
-    await stack.client.workflow.getHandle(workflowId).executeUpdate('decide', {
-      args: [
-        { approvalId: `${workflowId}|approval|0`, personId: 'ana', outcome: 'approved', channel: 'api' },
-      ],
-    });
-    await until(
-      () => stack.defender.apiCalls((c) => c.method === 'POST' && c.path.endsWith('/dev-d1/isolate')).length,
-      (n) => n === 1,
-      'isolated',
-    );
+    const workflowId = await isolatedAfterApproval('d1');
     const { ctx, page } = await signIn('ben@example.com');
     try {
       const card = page.locator('li.card.device', { hasText: 'WS-FIN-d1' });
@@ -354,24 +361,9 @@ describe('console', () => {
   });
 
   it('asks Defender again for a release it failed, and refuses a second one while the first runs', async () => {
-    const { workflowId } = await stack.post({ id: 'd7' });
-    await until(
-      () => stack.client.workflow.getHandle(workflowId).query<{ pendingApprovals: unknown[] }>('state'),
-      (s) => s.pendingApprovals.length === 1,
-      'approval asked',
-    );
-    await stack.client.workflow.getHandle(workflowId).executeUpdate('decide', {
-      args: [
-        { approvalId: `${workflowId}|approval|0`, personId: 'ana', outcome: 'approved', channel: 'api' },
-      ],
-    });
+    await isolatedAfterApproval('d7');
     const unisolates = () =>
       stack.defender.apiCalls((c) => c.method === 'POST' && c.path.endsWith('/dev-d7/unisolate'));
-    await until(
-      () => stack.defender.apiCalls((c) => c.method === 'POST' && c.path.endsWith('/dev-d7/isolate')).length,
-      (n) => n === 1,
-      'isolated',
-    );
     // Defender takes a while with the first release, then fails it.
     stack.defender.script('dev-d7', 'Unisolate', { pendingMs: 3000, inProgressMs: 0, final: 'Failed' });
     const { ctx, page } = await signIn('ben@example.com');

@@ -502,25 +502,33 @@ describe('channels: a late SMS answer', () => {
       );
       expect((await click('U01ANA', msg, 'approval.deny', approvalId)).status).toBe(200);
       // Wait until visibility no longer lists the code as pending: the SMS arrives after that.
-      const listed = async (value: string) => {
-        const q = `WorkflowId = '${handle.workflowId}' AND NightshiftPendingCodes = '${value}'`;
+      const listed = async (workflowId: string, value: string) => {
+        const q = `WorkflowId = '${workflowId}' AND NightshiftPendingCodes = '${value}'`;
         for await (const _wf of client.workflow.list({ query: q })) return true;
         return false;
       };
-      const deadline = Date.now() + 15_000;
-      while ((await listed(c)) || !(await listed(`answered:${c}`))) {
-        if (Date.now() > deadline) throw new Error('visibility did not move the code to answered');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const late = await inboundSms({
-        url: `${base}/v1/twilio/sms`,
-        authToken: AUTH,
-        from: dan.phone!,
-        to: FROM,
-        body: `YES ${c}`,
-        accountSid: SID,
-      });
-      expect(late.body).toContain(
+      const visibly = async (ok: () => Promise<boolean>, what: string) => {
+        const deadline = Date.now() + 15_000;
+        while (!(await ok())) {
+          if (Date.now() > deadline) throw new Error(`visibility did not ${what}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      await visibly(
+        async () =>
+          !(await listed(handle.workflowId, c)) && (await listed(handle.workflowId, `answered:${c}`)),
+        'move the code to answered',
+      );
+      const danSaysYes = () =>
+        inboundSms({
+          url: `${base}/v1/twilio/sms`,
+          authToken: AUTH,
+          from: dan.phone!,
+          to: FROM,
+          body: `YES ${c}`,
+          accountSid: SID,
+        });
+      expect((await danSaysYes()).body).toContain(
         `Nightshift: not recorded — ${c} was already denied by Ana Ruiz via slack.`,
       );
       // Someone who could not answer it learns nothing about it.
@@ -543,25 +551,8 @@ describe('channels: a late SMS answer', () => {
         approvers: [ana],
       });
       try {
-        const otherListed = async () => {
-          const q = `WorkflowId = '${other.workflowId}' AND NightshiftPendingCodes = '${c}'`;
-          for await (const _wf of client.workflow.list({ query: q })) return true;
-          return false;
-        };
-        const until2 = Date.now() + 15_000;
-        while (!(await otherListed())) {
-          if (Date.now() > until2) throw new Error('visibility did not list the other run');
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        const again = await inboundSms({
-          url: `${base}/v1/twilio/sms`,
-          authToken: AUTH,
-          from: dan.phone!,
-          to: FROM,
-          body: `YES ${c}`,
-          accountSid: SID,
-        });
-        expect(again.body).toContain(
+        await visibly(() => listed(other.workflowId, c), 'list the other run');
+        expect((await danSaysYes()).body).toContain(
           `Nightshift: not recorded — ${c} was already denied by Ana Ruiz via slack.`,
         );
         expect((await other.query(stateQuery)).pendingApprovals).toHaveLength(1);
