@@ -2,7 +2,7 @@
 // (text and attribute values alike) unless it is itself `html`. Detection text is hostile input — a
 // device named `<img onerror=…>` must show as typed — so nothing of ours concatenates strings into
 // markup by hand.
-import { htmlText } from '../integrations/escape';
+import { htmlAttrExact, htmlText } from '../integrations/escape';
 
 export class Html {
   constructor(readonly value: string) {}
@@ -25,6 +25,11 @@ export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   let out = strings[0];
   for (let i = 0; i < values.length; i++) out += part(values[i]) + strings[i + 1];
   return new Html(out);
+}
+
+/** A form field's value that must be posted back exactly (an id from a detection): see htmlAttrExact. */
+export function exact(value: string): Html {
+  return new Html(htmlAttrExact(value));
 }
 
 /** Markup we wrote ourselves (never text from a detection, a playbook or a person). */

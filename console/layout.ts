@@ -1,6 +1,6 @@
 // The frame of every page: navigation, who is signed in, sign-out, flash message, and the assets. No
 // inline script or style anywhere (the CSP forbids them): behaviour comes from /console/assets.
-import { html, type Html } from './html';
+import { exact, html, type Html } from './html';
 import { can, type Viewer } from './model';
 import { PATHS } from './paths';
 
@@ -131,7 +131,7 @@ export function postForm(
     ${opts.confirm ? html` data-confirm="${opts.confirm}"` : ''}
   >
     <input type="hidden" name="_csrf" value="${viewer.csrf}" />
-    ${Object.entries(fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`)}
+    ${Object.entries(fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${exact(v)}" />`)}
     ${opts.confirm ? html`<input type="hidden" name="confirmed" value="0" />` : ''} ${button}
   </form>`;
 }

@@ -47,6 +47,17 @@ export function htmlText(text: string): string {
   return plainText(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+const EXACT = new RegExp(`[&<>"'\\r\\n]|${HIDDEN.source}`, 'g');
+
+/**
+ * An HTML attribute value that must come back exactly as it was (a form field carrying an id): the HTML
+ * specials, line breaks and the hidden characters as character references, which a browser decodes back
+ * and never shows. (htmlText would make the hidden ones visible, so the field would post another value.)
+ */
+export function htmlAttrExact(text: string): string {
+  return text.replace(EXACT, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 /** SMS bodies: plain text on one line. */
 export function smsText(text: string): string {
   return oneLine(text);

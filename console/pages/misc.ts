@@ -1,5 +1,5 @@
 // Sign-in, sign-out, confirmation and error pages.
-import { html, type Html } from '../html';
+import { exact, html, type Html } from '../html';
 import { page } from '../layout';
 import type { Role, Viewer } from '../model';
 import { PATHS } from '../paths';
@@ -68,7 +68,7 @@ export function confirmPage(
       <p class="question">${question}</p>
       <form method="post" action="${action}" class="inline">
         <input type="hidden" name="_csrf" value="${viewer.csrf}" />
-        ${Object.entries(fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`)}
+        ${Object.entries(fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${exact(v)}" />`)}
         <input type="hidden" name="confirmed" value="1" />
         <button type="submit" class="primary">Confirm</button>
       </form>

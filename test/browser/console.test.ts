@@ -247,6 +247,33 @@ describe('console', () => {
     }
   });
 
+  it('answers a run whose ids hold an invisible character (shown as �, posted back exactly)', async () => {
+    const { workflowId } = await stack.post({ id: 'z\u200b1' });
+    expect(workflowId).toContain('\u200b');
+    const { ctx, page } = await signIn('ben@example.com');
+    try {
+      const card = page.locator('article.waiting.mine', { hasText: 'Isolate WS-FIN-z\ufffd1?' });
+      await until(
+        async () => {
+          await page.reload();
+          return card.count();
+        },
+        (n) => n === 1,
+        'approval in the inbox',
+      );
+      await card.getByRole('button', { name: 'Approve' }).click();
+      await page.locator('dialog[open]').getByRole('button', { name: 'Confirm' }).click();
+      await page.waitForURL(`${stack.base}/console/inbox`);
+      await expect(page.textContent('.flash')).resolves.toContain('Recorded: approved');
+      const st = await stack.client.workflow
+        .getHandle(workflowId)
+        .query<{ pendingApprovals: unknown[] }>('state');
+      expect(st.pendingApprovals).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('says in the inbox when no worker answered for a running run, instead of "nothing waits"', async () => {
     // A run on a queue no worker polls: its state cannot be read.
     const orphan = await stack.client.workflow.start('playbookRun', {

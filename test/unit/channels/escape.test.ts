@@ -1,6 +1,13 @@
 // The per-format escapers of integrations/escape.ts, and TwiML that stays within Twilio's limit whatever
 // the detection says.
-import { htmlText, oneLine, plainText, slackText, teamsText } from '../../../integrations/escape';
+import {
+  htmlAttrExact,
+  htmlText,
+  oneLine,
+  plainText,
+  slackText,
+  teamsText,
+} from '../../../integrations/escape';
 import { MAX_TWIML } from '../../../integrations/twilio/adapter';
 import { gatherTwiml, sayTwiml } from '../../../integrations/twilio/twiml';
 import { markdownLinks } from '../../fakes/teams';
@@ -38,6 +45,13 @@ describe('escapers', () => {
     expect(htmlText(`<img src=x onerror="a('b')">&`)).toBe(
       '&#60;img src=x onerror=&#34;a(&#39;b&#39;)&#34;&#62;&#38;',
     );
+  });
+
+  it('keeps a form value exact: hidden characters and line breaks as references, specials escaped', () => {
+    expect(htmlAttrExact(`inc\u200b1|"x'<y>&\r\n\u202e`)).toBe(
+      'inc&#8203;1|&#34;x&#39;&#60;y&#62;&#38;&#13;&#10;&#8238;',
+    );
+    expect(htmlAttrExact('plain-id_1')).toBe('plain-id_1');
   });
 });
 
