@@ -78,7 +78,8 @@ export class LiveHub {
   }
 
   /**
-   * Starts an event stream; false (nothing sent) when the topic is unknown or the hub is full. `seen`:
+   * Starts an event stream, or says why not (nothing sent): the topic is unknown, the hub is full, or
+   * the `owner` session holds its share of streams already. `seen`:
    * the fingerprint the page reflects (from `fingerprint`), so a change since is told at the next tick.
    */
   subscribe(
