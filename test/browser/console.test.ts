@@ -4,7 +4,7 @@
 // session checks, and a phone-sized screen.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { signInLink } from '../../server/console/sign-in-link';
 import { launchChromium } from './chromium';
 import { OidcClient } from '../../integrations/oidc/client';
@@ -62,6 +62,18 @@ async function signIn(
 }
 
 describe('console', () => {
+  /** Reloads `page` until `item` is on it once (what a run asks shows after its workflow task). */
+  async function shownAfterReload(page: Page, item: Locator, what: string): Promise<void> {
+    await until(
+      async () => {
+        await page.reload();
+        return item.count();
+      },
+      (n) => n === 1,
+      what,
+    );
+  }
+
   /** A detection whose approval Ana gave by API, once its device's isolate POST reached Defender. */
   async function isolatedAfterApproval(id: string): Promise<string> {
     const { workflowId } = await stack.post({ id });
@@ -93,14 +105,7 @@ describe('console', () => {
       expect(new URL(page.url()).pathname).toBe('/console/inbox');
       await expect(page.textContent('.who .person')).resolves.toBe('Ben Oduya');
       const card = page.locator('article.waiting.mine', { hasText: 'Isolate WS-FIN-a1?' });
-      await until(
-        async () => {
-          await page.reload();
-          return card.count();
-        },
-        (n) => n === 1,
-        'approval in the inbox',
-      );
+      await shownAfterReload(page, card, 'approval in the inbox');
       await expect(card.locator('.then').textContent()).resolves.toContain('approved automatically');
       await expect(card.textContent()).resolves.toContain('soc-slack');
       await card.getByRole('button', { name: 'Approve' }).click();
@@ -147,14 +152,7 @@ describe('console', () => {
     const { ctx, page } = await signIn('cho@example.com');
     try {
       const card = page.locator('article.waiting', { hasText: 'Isolate WS-FIN-r1?' });
-      await until(
-        async () => {
-          await page.reload();
-          return card.count();
-        },
-        (n) => n === 1,
-        'approval listed',
-      );
+      await shownAfterReload(page, card, 'approval listed');
       await expect(card.getAttribute('class')).resolves.not.toContain('mine');
       await expect(card.getByRole('button', { name: 'Approve' }).count()).resolves.toBe(0);
       await expect(card.textContent()).resolves.toContain('You are not among the people who may answer');
@@ -214,14 +212,7 @@ describe('console', () => {
     const { ctx, page } = await signIn('ana@example.com');
     try {
       const card = page.locator('article.waiting.mine', { hasText: 'Look at WS-FIN-k1' });
-      await until(
-        async () => {
-          await page.reload();
-          return card.count();
-        },
-        (n) => n === 1,
-        'page in the inbox',
-      );
+      await shownAfterReload(page, card, 'page in the inbox');
       await expect(card.locator('.kind').textContent()).resolves.toBe('Page');
       await expect(card.locator('.deadline').textContent()).resolves.toMatch(/Escalates\s+in \d+:\d\d/);
       await card.getByRole('button', { name: 'Acknowledge' }).click();
@@ -253,14 +244,7 @@ describe('console', () => {
     const { ctx, page } = await signIn('ben@example.com');
     try {
       const card = page.locator('article.waiting.mine', { hasText: 'Isolate WS-FIN-z\ufffd1?' });
-      await until(
-        async () => {
-          await page.reload();
-          return card.count();
-        },
-        (n) => n === 1,
-        'approval in the inbox',
-      );
+      await shownAfterReload(page, card, 'approval in the inbox');
       await card.getByRole('button', { name: 'Approve' }).click();
       await page.locator('dialog[open]').getByRole('button', { name: 'Confirm' }).click();
       await page.waitForURL(`${stack.base}/console/inbox`);
@@ -569,14 +553,7 @@ describe('console', () => {
     const { ctx, page } = await signIn('ana@example.com', { width: 390, height: 844 });
     try {
       const card = page.locator('article.waiting.mine', { hasText: 'Isolate WS-FIN-p1?' });
-      await until(
-        async () => {
-          await page.reload();
-          return card.count();
-        },
-        (n) => n === 1,
-        'approval listed',
-      );
+      await shownAfterReload(page, card, 'approval listed');
       for (const path of ['inbox', 'runs', 'devices', 'playbooks', 'oncall', 'audit']) {
         await page.goto(`${stack.base}/console/${path}`);
         const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
