@@ -33,7 +33,7 @@ export function inboxBody(m: InboxModel): Html {
     }
     <section aria-labelledby="h-mine">
       <h2 id="h-mine">Waiting for you <span class="count">${mine.length}</span></h2>
-      ${mine.length ? mine.map((w) => waitingCard(m.viewer, w, { showRun: true })) : html`<p class="empty">Nothing waits for you.</p>`}
+      ${mine.length ? mine.map((w) => waitingCard(m.viewer, w, { showRun: true })) : html`<p class="empty">Nothing waits for you${n ? ' among the runs that answered' : ''}.</p>`}
     </section>
     ${
       others.length
