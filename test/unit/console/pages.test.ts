@@ -44,6 +44,15 @@ describe('console pages', () => {
     expect(out).not.toContain(`onerror="`); // only ever as escaped text
   });
 
+  it('says how many running runs did not answer, and an empty list is then only of those that did', () => {
+    const out = inboxPage({ viewer: viewer('responder'), items: [], unanswered: 2 }).value;
+    expect(out).toMatch(/No worker answered for 2 running runs: what\s+they wait\s+for is not shown here/);
+    expect(out).toContain('Nothing waits for you among the runs that answered.');
+    const all = inboxPage({ viewer: viewer('responder'), items: [] }).value;
+    expect(all).not.toContain('No worker answered');
+    expect(all).toContain('Nothing waits for you.');
+  });
+
   it('offers Approve and Deny only to a responder who may answer', () => {
     const mine = inboxPage({ viewer: viewer('responder'), items: [waiting(true)] }).value;
     expect(mine).toContain('>Approve</button>');
